@@ -1,0 +1,4 @@
+export type { EnsureResult, ServiceStatus } from "./manager";
+export { ensureServices, recordedEndpoints, STATE_FILE, serviceStatus, stopServices } from "./manager";
+export type { ServiceEndpoints, ServiceName } from "./types";
+export { SERVICE_NAMES, ServiceStartError } from "./types";

@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: `unit` needs no network; `integration` talks to the real local services,
+// which `test/setup/global-services.ts` starts (or reuses) before the run and stops after it.
+export default defineConfig({
+  test: {
+    silent: "passed-only",
+    // Two cores: two test files at once is enough, more only adds contention.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/setup/global-services.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          pool: "forks",
+        },
+      },
+    ],
+  },
+});
