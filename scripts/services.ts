@@ -53,7 +53,12 @@ async function main(): Promise<void> {
   const log = (line: string) => console.log(`[services] ${line}`);
   switch (command) {
     case "start": {
-      await ensureServices(parseNames(rest), log);
+      // --started-file F: record which services this call started, so the caller can stop just those.
+      const fileFlag = rest.indexOf("--started-file");
+      const startedFile = fileFlag >= 0 ? rest[fileFlag + 1] : undefined;
+      if (fileFlag >= 0) rest.splice(fileFlag, 2);
+      const { started } = await ensureServices(parseNames(rest), log);
+      if (startedFile) writeFileSync(startedFile, started.join(" "));
       process.exitCode = (await status()) ? 0 : 1;
       break;
     }

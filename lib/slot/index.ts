@@ -1,0 +1,14 @@
+export { SlotError, SlotLostError, SlotMissingError, SlotPluginError } from "./errors";
+export { formatLsn, type Lsn, parseLsn } from "./lsn";
+export { type PeekOptions, PgSlotReader, type SlotInfo, type SlotReader, translatePgError } from "./reader";
+export {
+  addTablesOption,
+  parseWal2jsonRow,
+  type WalBegin,
+  type WalChange,
+  type WalColumn,
+  type WalCommit,
+  type WalEvent,
+  type WalMessage,
+  type WalTruncate,
+} from "./wal2json";
