@@ -7,6 +7,7 @@
  *   npx tsx scripts/services.ts status             health, version, start time and memory
  *   npx tsx scripts/services.ts env                print the endpoints as shell variables
  */
+import { writeFileSync } from "node:fs";
 import {
   ensureServices,
   SERVICE_NAMES,
