@@ -146,6 +146,6 @@ export function parseWal2jsonRow(data: string): WalEvent {
  * escaped with a backslash.
  */
 export function addTablesOption(tables: { schema: string; table: string }[]): string {
-  const escape = (name: string) => name.replace(/[\\ ',.*]/g, (c) => `\\${c}`);
-  return tables.map((t) => `${escape(t.schema)}.${escape(t.table)}`).join(",");
+  const escapeName = (name: string) => name.replace(/[\\ ',.*]/g, (c) => `\\${c}`);
+  return tables.map((t) => `${escapeName(t.schema)}.${escapeName(t.table)}`).join(",");
 }

@@ -11,6 +11,7 @@ export async function ensureDebianPackages(service: ServiceName, packages: strin
   const missing: string[] = [];
   for (const pkg of packages) {
     try {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a template
       const status = await run("dpkg-query", ["-W", "-f=${Status}", pkg]);
       if (!status.includes("install ok installed")) missing.push(pkg);
     } catch {

@@ -5,6 +5,8 @@ import pg from "pg";
 import { getServices } from "./services";
 
 export interface TestDatabase {
+  /** The database name. */
+  name: string;
   /** Connection URL of the new database (as the superuser). */
   url: string;
   /** A connected client of the new database. */
@@ -25,7 +27,10 @@ function withDatabase(url: string, database: string): string {
  */
 export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
   const superUrl = getServices().postgres.url;
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9_]/g, "_").slice(0, 40);
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 40);
   const name = `${clean}_${process.pid}_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client({ connectionString: superUrl });
   await admin.connect();
@@ -39,6 +44,7 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   await client.connect();
   let dropped = false;
   return {
+    name,
     url,
     client,
     async drop() {
@@ -67,7 +73,23 @@ export async function applySchemaFixture(client: pg.Client, name: string): Promi
   await client.query(sql);
 }
 
-/** Reads a fixture's `schema.json` as parsed JSON. */
-export async function readSchemaFixture(name: string): Promise<unknown> {
-  return JSON.parse(await readFile(join(schemaFixtureDir(name), "schema.json"), "utf8"));
+/** Reads a fixture's schema file (`schema.json` unless named) as parsed JSON. */
+export async function readSchemaFixture(name: string, file = "schema.json"): Promise<unknown> {
+  return JSON.parse(await readFile(join(schemaFixtureDir(name), file), "utf8"));
+}
+
+/**
+ * A fresh database holding a schema fixture's tables and data, with the session time zone set to
+ * UTC so timestamptz values render the same on every machine.
+ */
+export async function createFixtureDatabase(fixture: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(fixture);
+  try {
+    await applySchemaFixture(db.client, fixture);
+    await db.client.query("SET TIME ZONE 'UTC'");
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+  return db;
 }

@@ -1,0 +1,172 @@
+import { ConfigError } from "../errors";
+import { type SinkConfig, sinkConfigFromEnv } from "../sink";
+import { type Env, EnvReader } from "./env";
+
+/** Where checkpoints, the lease and heartbeats live. */
+export type StateConfig = { kind: "upstash"; url: string; token: string } | { kind: "file"; dir: string };
+
+/** Where the poller sends keys; absent means an in-process queue (`slotsync run` only). */
+export interface QueueConfig {
+  url: string;
+  dlqUrl: string | undefined;
+  /** Endpoint override, for ElasticMQ or LocalStack; real SQS needs none. */
+  endpoint: string | undefined;
+  region: string;
+}
+
+export interface PollerConfig {
+  slot: string | undefined;
+  pollIntervalMs: number;
+  safetyMarginMs: number;
+  fetchSize: number;
+  maxChangesPerCycle: number;
+}
+
+export interface AlertConfig {
+  webhookUrl: string | undefined;
+  warningBytes: bigint | undefined;
+  criticalBytes: bigint | undefined;
+}
+
+export interface SlotsyncConfig {
+  pgUrl: string;
+  /** A file path, an https URL or an s3:// URL (`SCHEMA`, or `SCHEMA_URL`). */
+  schema: string;
+  /** Absent when no search engine is configured and the command does not need one. */
+  sink: SinkConfig | undefined;
+  state: StateConfig;
+  queue: QueueConfig | undefined;
+  poller: PollerConfig;
+  alerts: AlertConfig;
+  /** Directory plugins named in the schema are loaded from (`PLUGINS_DIR`). */
+  pluginsDir: string | undefined;
+}
+
+/** Which parts a command needs: only those are required. */
+export interface ConfigNeeds {
+  pg?: boolean;
+  schema?: boolean;
+  sink?: boolean;
+  queue?: boolean;
+  /** Upstash is required (Lambdas); otherwise a local state file is allowed. */
+  upstash?: boolean;
+}
+
+const GB = 1024n ** 3n;
+
+/**
+ * Reads and validates the configuration once, at start-up. Names follow PGSync and the seeds
+ * (`PG_URL`, `SCHEMA_URL`, `ELASTICSEARCH_*`, `OPENSEARCH`, `UPSTASH_REDIS_REST_*`, `WAL_*`).
+ * @throws ConfigError naming every bad or missing variable at once.
+ */
+export function loadConfig(
+  env: Env,
+  needs: ConfigNeeds = {},
+  options: { readFile?: (path: string) => string } = {},
+): SlotsyncConfig {
+  const r = new EnvReader(env);
+  const pgUrl = needs.pg
+    ? (r.url("PG_URL", ["postgres", "postgresql"]) ??
+      r.required("PG_URL", "postgresql://user:password@host:5432/db"))
+    : (r.url("PG_URL", ["postgres", "postgresql"]) ?? "");
+  const schema = r.string("SCHEMA") ?? r.string("SCHEMA_URL") ?? "";
+  if (needs.schema && !schema)
+    r.problem("SCHEMA", "is required: a schema.json path, or SCHEMA_URL (https:// or s3://)");
+
+  const sink = readSink(r, needs.sink === true, options.readFile);
+  const state = readState(r, needs.upstash === true);
+  const queue = readQueue(r, needs.queue === true);
+  const poller: PollerConfig = {
+    slot: readSlotName(r),
+    pollIntervalMs: r.number("POLL_INTERVAL_SECONDS", 1, { min: 0.05, max: 60 }) * 1000,
+    safetyMarginMs: r.number("POLLER_SAFETY_MARGIN_SECONDS", 15, { min: 1, max: 300 }) * 1000,
+    fetchSize: r.number("POLLER_FETCH_SIZE", 5000, { min: 100, max: 100_000, integer: true }),
+    maxChangesPerCycle: r.number("POLLER_MAX_CHANGES_PER_CYCLE", 200_000, {
+      min: 1,
+      max: 10_000_000,
+      integer: true,
+    }),
+  };
+  const alerts: AlertConfig = {
+    webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"]),
+    warningBytes: gigabytes(r, "WAL_WARNING_THRESHOLD_GB"),
+    criticalBytes: gigabytes(r, "WAL_CRITICAL_THRESHOLD_GB"),
+  };
+  if (
+    alerts.warningBytes !== undefined &&
+    alerts.criticalBytes !== undefined &&
+    alerts.warningBytes >= alerts.criticalBytes
+  ) {
+    r.problem("WAL_WARNING_THRESHOLD_GB", "must be below WAL_CRITICAL_THRESHOLD_GB");
+  }
+  r.throwIfProblems();
+  return { pgUrl, schema, sink, state, queue, poller, alerts, pluginsDir: r.string("PLUGINS_DIR") };
+}
+
+/** The search engine settings, read by the sink's own parser (PGSync's ELASTICSEARCH_* names). */
+function readSink(
+  r: EnvReader,
+  required: boolean,
+  readFile: ((path: string) => string) | undefined,
+): SinkConfig | undefined {
+  const configured = ["ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID"].some((k) => r.string(k) !== undefined);
+  if (!required && !configured) return undefined;
+  try {
+    return sinkConfigFromEnv(r.env, readFile ? { readFile } : {});
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // The sink reports "KEY: message; KEY: message"; merge them with ours, one per variable.
+    for (const part of error.message.split("; ")) {
+      const match = /^([A-Z0-9_.]+): (.*)$/.exec(part);
+      r.problem(match?.[1] ?? error.where ?? "ELASTICSEARCH_URL", match?.[2] ?? part);
+    }
+    return undefined;
+  }
+}
+
+function readState(r: EnvReader, upstashRequired: boolean): StateConfig {
+  const url = r.url("UPSTASH_REDIS_REST_URL", ["https", "http"]);
+  const token = r.string("UPSTASH_REDIS_REST_TOKEN");
+  if (url && !token) r.problem("UPSTASH_REDIS_REST_TOKEN", "is required with UPSTASH_REDIS_REST_URL");
+  if (url && token) return { kind: "upstash", url, token };
+  if (upstashRequired) {
+    r.problem(
+      "UPSTASH_REDIS_REST_URL",
+      "is required: the REST URL of the Upstash Redis database that holds checkpoints",
+    );
+  }
+  return { kind: "file", dir: r.string("SLOTSYNC_STATE_DIR") ?? ".slotsync/state" };
+}
+
+function readQueue(r: EnvReader, required: boolean): QueueConfig | undefined {
+  const url = r.url("SQS_QUEUE_URL", ["https", "http"]);
+  if (!url) {
+    if (required)
+      r.problem("SQS_QUEUE_URL", "is required: the URL of the SQS queue the poller sends keys to");
+    return undefined;
+  }
+  return {
+    url,
+    dlqUrl: r.url("SQS_DLQ_URL", ["https", "http"]),
+    endpoint: r.url("SQS_ENDPOINT", ["https", "http"]),
+    region: r.string("AWS_REGION") ?? r.string("AWS_DEFAULT_REGION") ?? "us-east-1",
+  };
+}
+
+/** Replication slot names: lower-case letters, digits and underscores, at most 63 bytes. */
+function readSlotName(r: EnvReader): string | undefined {
+  const slot = r.string("SLOTSYNC_SLOT");
+  if (slot !== undefined && !/^[a-z0-9_]{1,63}$/.test(slot)) {
+    r.problem(
+      "SLOTSYNC_SLOT",
+      "must be 1-63 lower-case letters, digits or underscores (a replication slot name)",
+    );
+  }
+  return slot;
+}
+
+function gigabytes(r: EnvReader, key: string): bigint | undefined {
+  if (r.string(key) === undefined) return undefined;
+  const gb = r.number(key, 0, { min: 0.001, max: 1_000_000 });
+  return gb > 0 ? BigInt(Math.round(gb * 1024)) * (GB / 1024n) : undefined;
+}

@@ -1,0 +1,10 @@
+export {
+  type AlertConfig,
+  type ConfigNeeds,
+  loadConfig,
+  type PollerConfig,
+  type QueueConfig,
+  type SlotsyncConfig,
+  type StateConfig,
+} from "./config";
+export { type ConfigProblem, type Env, EnvReader } from "./env";

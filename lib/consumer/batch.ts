@@ -1,0 +1,250 @@
+import type { DocumentResult } from "../document";
+import {
+  batchResponse,
+  deadLetterFor,
+  parseSqsEvent,
+  type QueueMessage,
+  type RangeMessage,
+  type SqsBatchResponse,
+  type SqsEvent,
+  type SqsRecord,
+} from "../queue";
+import type { SinkOperation } from "../sink";
+import { type BuildOutcome, type BuiltDocument, buildDocuments } from "./build";
+import { type BatchStats, type ConsumerDeps, type ConsumerOptions, DEFAULT_CONSUMER_OPTIONS } from "./types";
+
+/** The partial batch response for SQS, the counters, and the error that failed the batch, if one did. */
+export interface BatchResult {
+  response: SqsBatchResponse;
+  stats: BatchStats;
+  /** Set when building documents failed; every record that needed the database is in the response. */
+  error?: unknown;
+}
+
+/** Work for one schema index in one batch. */
+export interface IndexWork {
+  /** Key (as JSON of its text values) → the newest version asked for and the records asking. */
+  keys: Map<string, { key: string[]; version: bigint; records: Set<string> }>;
+  ranges: { record: SqsRecord; message: RangeMessage }[];
+  truncates: { record: SqsRecord; version: bigint }[];
+}
+
+/**
+ * Handles one SQS batch: one database snapshot, one document query per index (per chunk of keys),
+ * bulk writes with external versioning, and a partial batch response naming only the records
+ * that must come again. Records that can never succeed go to the dead-letter queue with a reason.
+ */
+export async function processBatch(
+  event: SqsEvent,
+  deps: ConsumerDeps,
+  options: ConsumerOptions = DEFAULT_CONSUMER_OPTIONS,
+): Promise<BatchResult> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const stats: BatchStats = {
+    records: event.Records.length,
+    keys: 0,
+    documents: 0,
+    indexed: 0,
+    deleted: 0,
+    stale: 0,
+    rejected: 0,
+    retryable: 0,
+    retried: 0,
+    requests: 0,
+    bytes: 0,
+    deadLettered: 0,
+    failed: 0,
+    durationMs: 0,
+  };
+  const records = new Map(event.Records.map((r) => [r.messageId, r]));
+  const failed = new Set<string>();
+  const dead = new Map<string, string[]>();
+  const kill = (record: SqsRecord, reason: string) =>
+    dead.set(record.messageId, [...(dead.get(record.messageId) ?? []), reason]);
+
+  const { valid, invalid } = parseSqsEvent(event);
+  for (const { record, error } of invalid) kill(record, error.message);
+
+  const work = new Map<string, IndexWork>();
+  for (const { record, message } of valid) {
+    if (!deps.builders.has(message.index)) {
+      kill(
+        record,
+        `index "${message.index}" is not in the schema this consumer runs with; deploy the matching schema`,
+      );
+      continue;
+    }
+    addWork(work, record, message);
+  }
+  for (const w of work.values()) stats.keys += w.keys.size;
+
+  let built: BuiltDocument[] = [];
+  let completedRanges: BuildOutcome["completedRanges"] = [];
+  try {
+    const result = await buildDocuments(work, deps, options);
+    built = result.documents;
+    completedRanges = result.completedRanges;
+    if (deps.enqueue && result.continuations.length > 0) await deps.enqueue(result.continuations);
+  } catch (error) {
+    // Nothing was written: every record that needed the database comes again.
+    for (const w of work.values()) {
+      for (const k of w.keys.values()) for (const id of k.records) failed.add(id);
+      for (const r of w.ranges) failed.add(r.record.messageId);
+    }
+    stats.failed = failed.size;
+    stats.durationMs = now() - started;
+    return { response: batchResponse(failed), stats, error };
+  }
+  stats.documents = built.length;
+
+  const ops: SinkOperation[] = [];
+  for (const doc of built) {
+    const targets = deps.targets ? await deps.targets(doc.index) : [doc.index];
+    for (const target of targets) ops.push(toOperation(doc.result, doc.version, target, doc.records));
+  }
+  for (const [index, w] of work) {
+    for (const t of w.truncates) {
+      const targets = deps.targets ? await deps.targets(index) : [index];
+      for (const target of targets) {
+        for await (const stored of deps.sink.scan(target)) {
+          ops.push({
+            kind: "delete",
+            index: target,
+            id: stored.id,
+            version: t.version,
+            ...(stored.routing === undefined ? {} : { routing: stored.routing }),
+            ref: [t.record.messageId],
+          });
+        }
+      }
+    }
+  }
+
+  if (ops.length > 0) {
+    const { outcomes, stats: write } = await deps.sink.write(
+      ops,
+      options.deadline === undefined ? {} : { deadline: options.deadline },
+    );
+    for (const key of [
+      "indexed",
+      "deleted",
+      "stale",
+      "rejected",
+      "retryable",
+      "retried",
+      "requests",
+      "bytes",
+    ] as const) {
+      stats[key] = write[key];
+    }
+    for (const outcome of outcomes) {
+      const refs = (outcome.op.ref as string[] | undefined) ?? [];
+      if (outcome.status === "retryable") for (const id of refs) failed.add(id);
+      if (outcome.status === "rejected") {
+        for (const id of refs) {
+          const record = records.get(id);
+          if (record)
+            kill(
+              record,
+              `document ${outcome.op.id} rejected by ${outcome.op.index}: ${outcome.reason ?? "no reason given"}`,
+            );
+        }
+      }
+    }
+  }
+
+  if (deps.rangeDone) {
+    for (const r of completedRanges) {
+      const id = r.record.messageId;
+      if (!failed.has(id) && !dead.has(id))
+        await deps.rangeDone(r.message.bootstrapId, r.message.rangeId, r.documents);
+    }
+  }
+
+  const letters = [...dead].filter(([id]) => !failed.has(id));
+  if (letters.length > 0) {
+    try {
+      await deps.deadLetter(
+        letters.map(([id, reasons]) =>
+          deadLetterFor(records.get(id) as SqsRecord, reasons.slice(0, 5).join("; ")),
+        ),
+      );
+      stats.deadLettered = letters.length;
+    } catch {
+      // Not in the DLQ yet: let SQS deliver them again rather than lose them.
+      for (const [id] of letters) failed.add(id);
+    }
+  }
+  stats.failed = failed.size;
+  stats.durationMs = now() - started;
+  return { response: batchResponse(failed), stats };
+}
+
+function addWork(work: Map<string, IndexWork>, record: SqsRecord, message: QueueMessage): void {
+  let w = work.get(message.index);
+  if (!w) {
+    w = { keys: new Map(), ranges: [], truncates: [] };
+    work.set(message.index, w);
+  }
+  switch (message.kind) {
+    case "keys":
+      for (const key of message.keys) {
+        const text = key.map((v) => String(v));
+        const id = JSON.stringify(text);
+        const entry = w.keys.get(id);
+        if (entry) {
+          if (message.lsn > entry.version) entry.version = message.lsn;
+          entry.records.add(record.messageId);
+        } else {
+          w.keys.set(id, { key: text, version: message.lsn, records: new Set([record.messageId]) });
+        }
+      }
+      break;
+    case "range":
+      w.ranges.push({ record, message });
+      break;
+    case "truncate":
+      w.truncates.push({ record, version: message.lsn });
+      break;
+    case "rebuild":
+      // A child table was truncated: every document of the index is copied again, as one range
+      // over the whole root table, continued across batches when it is large.
+      w.ranges.push({
+        record,
+        message: {
+          kind: "range",
+          index: message.index,
+          range: { from: null, to: null },
+          lsn: message.lsn,
+          bootstrapId: `rebuild-${message.lsn}`,
+          rangeId: "all",
+          sentAt: message.sentAt,
+        },
+      });
+      break;
+    default: {
+      const unknown: never = message;
+      throw new Error(`unhandled message kind in ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function toOperation(
+  result: DocumentResult,
+  version: bigint,
+  index: string,
+  records: string[],
+): SinkOperation {
+  if (result.action === "delete") return { kind: "delete", index, id: result._id, version, ref: records };
+  return {
+    kind: "index",
+    index,
+    id: result._id,
+    version,
+    source: result._source,
+    ...(result.routing === undefined ? {} : { routing: result.routing }),
+    ...(result.pipeline === undefined ? {} : { pipeline: result.pipeline }),
+    ref: records,
+  };
+}

@@ -1,0 +1,9 @@
+export { type BatchResult, type IndexWork, processBatch } from "./batch";
+export { type BuildOutcome, type BuiltDocument, buildDocuments } from "./build";
+export {
+  type BatchStats,
+  type ConsumerDeps,
+  type ConsumerOptions,
+  DEFAULT_CONSUMER_OPTIONS,
+  type LeasedClient,
+} from "./types";

@@ -1,0 +1,53 @@
+import type pg from "pg";
+import type { DocumentBuilder } from "../document";
+import type { DeadLetter, QueueMessage } from "../queue";
+import type { DocumentSink, WriteStats } from "../sink";
+
+/** A database connection lent for one batch. */
+export interface LeasedClient {
+  client: pg.ClientBase;
+  release(error?: Error): void;
+}
+
+export interface ConsumerDeps {
+  /** Lends a connection (a pool in Lambda, so warm invocations reuse it). */
+  connect(): Promise<LeasedClient>;
+  /** One builder per index of the schema, by the schema's index name. */
+  builders: ReadonlyMap<string, DocumentBuilder>;
+  sink: DocumentSink;
+  /** Sends records that can never succeed to the dead-letter queue, with the reason. */
+  deadLetter(letters: DeadLetter[]): Promise<void>;
+  /**
+   * The physical indices (or aliases) to write a schema index's documents to. During a re-index
+   * this is the serving alias and the index being built; by default the schema's index name.
+   */
+  targets?(index: string): Promise<readonly string[]>;
+  /** Queues follow-up work (a whole-index rebuild is split into range messages). */
+  enqueue?(messages: QueueMessage[]): Promise<void>;
+  /** Marks a bootstrap range as copied. */
+  rangeDone?(bootstrapId: string, rangeId: string, documents: number): Promise<void>;
+  now?(): number;
+}
+
+export interface ConsumerOptions {
+  /** Root keys per document query. */
+  keysPerQuery: number;
+  /** Root rows per page when copying a range. */
+  rangePageSize: number;
+  /** Epoch ms by which the batch must be written (the Lambda's remaining time less a margin). */
+  deadline?: number;
+}
+
+export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = { keysPerQuery: 1000, rangePageSize: 1000 };
+
+/** What one batch did, for the structured log line and the metrics. */
+export interface BatchStats extends Omit<WriteStats, "durationMs" | "operations"> {
+  records: number;
+  keys: number;
+  documents: number;
+  /** Records sent to the dead-letter queue (bad format, unknown index, rejected documents). */
+  deadLettered: number;
+  /** Records reported as failed, so SQS delivers them again. */
+  failed: number;
+  durationMs: number;
+}

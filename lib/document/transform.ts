@@ -1,0 +1,158 @@
+import type { ConcatSpec, MoveSpec, ResolvedIndex, ResolvedNode } from "../schema";
+import { DocumentError } from "./errors";
+import { isJsonObject, type JsonObject, type JsonValue } from "./json";
+import { pythonStr, pythonTruthy } from "./python-format";
+
+/**
+ * The transforms that run on built documents. `rename` is not here: it is applied in SQL, where
+ * it only changes the key written. The others need the value:
+ * - `replace`: every occurrence of each search text in string values (and strings in arrays), pair
+ *   after pair in the schema's order (except that JSON objects list integer-like keys such as "4"
+ *   first, so such search texts apply before the others);
+ * - `concat`: PGSync's rule: each listed name is the field's value when the field exists, else the
+ *   name itself as literal text; values Python treats as false (null, "", 0, false) are skipped;
+ *   the rest are joined with `delimiter` after Python's `str()`;
+ * - `move`: removes the field and writes it at `destination`, `$root.a.b` from the document root
+ *   or `a.b` inside the node's object. When the node can occur more than once in a document (it
+ *   or an ancestor is one_to_many or through a table), a `$root` destination receives an array of
+ *   the moved values, so the field's shape depends on the schema, not on the data.
+ * Per node object the order is replace, concat, the children, then move.
+ */
+export type Transformer = (doc: JsonObject) => JsonObject;
+
+interface NodePlan {
+  node: ResolvedNode;
+  /** Field name (after rename) -> ordered search/replacement pairs. */
+  replace: Map<string, Array<[string, string]>>;
+  concat: ConcatSpec[];
+  moves: Array<{ spec: MoveSpec; field: string; many: boolean }>;
+  children: NodePlan[];
+}
+
+/** Builds the transformer of an index, or undefined when no node has value transforms. */
+export function createTransformer(index: ResolvedIndex): Transformer | undefined {
+  const plan = planNode(index.root, false);
+  if (!plan) return undefined;
+  return (doc) => {
+    const collected = new Map<MoveSpec, JsonValue[]>();
+    const moved = new Map<MoveSpec, JsonValue>();
+    applyObject(plan, doc, doc, collected, moved);
+    for (const [spec, values] of collected) setPath(doc, spec.destinationPath, values, spec.destination);
+    for (const [spec, value] of moved) setPath(doc, spec.destinationPath, value, spec.destination);
+    return doc;
+  };
+}
+
+function fieldOf(node: ResolvedNode, name: string): string {
+  if (node.columns.some((c) => c.field === name)) return name;
+  return node.transform.rename[name] ?? name;
+}
+
+function planNode(node: ResolvedNode, underArray: boolean): NodePlan | undefined {
+  const many = underArray || node.relationship?.type === "one_to_many" || node.join?.kind === "through";
+  const children = node.children.map((c) => planNode(c, many)).filter((c): c is NodePlan => c !== undefined);
+  const { replace, concat, move } = node.transform;
+  if (
+    Object.keys(replace).length === 0 &&
+    concat.length === 0 &&
+    move.length === 0 &&
+    children.length === 0
+  ) {
+    return undefined;
+  }
+  const replaceMap = new Map<string, Array<[string, string]>>();
+  for (const [field, pairs] of Object.entries(replace))
+    replaceMap.set(fieldOf(node, field), Object.entries(pairs));
+  return {
+    node,
+    replace: replaceMap,
+    concat,
+    moves: move.map((spec) => ({ spec, field: fieldOf(node, spec.column), many })),
+    children,
+  };
+}
+
+/** Applies a plan to a node's value (object, array of objects, scalar or array of scalars). */
+function applyValue(
+  plan: NodePlan,
+  value: JsonValue,
+  root: JsonObject,
+  collected: Map<MoveSpec, JsonValue[]>,
+  moved: Map<MoveSpec, JsonValue>,
+): JsonValue {
+  if (plan.node.relationship?.variant === "scalar") {
+    const column = plan.node.columns[0];
+    const pairs = column && (plan.replace.get(column.field) ?? plan.replace.get(column.name));
+    return pairs ? replaceIn(value, pairs) : value;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) if (isJsonObject(item)) applyObject(plan, item, root, collected, moved);
+  } else if (isJsonObject(value)) {
+    applyObject(plan, value, root, collected, moved);
+  }
+  return value;
+}
+
+function applyObject(
+  plan: NodePlan,
+  object: JsonObject,
+  root: JsonObject,
+  collected: Map<MoveSpec, JsonValue[]>,
+  moved: Map<MoveSpec, JsonValue>,
+): void {
+  for (const [field, pairs] of plan.replace) {
+    const value = object[field];
+    if (value !== undefined) object[field] = replaceIn(value, pairs);
+  }
+  for (const concat of plan.concat) {
+    const parts = concat.columns.map((name) => (name in object ? (object[name] as JsonValue) : name));
+    object[concat.destination] = parts.filter(pythonTruthy).map(pythonStr).join(concat.delimiter);
+  }
+  for (const child of plan.children) {
+    const value = object[child.node.field];
+    if (value !== undefined) object[child.node.field] = applyValue(child, value, root, collected, moved);
+  }
+  for (const { spec, field, many } of plan.moves) {
+    if (!(field in object)) continue;
+    const value = object[field] as JsonValue;
+    delete object[field];
+    if (!spec.absolute) setPath(object, spec.destinationPath, value, spec.destination);
+    else if (many) collected.set(spec, [...(collected.get(spec) ?? []), value]);
+    else moved.set(spec, value);
+  }
+}
+
+function replaceIn(value: JsonValue, pairs: ReadonlyArray<[string, string]>): JsonValue {
+  if (typeof value === "string") {
+    let text = value;
+    for (const [search, replacement] of pairs) text = text.replaceAll(search, replacement);
+    return text;
+  }
+  if (Array.isArray(value))
+    return value.map((item) => (typeof item === "string" ? replaceIn(item, pairs) : item));
+  return value;
+}
+
+/** Writes `value` at `path` under `target`, creating objects where the path has none. */
+function setPath(target: JsonObject, path: readonly string[], value: JsonValue, destination: string): void {
+  let current = target;
+  for (const [i, part] of path.entries()) {
+    if (i === path.length - 1) {
+      current[part] = value;
+      return;
+    }
+    const next = current[part];
+    if (next === undefined || next === null) {
+      const created: JsonObject = {};
+      current[part] = created;
+      current = created;
+    } else if (isJsonObject(next)) {
+      current = next;
+    } else {
+      throw new DocumentError(
+        `move to "${destination}" passes through "${part}", which holds ${Array.isArray(next) ? "an array" : typeof next}, not an object`,
+        { fix: "choose a move destination whose parent fields are objects" },
+      );
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import type pg from "pg";
+import type { AffectedKeys, ChangeResolver, RowChange } from "../resolve";
+import type { Lsn, SlotReader, WalChange } from "../slot";
+import type { Handoff, HandoffPublisher } from "./ports";
+import { waitUntilVisible } from "./visibility";
+
+export interface CycleOptions {
+  /** Rows per FETCH from the peek cursor: the most decoded rows held at once. */
+  fetchSize: number;
+  /** `upto_nchanges` of one peek: how much one cycle decodes (whole transactions). */
+  maxChangesPerCycle: number;
+  /** Resolve buffered changes to keys once this many are waiting. */
+  resolveEvery: number;
+  /** Hand keys on once this many are waiting, even in the middle of a transaction. */
+  publishEvery: number;
+  /** How long to wait for decoded transactions to become visible. */
+  visibilityTimeoutMs: number;
+}
+
+export const DEFAULT_CYCLE_OPTIONS: CycleOptions = {
+  fetchSize: 5000,
+  maxChangesPerCycle: 200_000,
+  resolveEvery: 5000,
+  publishEvery: 20_000,
+  visibilityTimeoutMs: 10_000,
+};
+
+export interface CycleDeps {
+  /** One connection: the peek cursor and the resolution queries share it. */
+  db: pg.ClientBase;
+  reader: SlotReader;
+  resolver: ChangeResolver;
+  publisher: HandoffPublisher;
+}
+
+export interface CycleResult {
+  transactions: number;
+  changes: number;
+  keys: number;
+  handoffs: number;
+  /** Where the slot was advanced to (the end of the last handed-on transaction), if anywhere. */
+  advancedTo: Lsn | undefined;
+  /** Updates that changed no column any document uses. */
+  skipped: number;
+  resolveQueries: number;
+}
+
+/**
+ * One poll: peek a bounded run of whole transactions, resolve their changes to root keys in
+ * batches, hand the keys on, and only then advance the slot past the last transaction read.
+ * A crash anywhere before the advance replays the same transactions next time; nothing is lost.
+ */
+export async function runCycle(
+  deps: CycleDeps,
+  options: CycleOptions = DEFAULT_CYCLE_OPTIONS,
+): Promise<CycleResult> {
+  const { db, reader, resolver, publisher } = deps;
+  const indexNames = resolver.schema.indices.map((i) => i.spec.index);
+  const result: CycleResult = {
+    transactions: 0,
+    changes: 0,
+    keys: 0,
+    handoffs: 0,
+    advancedTo: undefined,
+    skipped: 0,
+    resolveQueries: 0,
+  };
+  let buffer: RowChange[] = [];
+  let pending: AffectedKeys = new Map();
+  let pendingKeys = 0;
+  let special: Handoff[] = [];
+  let xids: number[] = [];
+  /** End LSN of the newest transaction whose changes are in the current window. */
+  let version: Lsn = 0n;
+  let lastCommit: Lsn | undefined;
+  /** Start of the current transaction's commit record: above every earlier transaction's end. */
+  let commitStart: Lsn = 0n;
+
+  const resolveBuffer = async (): Promise<void> => {
+    if (buffer.length === 0) return;
+    const stats = await resolver.resolve(db, buffer, pending);
+    result.skipped += stats.skipped;
+    result.resolveQueries += stats.queries;
+    buffer = [];
+    pendingKeys = 0;
+    for (const keys of pending.values()) pendingKeys += keys.size;
+  };
+
+  const publishPending = async (): Promise<void> => {
+    await resolveBuffer();
+    const handoffs: Handoff[] = [...special];
+    for (const [index, keys] of pending) {
+      const name = indexNames[index];
+      if (name === undefined || keys.size === 0) continue;
+      handoffs.push({ kind: "keys", index: name, keys: [...keys.values()], version });
+      result.keys += keys.size;
+    }
+    if (handoffs.length > 0) {
+      await waitUntilVisible(db, xids, { timeoutMs: options.visibilityTimeoutMs });
+      await publisher.publish(handoffs);
+      result.handoffs += handoffs.length;
+    }
+    pending = new Map();
+    pendingKeys = 0;
+    special = [];
+    xids = [];
+  };
+
+  for await (const event of reader.peek({
+    tables: resolver.tables().map((t) => ({ schema: t.schema, table: t.name })),
+    fetchSize: options.fetchSize,
+    uptoChanges: options.maxChangesPerCycle,
+  })) {
+    switch (event.action) {
+      case "B":
+        xids.push(event.xid);
+        commitStart = event.commitLsn;
+        if (event.endLsn > version) version = event.endLsn;
+        break;
+      case "I":
+      case "U":
+      case "D":
+        result.changes++;
+        buffer.push(toRowChange(event));
+        if (buffer.length >= options.resolveEvery) await resolveBuffer();
+        if (pendingKeys >= options.publishEvery) await publishPending();
+        break;
+      case "T":
+        result.changes++;
+        for (const effect of resolver.truncate({ schema: event.schema, name: event.table })) {
+          const index = indexNames[effect.index];
+          if (index === undefined) continue;
+          // Clearing deletes what every earlier transaction wrote (their commits end at or before
+          // this commit record starts); keys this same transaction writes afterwards carry its end
+          // LSN, which is higher, so they survive the clear.
+          special.push(
+            effect.effect === "clear"
+              ? { kind: "clear", index, version: commitStart }
+              : { kind: "rebuild", index, version },
+          );
+        }
+        break;
+      case "C":
+        result.transactions++;
+        lastCommit = event.endLsn;
+        break;
+      case "M":
+        break;
+    }
+  }
+  await publishPending();
+  if (lastCommit !== undefined) {
+    result.advancedTo = await reader.advance(lastCommit);
+  }
+  return result;
+}
+
+function toRowChange(event: WalChange): RowChange {
+  const row = (columns: WalChange["columns"]) =>
+    columns.length === 0 ? undefined : Object.fromEntries(columns.map((c) => [c.name, c.value]));
+  return {
+    table: { schema: event.schema, name: event.table },
+    action: event.action,
+    newRow: event.action === "D" ? undefined : row(event.columns),
+    oldRow: event.action === "I" ? undefined : row(event.identity),
+  };
+}

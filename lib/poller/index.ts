@@ -1,0 +1,16 @@
+export {
+  type CycleDeps,
+  type CycleOptions,
+  type CycleResult,
+  DEFAULT_CYCLE_OPTIONS,
+  runCycle,
+} from "./cycle";
+export {
+  DEFAULT_LOOP_OPTIONS,
+  type PollerLoopDeps,
+  type PollerLoopOptions,
+  type PollerRunSummary,
+  runPollerLoop,
+} from "./loop";
+export type { Handoff, HandoffPublisher, PollerCheckpoint, PollerHeartbeat, PollerStateStore } from "./ports";
+export { VisibilityError, waitUntilVisible, widenXid } from "./visibility";

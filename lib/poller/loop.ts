@@ -1,0 +1,140 @@
+import type pg from "pg";
+import { SlotsyncError } from "../errors";
+import type { ChangeResolver } from "../resolve";
+import type { Lsn, SlotReader } from "../slot";
+import { type CycleOptions, type CycleResult, DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";
+import type { HandoffPublisher, PollerStateStore } from "./ports";
+
+export interface PollerLoopOptions extends CycleOptions {
+  slot: string;
+  /** Identifies this poller in the lease (e.g. the Lambda request id). */
+  holder: string;
+  /** Pause between cycles that found nothing. */
+  pollIntervalMs: number;
+  /** Stop starting cycles when less than this is left before the deadline. */
+  safetyMarginMs: number;
+  /** Lease time-to-live; renewed before every cycle. */
+  leaseTtlMs: number;
+}
+
+export const DEFAULT_LOOP_OPTIONS: Omit<PollerLoopOptions, "slot" | "holder"> = {
+  ...DEFAULT_CYCLE_OPTIONS,
+  pollIntervalMs: 1000,
+  safetyMarginMs: 15_000,
+  leaseTtlMs: 60_000,
+};
+
+export interface PollerLoopDeps {
+  db: pg.ClientBase;
+  reader: SlotReader;
+  resolver: ChangeResolver;
+  publisher: HandoffPublisher;
+  state: PollerStateStore;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+  /** Resolves after `ms`, or earlier when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface PollerRunSummary {
+  /** `lease-held`: another poller is working this slot, this one did nothing. */
+  outcome: "completed" | "lease-held" | "lease-lost" | "stopped";
+  cycles: number;
+  transactions: number;
+  changes: number;
+  keys: number;
+  advancedTo: Lsn | undefined;
+}
+
+/**
+ * Polls the slot until `deadline` (ms since epoch) approaches: the body of the scheduled Lambda
+ * and of `slotsync run`. Holds the slot's lease the whole time; a second poller exits at once.
+ */
+export async function runPollerLoop(
+  deps: PollerLoopDeps,
+  options: PollerLoopOptions,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<PollerRunSummary> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? abortableSleep;
+  const summary: PollerRunSummary = {
+    outcome: "completed",
+    cycles: 0,
+    transactions: 0,
+    changes: 0,
+    keys: 0,
+    advancedTo: undefined,
+  };
+  const lease = await deps.state.acquire(options.slot, options.holder, options.leaseTtlMs);
+  if (!lease) return { ...summary, outcome: "lease-held" };
+  try {
+    while (now() + options.safetyMarginMs < deadline) {
+      if (signal?.aborted) {
+        summary.outcome = "stopped";
+        break;
+      }
+      if (!(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
+        summary.outcome = "lease-lost";
+        break;
+      }
+      const started = now();
+      const cycle = await runCycle(deps, options);
+      summary.cycles++;
+      summary.transactions += cycle.transactions;
+      summary.changes += cycle.changes;
+      summary.keys += cycle.keys;
+      if (cycle.advancedTo !== undefined) {
+        summary.advancedTo = cycle.advancedTo;
+        await deps.state.checkpoint(options.slot, lease.token, {
+          lsn: cycle.advancedTo,
+          transactions: cycle.transactions,
+          changes: cycle.changes,
+          keys: cycle.keys,
+        });
+      }
+      await deps.state.heartbeat(options.slot, lease.token, {
+        at: new Date(now()),
+        lagBytes: await lagBytes(deps.db, options.slot),
+        transactions: cycle.transactions,
+        changes: cycle.changes,
+        keys: cycle.keys,
+        durationMs: now() - started,
+      });
+      if (idle(cycle)) {
+        const wait = Math.min(options.pollIntervalMs, deadline - options.safetyMarginMs - now());
+        if (wait > 0) await sleep(wait, signal);
+      }
+    }
+  } finally {
+    await deps.state.release(options.slot, lease.token).catch(() => undefined);
+  }
+  return summary;
+}
+
+function idle(cycle: CycleResult): boolean {
+  return cycle.transactions === 0;
+}
+
+async function lagBytes(db: pg.ClientBase, slot: string): Promise<bigint> {
+  const { rows } = await db.query<{ lag: string | null }>(
+    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1",
+    [slot],
+  );
+  const lag = rows[0]?.lag;
+  return lag ? BigInt(lag.split(".")[0] ?? "0") : 0n;
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,49 @@
+import type { Lsn } from "../slot";
+
+/**
+ * What the poller hands on. `keys`: rebuild these documents. `clear`: the root table was truncated,
+ * delete every document older than `version`. `rebuild`: a child table was truncated, rebuild the
+ * whole index. `version` is the commit end LSN of the newest transaction the work reflects.
+ */
+export type Handoff =
+  | { kind: "keys"; index: string; keys: string[][]; version: Lsn }
+  | { kind: "clear"; index: string; version: Lsn }
+  | { kind: "rebuild"; index: string; version: Lsn };
+
+/** The next stage. Resolves only when every handoff was accepted (SQS said yes to each entry). */
+export interface HandoffPublisher {
+  publish(handoffs: Handoff[]): Promise<void>;
+}
+
+/** Progress record written after the slot was advanced. */
+export interface PollerCheckpoint {
+  lsn: Lsn;
+  transactions: number;
+  changes: number;
+  keys: number;
+}
+
+/** Heartbeat and throughput, for the monitor and `slotsync status`. */
+export interface PollerHeartbeat {
+  /** When the cycle finished. */
+  at: Date;
+  /** Bytes of WAL between the server's current position and what the slot has confirmed. */
+  lagBytes: bigint;
+  transactions: number;
+  changes: number;
+  keys: number;
+  durationMs: number;
+}
+
+/** Where the poller keeps its state (Upstash Redis in Lambda, a file locally). */
+export interface PollerStateStore {
+  /** Takes the slot's lease; null when another poller holds it. */
+  acquire(slot: string, holder: string, ttlMs: number): Promise<{ token: number } | null>;
+  /** Extends the lease; false when it was lost (expired and taken by another). */
+  renew(slot: string, token: number, ttlMs: number): Promise<boolean>;
+  release(slot: string, token: number): Promise<void>;
+  /** Writes the checkpoint, refused when `token` is no longer the current lease. */
+  checkpoint(slot: string, token: number, checkpoint: PollerCheckpoint): Promise<void>;
+  /** Records the heartbeat, fenced like the checkpoint. */
+  heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void>;
+}

@@ -1,0 +1,4 @@
+export { pick, unchanged, usedColumns } from "./anchors";
+export { ascendSql } from "./ascend";
+export { type AffectedKeys, ChangeResolver, type ResolveStats } from "./resolver";
+export type { Anchor, RootKeyText, RowChange, TruncateEffect } from "./types";

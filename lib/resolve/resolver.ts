@@ -1,0 +1,151 @@
+import type { Queryable, ResolvedSchema, TableName } from "../schema";
+import { findAffected, sameTable, unchanged, usedColumns } from "./anchors";
+import { ascendSql } from "./ascend";
+import type { Anchor, RootKeyText, RowChange, TruncateEffect } from "./types";
+
+/** The root keys a set of changes affects, per index (position in the schema), deduplicated. */
+export type AffectedKeys = Map<number, Map<string, RootKeyText>>;
+
+export interface ResolveStats {
+  changes: number;
+  /** Updates that touched no column any document uses (seen only with a full old row). */
+  skipped: number;
+  queries: number;
+}
+
+/** Most anchor rows sent in one statement: large enough for few round trips, small enough for the planner. */
+const MAX_VALUES_PER_QUERY = 10_000;
+
+/**
+ * Turns row changes into the root keys of the documents they affect, for every index of the
+ * schema. Whatever the row cannot say by itself (which document embeds a child) is looked up in
+ * the database's current state, in one statement per (index, node, column set) group.
+ */
+export class ChangeResolver {
+  private readonly uses = new Map<
+    string,
+    { index: number; role: string; nodeId: number; used: Set<string> | undefined }[]
+  >();
+
+  constructor(readonly schema: ResolvedSchema) {
+    schema.indices.forEach((index, i) => {
+      for (const use of index.tableUses) {
+        const entry = { index: i, role: use.role, nodeId: use.nodeId, used: usedColumns(index, use) };
+        // WAL rows of a partitioned table name the leaf partition they landed in.
+        for (const table of [use.table, ...partitionsOf(index, use)]) {
+          const key = tableKey(table);
+          const list = this.uses.get(key) ?? [];
+          list.push(entry);
+          this.uses.set(key, list);
+        }
+      }
+    });
+  }
+
+  /** Every table whose changes matter, for wal2json's `add-tables`. */
+  tables(): TableName[] {
+    return [...this.uses.keys()].map((k) => {
+      const [schema, name] = JSON.parse(k) as [string, string];
+      return { schema, name };
+    });
+  }
+
+  /** True when changes to the table can affect a document. */
+  watches(table: TableName): boolean {
+    return this.uses.has(tableKey(table));
+  }
+
+  /** What a TRUNCATE of `table` does to each index: clear it (the root) or rebuild it (any other use). */
+  truncate(table: TableName): TruncateEffect[] {
+    const effects = new Map<number, TruncateEffect["effect"]>();
+    for (const use of this.uses.get(tableKey(table)) ?? []) {
+      const index = this.schema.indices[use.index];
+      const isRoot = use.role === "node" && index !== undefined && use.nodeId === index.root.id;
+      const effect = isRoot ? "clear" : "rebuild";
+      // A table that is both root and child of the same index: rebuilding covers both.
+      if (effects.get(use.index) !== "rebuild") effects.set(use.index, effect);
+    }
+    return [...effects].map(([index, effect]) => ({ index, effect }));
+  }
+
+  /** Resolves a batch of changes to root keys, adding them to `into`. */
+  async resolve(
+    db: Queryable,
+    changes: readonly RowChange[],
+    into: AffectedKeys = new Map(),
+  ): Promise<ResolveStats> {
+    const stats: ResolveStats = { changes: changes.length, skipped: 0, queries: 0 };
+    const groups = new Map<string, Anchor[]>();
+    for (const change of changes) {
+      const uses = this.uses.get(tableKey(change.table));
+      if (!uses) continue;
+      if (uses.every((u) => unchanged(change, u.used))) {
+        stats.skipped++;
+        continue;
+      }
+      for (const use of uses) {
+        const index = this.schema.indices[use.index];
+        if (!index) continue;
+        const found = findAffected(index, use.index, use, change);
+        for (const key of found.keys) addKey(into, use.index, key);
+        for (const anchor of found.anchors) {
+          const group = JSON.stringify([anchor.index, anchor.nodeId, anchor.on, anchor.columns]);
+          const list = groups.get(group) ?? [];
+          list.push(anchor);
+          groups.set(group, list);
+        }
+      }
+    }
+    for (const anchors of groups.values()) {
+      const first = anchors[0];
+      if (!first) continue;
+      const index = this.schema.indices[first.index];
+      if (!index) continue;
+      const sql = ascendSql(index, first.nodeId, first.on, first.columns);
+      const distinct = new Map(anchors.map((a) => [JSON.stringify(a.values), a.values]));
+      const all = [...distinct.values()];
+      for (let start = 0; start < all.length; start += MAX_VALUES_PER_QUERY) {
+        const slice = all.slice(start, start + MAX_VALUES_PER_QUERY);
+        const params = first.columns.map((_, i) => slice.map((values) => values[i] ?? null));
+        const { rows } = await db.query<Record<string, string>>(sql, params);
+        stats.queries++;
+        const width = index.root.table.primaryKey.length;
+        for (const row of rows) {
+          addKey(
+            into,
+            first.index,
+            Array.from({ length: width }, (_, i) => String(row[`k${i}`])),
+          );
+        }
+      }
+    }
+    return stats;
+  }
+}
+
+function partitionsOf(
+  index: ResolvedSchema["indices"][number],
+  use: { role: string; nodeId: number },
+): TableName[] {
+  const node = index.nodes[use.nodeId];
+  if (!node) return [];
+  if (use.role === "through") return node.join?.kind === "through" ? node.join.through.partitions : [];
+  if (use.role === "node") return node.table.partitions;
+  return [];
+}
+
+function addKey(into: AffectedKeys, index: number, key: RootKeyText): void {
+  let keys = into.get(index);
+  if (!keys) {
+    keys = new Map();
+    into.set(index, keys);
+  }
+  keys.set(JSON.stringify(key), key);
+}
+
+function tableKey(table: TableName): string {
+  return JSON.stringify([table.schema, table.name]);
+}
+
+/** Re-exported so callers can match tables the same way. */
+export { sameTable };

@@ -1,0 +1,12 @@
+export { CheckpointPollerState, handoffMessages, QueueHandoffPublisher } from "./adapters";
+export {
+  createBuilders,
+  createDeadLetterPublisher,
+  createKeyPublisher,
+  createSqsClient,
+  createStateStore,
+  openSchema,
+  pgConnectionConfig,
+  readSchema,
+  slotName,
+} from "./factory";

@@ -1,0 +1,61 @@
+/**
+ * PGSync-compatible schema: load, parse and validate `schema.json`, then resolve it against the
+ * database into a model of tables, keys and joins.
+ */
+export type {
+  Catalog,
+  CatalogColumn,
+  CatalogForeignKey,
+  CatalogPartition,
+  CatalogRelation,
+  RelationKind,
+  ReplicaIdentity,
+} from "./catalog";
+export { findRelation, introspectCatalog, relationKey } from "./catalog";
+export { parseColumnEntry } from "./columns";
+export { type EnvMap, substituteEnv } from "./env";
+export { formatProblems, SchemaError, SchemaLoadError, type SchemaProblem } from "./errors";
+export { indexNameProblem } from "./index-name";
+export { type LoadSchemaOptions, loadSchema, readSchemaText, type S3TextFetcher } from "./load";
+export type {
+  DirectJoin,
+  JoinDirection,
+  ReplicaIdentityNeed,
+  ResolvedColumn,
+  ResolvedIndex,
+  ResolvedJoin,
+  ResolvedNode,
+  ResolvedSchema,
+  ResolvedTable,
+  TableReplicaIdentity,
+  TableUse,
+  ThroughJoin,
+} from "./model";
+export { type ParseOptions, parseSchema, type SchemaValidation, validateSchema } from "./parse";
+export { identityColumns, replicaIdentityNeeds } from "./replica-identity";
+export {
+  checkSchema,
+  type ResolveOptions,
+  resolveSchema,
+  resolveWithCatalog,
+  type SchemaCheck,
+  schemaTables,
+} from "./resolve";
+export { displayName, type Queryable, qualifiedName, quoteIdent, quoteLiteral } from "./sql";
+export type {
+  ColumnSpec,
+  ConcatSpec,
+  ForeignKeySpec,
+  IndexSpec,
+  JsonLike,
+  JsonLikeObject,
+  JsonPathStep,
+  MoveSpec,
+  NodeSpec,
+  RelationshipSpec,
+  RelationshipType,
+  RelationshipVariant,
+  SchemaSpec,
+  TableName,
+  TransformSpec,
+} from "./types";

@@ -1,0 +1,358 @@
+import { backoffDelay, type SinkRuntime } from "./backoff";
+import {
+  classifyItem,
+  classifyRequestStatus,
+  describeError,
+  formatError,
+  type ItemVerdict,
+  WRONG_ENGINE_FIX,
+} from "./classify";
+import type { ResolvedTuning } from "./config";
+import { redact, SinkError } from "./errors";
+import { type EncodedOperation, encodeOperation, planChunks } from "./ndjson";
+import { type EngineResponse, type EngineTransport, TransportFailure } from "./transport";
+import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "./types";
+
+/** What `writeBulk` needs: a transport, the tuning, and the clock. */
+export interface BulkContext {
+  transport: EngineTransport;
+  tuning: ResolvedTuning;
+  runtime: SinkRuntime;
+}
+
+/** Starting a request with less time than this left is pointless: it would only time out. */
+export const MIN_REQUEST_MS = 50;
+
+interface Failure {
+  httpStatus?: number;
+  errorType?: string;
+  reason: string;
+}
+
+/**
+ * Writes `ops` with `_bulk`, external_gte versioning, chunking by count and bytes, and retry
+ * rounds with full-jitter backoff until everything has a final outcome, the retries run out, or
+ * the deadline comes. See `DocumentSink.write` for the contract.
+ *
+ * Resending is always safe: with external versions an operation applied twice (a timeout after
+ * the engine did the work) is either `ok` again (equal version) or `stale`, never a regression.
+ */
+export async function writeBulk(
+  ctx: BulkContext,
+  ops: readonly SinkOperation[],
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  return new BulkWrite(ctx, ops, options).run();
+}
+
+/** The failure recorded for operations not sent because an earlier request of the round failed. */
+function heldBack(failure: Failure): Failure {
+  return { ...failure, reason: `not sent after a failed request: ${failure.reason}` };
+}
+
+class BulkWrite {
+  private readonly outcomes: (SinkOutcome | undefined)[];
+  private readonly attempts: number[];
+  private readonly lastFailure: (Failure | undefined)[];
+  private readonly fatal: (ItemVerdict["fatal"] | undefined)[];
+  private readonly encoded: (EncodedOperation | undefined)[];
+  private readonly sizes: number[];
+  private readonly started: number;
+  private readonly deadline: number;
+  private requests = 0;
+  private bytes = 0;
+  private retried = 0;
+
+  constructor(
+    private readonly ctx: BulkContext,
+    private readonly ops: readonly SinkOperation[],
+    options: WriteOptions,
+  ) {
+    const n = ops.length;
+    this.outcomes = new Array(n).fill(undefined);
+    this.attempts = new Array(n).fill(0);
+    this.lastFailure = new Array(n).fill(undefined);
+    this.fatal = new Array(n).fill(undefined);
+    this.encoded = new Array(n).fill(undefined);
+    this.sizes = new Array(n).fill(0);
+    this.started = ctx.runtime.now();
+    this.deadline = Math.min(
+      options.deadline ?? Number.POSITIVE_INFINITY,
+      this.started + ctx.tuning.writeDeadlineMs,
+    );
+  }
+
+  async run(): Promise<WriteResult> {
+    const { tuning, runtime } = this.ctx;
+    let pending: number[] = [];
+    this.ops.forEach((op, i) => {
+      const encoded = encodeOperation(op);
+      if ("invalid" in encoded) {
+        this.finish(i, "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
+      } else {
+        this.encoded[i] = encoded;
+        this.sizes[i] = encoded.bytes;
+        pending.push(i);
+      }
+    });
+
+    for (let round = 0; pending.length > 0; round++) {
+      const retry: number[] = [];
+      // After a whole request failed (overload, timeout), the rest of the round waits for the
+      // backoff too instead of hitting a struggling cluster with the next chunks right away.
+      let holdBack: Failure | undefined;
+      for (const chunk of planChunks(this.sizes, tuning.chunkSize, tuning.chunkBytes, pending)) {
+        if (holdBack) this.toRetry(chunk, retry, holdBack);
+        else holdBack = await this.send(chunk, retry);
+      }
+      if (retry.length === 0) break;
+      if (round >= tuning.maxRetries) {
+        this.giveUp(retry, "no retries left");
+        break;
+      }
+      const wait = backoffDelay(round, tuning.baseDelayMs, tuning.maxDelayMs, runtime.random);
+      if (runtime.now() + wait + MIN_REQUEST_MS > this.deadline) {
+        this.giveUp(retry, "the write deadline came first");
+        break;
+      }
+      await runtime.sleep(wait);
+      this.retried += retry.length;
+      pending = retry;
+    }
+    this.throwIfNothingCanSucceed();
+    const outcomes = this.outcomes.map((outcome, i) => outcome ?? this.lostOutcome(i));
+    return { outcomes, stats: this.stats(outcomes) };
+  }
+
+  /**
+   * Sends one chunk; splits it while the engine refuses it whole (400, 413). Returns what to
+   * record for the unsent rest of the round when the request as a whole failed retryably.
+   */
+  private async send(chunk: number[], retry: number[]): Promise<Failure | undefined> {
+    const { transport, tuning, runtime } = this.ctx;
+    const queue: number[][] = [chunk];
+    for (let part = queue.shift(); part !== undefined; part = queue.shift()) {
+      const remaining = this.deadline - runtime.now();
+      if (remaining < MIN_REQUEST_MS) {
+        this.toRetry(part, retry, { errorType: "deadline", reason: "not sent: the write deadline came" });
+        continue;
+      }
+      let body = "";
+      for (const i of part) {
+        body += this.encoded[i]?.text ?? "";
+        this.bytes += this.sizes[i] ?? 0;
+        this.attempts[i] = (this.attempts[i] ?? 0) + 1;
+      }
+      this.requests++;
+      let response: EngineResponse;
+      try {
+        response = await transport.request({
+          method: "POST",
+          path: "/_bulk",
+          ndjson: body,
+          timeoutMs: Math.min(tuning.requestTimeoutMs, remaining),
+        });
+      } catch (err) {
+        if (!(err instanceof TransportFailure)) throw err;
+        const failure = { errorType: err.kind, reason: redact(err.message, transport.secrets) };
+        this.toRetry(part, retry, failure);
+        this.toRetry(queue.flat(), retry, heldBack(failure));
+        return heldBack(failure);
+      }
+      const described = () => describeError(response.body);
+      switch (classifyRequestStatus(response.status)) {
+        case "items":
+          this.readItems(part, response.body, retry);
+          break;
+        case "retry": {
+          const error = described();
+          const failure = { httpStatus: response.status, errorType: error.type, reason: error.reason };
+          this.toRetry(part, retry, failure);
+          this.toRetry(queue.flat(), retry, heldBack(failure));
+          return heldBack(failure);
+        }
+        case "split":
+          if (part.length > 1) {
+            const mid = Math.ceil(part.length / 2);
+            queue.unshift(part.slice(0, mid), part.slice(mid));
+          } else {
+            this.rejectAlone(part[0] ?? 0, response);
+          }
+          break;
+        case "auth":
+          throw this.authError(response);
+        case "fatal":
+          throw this.error(
+            `the search engine answered the bulk request with HTTP ${response.status}: ${formatError(described())}`,
+            response.status,
+            response.status === 406
+              ? WRONG_ENGINE_FIX
+              : "check the node URL (and any proxy in front of the cluster) and that the engine is Elasticsearch 8/9 or OpenSearch 2",
+            response.status === 406 ? "not_acceptable" : undefined,
+          );
+      }
+    }
+    return undefined;
+  }
+
+  private readItems(part: number[], body: unknown, retry: number[]): void {
+    const items = (body as { items?: unknown } | undefined)?.items;
+    if (!Array.isArray(items) || items.length !== part.length) {
+      const got = Array.isArray(items) ? items.length : "no";
+      this.toRetry(part, retry, {
+        errorType: "unexpected_response",
+        reason: `the bulk response had ${got} items for ${part.length} operations`,
+      });
+      return;
+    }
+    part.forEach((i, k) => {
+      const verdict = classifyItem(items[k]);
+      const failure = {
+        httpStatus: verdict.httpStatus,
+        errorType: verdict.errorType,
+        reason: verdict.reason ?? "",
+      };
+      if (verdict.status === "retry") {
+        this.toRetry([i], retry, failure);
+        return;
+      }
+      this.fatal[i] = verdict.fatal;
+      this.finish(i, verdict.status, verdict.status === "ok" ? { httpStatus: verdict.httpStatus } : failure);
+    });
+  }
+
+  /** A single operation the engine refuses as a request of its own: it can never go through. */
+  private rejectAlone(i: number, response: EngineResponse): void {
+    const op = this.ops[i];
+    const error = describeError(response.body);
+    if (response.status === 413 && op) {
+      const size = this.sizes[i] ?? 0;
+      this.finish(i, "rejected", {
+        httpStatus: 413,
+        errorType: "request_entity_too_large",
+        reason:
+          `document "${op.id}" for index "${op.index}" is ${size} bytes in bulk form, more than the engine ` +
+          `accepts in one request (HTTP 413). Fix: leave large columns out of the document in the schema, ` +
+          `or raise http.max_content_length (on Amazon OpenSearch Service: pick an instance type with a larger limit)`,
+      });
+      return;
+    }
+    this.finish(i, "rejected", {
+      httpStatus: response.status,
+      errorType: error.type,
+      reason: formatError(error) || `HTTP ${response.status}`,
+    });
+  }
+
+  private toRetry(part: readonly number[], retry: number[], failure: Failure): void {
+    for (const i of part) {
+      this.lastFailure[i] = failure;
+      retry.push(i);
+    }
+  }
+
+  private giveUp(positions: readonly number[], why: string): void {
+    for (const i of positions) {
+      const last = this.lastFailure[i] ?? { reason: "unknown failure" };
+      const attempts = this.attempts[i] ?? 0;
+      this.finish(i, "retryable", {
+        ...last,
+        reason: `${last.reason || `HTTP ${last.httpStatus}`} (sent ${attempts} time${attempts === 1 ? "" : "s"}; ${why})`,
+      });
+    }
+  }
+
+  private finish(i: number, status: SinkOutcome["status"], detail: Partial<Failure>): void {
+    const op = this.ops[i];
+    if (!op) return;
+    const outcome: SinkOutcome = { op, status, attempts: this.attempts[i] ?? 0 };
+    if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
+    if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
+    if (detail.reason) outcome.reason = redact(detail.reason, this.ctx.transport.secrets);
+    this.outcomes[i] = outcome;
+  }
+
+  // Unreachable by construction (every position is finished or pending); kept so a bug shows
+  // up as a retryable outcome with a reason instead of a hole in the array.
+  private lostOutcome(i: number): SinkOutcome {
+    const op = this.ops[i] as SinkOperation;
+    return { op, status: "retryable", errorType: "internal", reason: "no outcome recorded", attempts: 0 };
+  }
+
+  /** Throws when every operation failed for a reason shared by the whole batch. */
+  private throwIfNothingCanSucceed(): void {
+    if (this.ops.length === 0) return;
+    const kinds = new Set(this.fatal);
+    if (kinds.size !== 1) return;
+    const kind = this.fatal[0];
+    if (!kind || !this.outcomes.every((o) => o?.status === "rejected")) return;
+    const indices = [...new Set(this.ops.map((op) => op.index))].map((name) => `"${name}"`).join(", ");
+    const first = this.outcomes[0];
+    if (kind === "index_not_found") {
+      throw this.error(
+        `index ${indices} does not exist: ${first?.reason ?? ""}`,
+        first?.httpStatus,
+        "run `slotsync bootstrap` to create the index and its alias, or correct the index name in the schema",
+        "index_not_found_exception",
+      );
+    }
+    throw this.error(
+      `the credentials may not write to ${indices}: ${first?.reason ?? ""}`,
+      first?.httpStatus,
+      "grant the user or API key the `write` privilege (index and delete) on the index and its alias",
+      first?.errorType,
+    );
+  }
+
+  private authError(response: EngineResponse): SinkError {
+    const error = describeError(response.body);
+    const detail = formatError(error) || "no details";
+    if (response.status === 401) {
+      return this.error(
+        `the search engine refused the credentials (HTTP 401): ${detail}`,
+        401,
+        "check the API key (ELASTICSEARCH_API_KEY_ID / ELASTICSEARCH_API_KEY), the user and password, or the AWS role",
+        error.type,
+      );
+    }
+    return this.error(
+      `the credentials lack a privilege the bulk request needs (HTTP ${response.status}): ${detail}`,
+      response.status,
+      "grant the `write` privilege on the target indices and aliases (on AWS: the domain access policy or the collection's data access policy)",
+      error.type,
+    );
+  }
+
+  private error(message: string, httpStatus: number | undefined, fix: string, errorType?: string): SinkError {
+    return new SinkError(redact(message, this.ctx.transport.secrets), {
+      httpStatus,
+      errorType,
+      fix,
+      retryable: false,
+    });
+  }
+
+  private stats(outcomes: readonly SinkOutcome[]): WriteStats {
+    const stats: WriteStats = {
+      operations: outcomes.length,
+      indexed: 0,
+      deleted: 0,
+      stale: 0,
+      rejected: 0,
+      retryable: 0,
+      retried: this.retried,
+      requests: this.requests,
+      bytes: this.bytes,
+      durationMs: this.ctx.runtime.now() - this.started,
+    };
+    for (const outcome of outcomes) {
+      if (outcome.status === "ok") {
+        if (outcome.op.kind === "index") stats.indexed++;
+        else stats.deleted++;
+      } else {
+        stats[outcome.status]++;
+      }
+    }
+    return stats;
+  }
+}

@@ -1,0 +1,125 @@
+import { Client, type ClientOptions } from "@elastic/elasticsearch";
+import type { ElasticsearchAuth, ElasticsearchSinkConfig, ResolvedTuning } from "./config";
+import { redact, SinkError } from "./errors";
+import { readBodyText } from "./read-body";
+import {
+  ALL_ERROR_STATUSES,
+  type EngineRequest,
+  type EngineResponse,
+  type EngineTransport,
+  TransportFailure,
+} from "./transport";
+
+/**
+ * The Elasticsearch 8/9 transport, on `@elastic/elasticsearch` v8 (v9 sends `compatible-with=9`,
+ * which Elasticsearch 8 refuses; v8's `compatible-with=8` is accepted by 8 and 9).
+ *
+ * The client's own retries and sniffing are off: `write` retries with its own policy and
+ * deadline, and sniffing would replace the configured URL with node addresses a Lambda in
+ * another network (or behind a load balancer, or on Elastic Cloud) cannot reach.
+ */
+export function createElasticsearchTransport(
+  config: ElasticsearchSinkConfig,
+  tuning: ResolvedTuning,
+): EngineTransport {
+  const options: ClientOptions = {
+    maxRetries: 0,
+    requestTimeout: tuning.requestTimeoutMs,
+    compression: tuning.compression,
+    sniffOnStart: false,
+    sniffInterval: false,
+    sniffOnConnectionFault: false,
+    name: "slotsync",
+  };
+  if (config.cloudId) options.cloud = { id: config.cloudId };
+  else if (config.node !== undefined)
+    options.nodes = typeof config.node === "string" ? [config.node] : [...config.node];
+  if (config.auth) options.auth = clientAuth(config.auth);
+  if (config.caCertificate) options.tls = { ca: config.caCertificate };
+  const client = new Client(options);
+  const secrets = secretsOf(config.auth);
+
+  return {
+    engine: "elasticsearch",
+    secrets,
+    async request(request: EngineRequest): Promise<EngineResponse> {
+      try {
+        const result = await client.transport.request(
+          {
+            method: request.method,
+            path: request.path,
+            ...(request.querystring ? { querystring: request.querystring } : {}),
+            ...(request.body !== undefined ? { body: request.body as Record<string, unknown> } : {}),
+            // A string is sent as is: the client only re-serializes arrays of objects.
+            ...(request.ndjson !== undefined ? { bulkBody: request.ndjson } : {}),
+          },
+          {
+            meta: true,
+            ignore: ALL_ERROR_STATUSES,
+            requestTimeout: request.timeoutMs,
+            maxRetries: 0,
+            ...(request.raw ? { asStream: true } : {}),
+          },
+        );
+        if (request.raw) {
+          const raw = await readBodyText(result.body, result.headers?.["content-encoding"]);
+          return { status: result.statusCode ?? 0, body: undefined, raw };
+        }
+        return { status: result.statusCode ?? 0, body: result.body };
+      } catch (err) {
+        throw translateError(err, secrets);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+function clientAuth(auth: ElasticsearchAuth): NonNullable<ClientOptions["auth"]> {
+  switch (auth.type) {
+    case "apiKey":
+      return "encoded" in auth ? { apiKey: auth.encoded } : { apiKey: { id: auth.id, api_key: auth.secret } };
+    case "basic":
+      return { username: auth.username, password: auth.password };
+    case "bearer":
+      return { bearer: auth.token };
+  }
+}
+
+/** Every form in which the configured credentials could show up in a message. */
+function secretsOf(auth: ElasticsearchAuth | undefined): string[] {
+  if (!auth) return [];
+  switch (auth.type) {
+    case "apiKey":
+      return "encoded" in auth ? [auth.encoded] : [auth.secret, `${auth.id}:${auth.secret}`];
+    case "basic":
+      return [auth.password, `${auth.username}:${auth.password}`];
+    case "bearer":
+      return [auth.token];
+  }
+}
+
+/** Maps the client's errors: no response -> `TransportFailure`; a setup problem -> `SinkError`. */
+function translateError(err: unknown, secrets: readonly string[]): Error {
+  const name = err instanceof Error ? err.name : "";
+  const message = redact(err instanceof Error ? err.message : String(err), secrets);
+  switch (name) {
+    case "TimeoutError":
+      return new TransportFailure("timeout", `request timed out (${message})`);
+    case "ConnectionError":
+    case "NoLivingConnectionsError":
+    case "DeserializationError":
+    case "RequestAbortedError":
+      return new TransportFailure("network", message);
+    case "ProductNotSupportedError":
+      return new SinkError("the server is not Elasticsearch (the product check failed)", {
+        fix: "for OpenSearch set engine to opensearch (OPENSEARCH=true); otherwise check ELASTICSEARCH_URL",
+        errorType: "product_not_supported",
+      });
+    default:
+      // Not the client's error object as cause: its metadata holds request headers and URLs.
+      return new SinkError(`Elasticsearch client error: ${message}`, {
+        cause: new Error(message),
+        fix: "check the Elasticsearch settings (URL, Cloud ID, CA certificate)",
+      });
+  }
+}

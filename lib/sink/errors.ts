@@ -1,0 +1,45 @@
+import { SlotsyncError, type SlotsyncErrorOptions } from "../errors";
+
+/** Options of a `SinkError`: the base options plus what the engine answered. */
+export interface SinkErrorOptions extends SlotsyncErrorOptions {
+  /** HTTP status of the failing response; undefined when no response came (network, timeout). */
+  httpStatus?: number;
+  /** Engine error type (`security_exception`, `index_not_found_exception`) or `timeout`/`network`. */
+  errorType?: string;
+}
+
+/**
+ * The search engine refused a whole request, or could not be reached, in a way that no
+ * per-document outcome can express: bad credentials, missing privileges, a missing index, an
+ * unreachable cluster. `retryable` says whether the same call may succeed later unchanged.
+ *
+ * Messages never contain credentials: everything taken from the client or the engine is
+ * scrubbed of the configured secrets first, and `cause` is a scrubbed copy, not the client's
+ * error (whose metadata holds request headers and URLs).
+ */
+export class SinkError extends SlotsyncError {
+  readonly httpStatus: number | undefined;
+  readonly errorType: string | undefined;
+
+  constructor(message: string, options: SinkErrorOptions = {}) {
+    super(message, options);
+    this.httpStatus = options.httpStatus;
+    this.errorType = options.errorType;
+  }
+}
+
+/**
+ * Removes every occurrence of each secret (and of its base64 form, as it appears in a Basic or
+ * ApiKey header) from `text`. Secrets shorter than 4 characters are left alone: replacing them
+ * would mangle ordinary words and they protect nothing anyway.
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    for (const form of [secret, Buffer.from(secret).toString("base64"), encodeURIComponent(secret)]) {
+      out = out.split(form).join("[redacted]");
+    }
+  }
+  return out;
+}

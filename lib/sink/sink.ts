@@ -1,0 +1,121 @@
+import * as admin from "./admin";
+import { type SinkRuntime, systemRuntime } from "./backoff";
+import { writeBulk } from "./bulk";
+import { type ResolvedTuning, resolveTuning, type SinkConfig, validateSinkConfig } from "./config";
+import { createElasticsearchTransport } from "./elasticsearch";
+import { createOpenSearchTransport } from "./opensearch";
+import { getDocuments, scan } from "./reads";
+import type { EngineTransport } from "./transport";
+import type {
+  DocumentRef,
+  DocumentSink,
+  Engine,
+  EngineInfo,
+  IndexBody,
+  SinkOperation,
+  StoredDocument,
+  WriteOptions,
+  WriteResult,
+} from "./types";
+
+/**
+ * Index settings every index slotsync writes to should have (merge them into the index body at
+ * bootstrap).
+ *
+ * `index.gc_deletes` is how long a versioned delete's tombstone keeps rejecting older writes
+ * (60 s by default). A document built before a delete but written after the tombstone is gone
+ * would come back to life, so the window must outlast the longest time between building a
+ * document and writing it: a consumer Lambda (at most 15 min) or a bootstrap range. One hour
+ * covers both with margin; the cost is heap for the tombstones of one hour of deletes (tens of
+ * bytes each), negligible unless deletes run at thousands per second.
+ */
+export const TOMBSTONE_INDEX_SETTINGS = { "index.gc_deletes": "1h" } as const;
+
+/** Optional collaborators of `createSink`, for tests. */
+export interface SinkDependencies {
+  /** Clock, sleep and randomness used for backoff; the real ones by default. */
+  runtime?: SinkRuntime;
+}
+
+/**
+ * Creates the document sink for `config.engine`. Throws `ConfigError` for an invalid config.
+ * Does not contact the cluster; the first request does.
+ */
+export function createSink(config: SinkConfig, deps: SinkDependencies = {}): DocumentSink {
+  validateSinkConfig(config);
+  const tuning = resolveTuning(config);
+  const transport =
+    config.engine === "elasticsearch"
+      ? createElasticsearchTransport(config, tuning)
+      : createOpenSearchTransport(config, tuning);
+  return new SearchSink(transport, tuning, deps.runtime ?? systemRuntime);
+}
+
+/**
+ * `DocumentSink` on top of an engine transport. Engine-neutral: both engines speak the same
+ * `_bulk`, `_mget`, `_aliases` and scroll APIs, so only the transport differs.
+ */
+export class SearchSink implements DocumentSink {
+  readonly engine: Engine;
+  private readonly ctx: admin.AdminContext;
+
+  constructor(transport: EngineTransport, tuning: ResolvedTuning, runtime: SinkRuntime = systemRuntime) {
+    this.engine = transport.engine;
+    this.ctx = { transport, tuning, runtime };
+  }
+
+  write(ops: readonly SinkOperation[], options?: WriteOptions): Promise<WriteResult> {
+    return writeBulk(this.ctx, ops, options);
+  }
+
+  createIndex(name: string, body?: IndexBody): Promise<{ created: boolean }> {
+    return admin.createIndex(this.ctx, name, body);
+  }
+
+  deleteIndex(name: string): Promise<{ deleted: boolean }> {
+    return admin.deleteIndex(this.ctx, name);
+  }
+
+  indexExists(name: string): Promise<boolean> {
+    return admin.indexExists(this.ctx, name);
+  }
+
+  getAliasTargets(alias: string): Promise<string[]> {
+    return admin.getAliasTargets(this.ctx, alias);
+  }
+
+  swapAlias(
+    alias: string,
+    index: string,
+    options?: { replaceIndex?: boolean },
+  ): Promise<{ previous: string[] }> {
+    return admin.swapAlias(this.ctx, alias, index, options);
+  }
+
+  count(index: string, query?: Record<string, unknown>): Promise<number> {
+    return admin.count(this.ctx, index, query);
+  }
+
+  refresh(index: string): Promise<void> {
+    return admin.refresh(this.ctx, index);
+  }
+
+  getDocuments(
+    index: string,
+    ids: readonly (string | DocumentRef)[],
+  ): Promise<(StoredDocument | undefined)[]> {
+    return getDocuments(this.ctx, index, ids);
+  }
+
+  scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument> {
+    return scan(this.ctx, index, options);
+  }
+
+  info(): Promise<EngineInfo> {
+    return admin.info(this.ctx);
+  }
+
+  close(): Promise<void> {
+    return this.ctx.transport.close();
+  }
+}

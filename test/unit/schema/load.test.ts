@@ -1,0 +1,110 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} references are what these tests are about
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSchema, readSchemaText, SchemaError, SchemaLoadError } from "../../../lib/schema";
+
+const SCHEMA = JSON.stringify([{ database: "${DB}", index: "books", nodes: { table: "book" } }]);
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "slotsync-schema-"));
+  await writeFile(join(dir, "schema.json"), SCHEMA);
+  await writeFile(join(dir, "broken.json"), "[{");
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function fakeFetch(status: number, body: string): typeof fetch {
+  return (async () => new Response(body, { status })) as unknown as typeof fetch;
+}
+
+describe("loadSchema", () => {
+  it("loads a file path and a file:// URL, substituting from the env map", async () => {
+    const [spec] = await loadSchema(join(dir, "schema.json"), { env: { DB: "library" } });
+    expect(spec?.database).toBe("library");
+    const [again] = await loadSchema(pathToFileURL(join(dir, "schema.json")).href, { env: { DB: "x" } });
+    expect(again?.database).toBe("x");
+  });
+
+  it("explains a missing file", async () => {
+    const error = await loadSchema(join(dir, "nope.json")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaLoadError);
+    expect((error as SchemaLoadError).message).toBe(`schema file ${join(dir, "nope.json")} does not exist`);
+  });
+
+  it("reports invalid JSON as a schema problem", async () => {
+    const error = await loadSchema(join(dir, "broken.json")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SchemaError);
+    expect((error as SchemaError).problems[0]?.message).toMatch(/broken\.json is not valid JSON/);
+  });
+
+  it("fetches https URLs with the injected fetch", async () => {
+    const [spec] = await loadSchema("https://example.com/schema.json", {
+      fetch: fakeFetch(200, SCHEMA),
+      env: { DB: "web" },
+    });
+    expect(spec?.database).toBe("web");
+  });
+
+  it("marks server errors retryable and client errors not", async () => {
+    const server = await readSchemaText("https://example.com/s.json", { fetch: fakeFetch(503, "") }).catch(
+      (e: unknown) => e,
+    );
+    expect(server).toBeInstanceOf(SchemaLoadError);
+    expect((server as SchemaLoadError).retryable).toBe(true);
+    const missing = await readSchemaText("https://example.com/s.json", { fetch: fakeFetch(404, "") }).catch(
+      (e: unknown) => e,
+    );
+    expect((missing as SchemaLoadError).retryable).toBe(false);
+    expect((missing as SchemaLoadError).message).toBe(
+      "fetching the schema from https://example.com/s.json returned HTTP 404",
+    );
+  });
+
+  it("marks network failures retryable", async () => {
+    const failing = (async () => {
+      throw new TypeError("fetch failed");
+    }) as unknown as typeof fetch;
+    const error = await readSchemaText("https://example.com/s.json", { fetch: failing }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as SchemaLoadError).retryable).toBe(true);
+  });
+
+  it("refuses plain http except on loopback", async () => {
+    const error = await readSchemaText("http://example.com/s.json", { fetch: fakeFetch(200, SCHEMA) }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as SchemaLoadError).fix).toBe("serve the schema over https://");
+    await expect(readSchemaText("http://127.0.0.1:9/s.json", { fetch: fakeFetch(200, "ok") })).resolves.toBe(
+      "ok",
+    );
+  });
+
+  it("reads s3://bucket/key with the injected fetcher", async () => {
+    const calls: string[] = [];
+    const [spec] = await loadSchema("s3://configs/slotsync/schema.json", {
+      s3: async (bucket, key) => {
+        calls.push(`${bucket}|${key}`);
+        return SCHEMA;
+      },
+      env: { DB: "s3db" },
+    });
+    expect(calls).toEqual(["configs|slotsync/schema.json"]);
+    expect(spec?.database).toBe("s3db");
+  });
+
+  it("wraps S3 failures and rejects malformed S3 URLs", async () => {
+    const failing = async () => {
+      throw new Error("AccessDenied");
+    };
+    const error = await readSchemaText("s3://b/k", { s3: failing }).catch((e: unknown) => e);
+    expect((error as SchemaLoadError).message).toBe("cannot read the schema from s3://b/k: AccessDenied");
+    const malformed = await readSchemaText("s3://bucket-only", { s3: failing }).catch((e: unknown) => e);
+    expect((malformed as SchemaLoadError).message).toBe('"s3://bucket-only" is not an S3 URL');
+  });
+});
