@@ -27,6 +27,9 @@ async function wire(): Promise<ConsumerDeps> {
   const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true });
   if (!config.queue || !config.sink) throw new Error("unreachable: queue and sink are required");
   const pool = new pg.Pool({ ...pgConnectionConfig(config.pgUrl, "slotsync-consumer"), max: 2 });
+  // An idle connection closed by the server (restart, failover, idle timeout) is reported here;
+  // without a listener it would crash the whole process. The pool opens a new one when needed.
+  pool.on("error", (error) => logger.warn("idle database connection closed", errorFields(error)));
   const client = await pool.connect();
   let schema: Awaited<ReturnType<typeof openSchema>>;
   try {

@@ -1,0 +1,120 @@
+import { randomBytes } from "node:crypto";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { handler as consumer } from "../../lambdas/consumer";
+import { handler as poller } from "../../lambdas/poller";
+import { recordFromSqsMessage, type SqsEvent } from "../../lib/queue";
+import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { applySchemaFixture, createTestDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
+import { getServices } from "../support/services";
+import { createTestQueues, type TestQueues } from "../support/sqs";
+
+// The two Lambda handlers, wired from environment variables as in AWS (the Lambda runtime itself is
+// the only thing not real here: the handlers are called with a context object).
+
+const suffix = randomBytes(4).toString("hex");
+const slot = `slotsync_lambda_${suffix}`;
+const index = "bookstore";
+let db: TestDatabase;
+let queues: TestQueues;
+let sink: DocumentSink;
+const saved = { ...process.env };
+
+const context = (ms: number) => ({
+  awsRequestId: `req-${randomBytes(3).toString("hex")}`,
+  getRemainingTimeInMillis: () => ms,
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase("lambda");
+  await applySchemaFixture(db.client, "bookstore");
+  await db.client.query("ALTER TABLE review REPLICA IDENTITY FULL");
+  await db.client.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
+  queues = await createTestQueues("lambda");
+  const s = getServices();
+  Object.assign(process.env, {
+    PG_URL: db.url,
+    SCHEMA: `${schemaFixtureDir("bookstore")}/schema.json`,
+    DATABASE: db.name,
+    SLOTSYNC_SLOT: slot,
+    ELASTICSEARCH_URL: s.elasticsearch.url,
+    ELASTICSEARCH_USER: s.elasticsearch.username,
+    ELASTICSEARCH_PASSWORD: s.elasticsearch.password,
+    UPSTASH_REDIS_REST_URL: s.upstash.url,
+    UPSTASH_REDIS_REST_TOKEN: s.upstash.token,
+    SQS_QUEUE_URL: queues.queueUrl,
+    SQS_DLQ_URL: queues.dlqUrl,
+    SQS_ENDPOINT: s.elasticmq.endpoint,
+    AWS_REGION: s.elasticmq.region,
+    AWS_ACCESS_KEY_ID: "x",
+    AWS_SECRET_ACCESS_KEY: "x",
+    POLL_INTERVAL_SECONDS: "0.1",
+    POLLER_SAFETY_MARGIN_SECONDS: "1",
+  });
+  sink = createSink({
+    engine: "elasticsearch",
+    node: s.elasticsearch.url,
+    auth: { type: "basic", username: s.elasticsearch.username, password: s.elasticsearch.password },
+  });
+  await sink.deleteIndex(index).catch(() => undefined);
+  await sink.createIndex(index, {
+    settings: { ...TOMBSTONE_INDEX_SETTINGS },
+    mappings: { properties: { doc_coordinates: { type: "float" } } },
+  });
+});
+
+afterAll(async () => {
+  process.env = saved;
+  await sink?.deleteIndex(index).catch(() => undefined);
+  await sink?.close();
+  await db?.client.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
+  await db?.drop();
+  await queues?.remove();
+});
+
+describe("Lambda handlers", () => {
+  it("poller → SQS → consumer → Elasticsearch, from environment configuration", async () => {
+    await db.client.query("UPDATE book SET title = 'From the Lambda' WHERE id = 1");
+    await db.client.query("UPDATE review SET book_id = 2 WHERE id = 2");
+    const summary = await poller({}, context(1500));
+    expect(summary).toMatchObject({ outcome: "completed", slot });
+    expect(Number(summary.keys)).toBeGreaterThanOrEqual(2);
+
+    const res = await queues.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queues.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 2,
+        AttributeNames: ["All"],
+      }),
+    );
+    const event: SqsEvent = { Records: (res.Messages ?? []).map((m) => recordFromSqsMessage(m)) };
+    expect(event.Records.length).toBeGreaterThan(0);
+    const response = await consumer(event, context(30_000));
+    expect(response.batchItemFailures).toEqual([]);
+
+    await sink.refresh(index);
+    const [one, two] = await sink.getDocuments(index, ["1", "2"]);
+    expect(one?.source).toMatchObject({ book_title: "From the Lambda" });
+    expect((two?.source.reviews as { reviewer: string }[] | null)?.map((r) => r.reviewer)).toContain("bob");
+  });
+
+  it("refuses to start with one error naming every bad variable, and starts once they are fixed", async () => {
+    vi.resetModules();
+    const fresh = (await import("../../lambdas/poller")) as typeof import("../../lambdas/poller");
+    const good = process.env.PG_URL;
+    delete process.env.PG_URL;
+    process.env.POLL_INTERVAL_SECONDS = "soon";
+    try {
+      const err = await fresh.handler({}, context(1500)).catch((e: unknown) => e as Error);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toMatch(/PG_URL is required/);
+      expect((err as Error).message).toMatch(/POLL_INTERVAL_SECONDS must be a number/);
+    } finally {
+      process.env.PG_URL = good;
+      process.env.POLL_INTERVAL_SECONDS = "0.1";
+    }
+    // A failed cold start is not cached: the next invocation reads the fixed configuration.
+    expect(await fresh.handler({}, context(1500))).toMatchObject({ outcome: "completed" });
+  });
+});
