@@ -74,6 +74,7 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
         safetyMarginMs: w.config.poller.safetyMarginMs,
         fetchSize: w.config.poller.fetchSize,
         maxChangesPerCycle: w.config.poller.maxChangesPerCycle,
+        leaseTtlMs: w.config.poller.leaseTtlMs,
       },
       deadline,
     );

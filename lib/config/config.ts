@@ -20,6 +20,8 @@ export interface PollerConfig {
   safetyMarginMs: number;
   fetchSize: number;
   maxChangesPerCycle: number;
+  /** How long a poller's lease lasts without renewal: how soon another may take over after a crash. */
+  leaseTtlMs: number;
 }
 
 export interface AlertConfig {
@@ -86,6 +88,7 @@ export function loadConfig(
       max: 10_000_000,
       integer: true,
     }),
+    leaseTtlMs: r.number("POLLER_LEASE_TTL_SECONDS", 60, { min: 1, max: 3600 }) * 1000,
   };
   const alerts: AlertConfig = {
     webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"]),

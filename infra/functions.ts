@@ -1,0 +1,397 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Aws, CfnCondition, Duration, Fn, Token } from "aws-cdk-lib";
+import { type ISecurityGroup, type IVpc, SecurityGroup, type SubnetSelection } from "aws-cdk-lib/aws-ec2";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import {
+  type CfnPolicy,
+  Effect,
+  ManagedPolicy,
+  Policy,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from "aws-cdk-lib/aws-iam";
+import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import {
+  type AlarmThresholds,
+  type ConsumerSettings,
+  DEFAULT_CONSUMER,
+  FUNCTION_ROLES,
+  type FunctionRole,
+  type SchemaSource,
+  type SearchEngine,
+} from "./props";
+import { assertNoSecretInEnvironment } from "./secrets";
+
+/** This repository's root: the default project root for bundling and home of the default handlers. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The handler files of this repository, one per function. */
+export const DEFAULT_ENTRIES: Readonly<Record<FunctionRole, string>> = {
+  poller: join(REPO_ROOT, "lambdas", "poller.ts"),
+  consumer: join(REPO_ROOT, "lambdas", "consumer.ts"),
+  bootstrap: join(REPO_ROOT, "lambdas", "bootstrap.ts"),
+  monitor: join(REPO_ROOT, "lambdas", "monitor.ts"),
+};
+
+/** Where a bundled schema file lands inside every function (`/var/task` is the code directory). */
+export const BUNDLED_SCHEMA_PATH = "/var/task/schema.json";
+
+/** The monitor's schedule: often enough to catch WAL growth, cheap enough to ignore. */
+export const MONITOR_SCHEDULE = Schedule.rate(Duration.minutes(5));
+
+const SETTINGS: Record<FunctionRole, { description: string; memorySize: number; timeout: Duration }> = {
+  poller: {
+    description: "slotsync poller: peeks the replication slot, sends root keys to SQS, advances the slot",
+    memorySize: 512,
+    timeout: Duration.minutes(1),
+  },
+  consumer: {
+    description: "slotsync consumer: rebuilds documents for queued keys and bulk-writes them",
+    memorySize: DEFAULT_CONSUMER.memorySize,
+    timeout: DEFAULT_CONSUMER.timeout,
+  },
+  bootstrap: {
+    description:
+      "slotsync bootstrap (manual invoke): slot, index and alias, range fan-out, enables the poller",
+    memorySize: 1024,
+    timeout: Duration.minutes(15),
+  },
+  monitor: {
+    description:
+      "slotsync monitor: slot health, lag and retained WAL as metrics, webhook and EventBridge alerts",
+    memorySize: 256,
+    timeout: Duration.minutes(1),
+  },
+};
+
+/** Properties of {@link SyncFunctions}; the composite construct fills in every default. */
+export interface SyncFunctionsProps {
+  readonly schema: SchemaSource;
+  readonly secret: ISecret;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly slotName: string;
+  readonly searchEngine: SearchEngine;
+  readonly thresholds: Required<AlarmThresholds>;
+  readonly consumer: ConsumerSettings;
+  readonly pollSchedule: Schedule;
+  readonly pollerTimeout?: Duration;
+  readonly pollerEnabled: boolean;
+  readonly entries: Readonly<Record<FunctionRole, string>>;
+  readonly projectRoot: string;
+  readonly runtime?: Runtime;
+  readonly logRetention?: RetentionDays;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly vpc?: IVpc;
+  readonly vpcSubnets?: SubnetSelection;
+  readonly securityGroups?: ISecurityGroup[];
+}
+
+/**
+ * The four Lambda functions, bundled locally with esbuild, with their schedules, the SQS event
+ * source and least-privilege roles. Secrets reach them only as `SLOTSYNC_SECRET_ARN`.
+ */
+export class SyncFunctions extends Construct {
+  readonly poller: NodejsFunction;
+  readonly consumer: NodejsFunction;
+  readonly bootstrap: NodejsFunction;
+  readonly monitor: NodejsFunction;
+  /** The poller's EventBridge schedule (bootstrap may enable it: `POLLER_RULE_NAME`). */
+  readonly pollerRule: Rule;
+  readonly monitorRule: Rule;
+  /** The functions' security group, created when a VPC is given without security groups. */
+  readonly securityGroup?: SecurityGroup;
+  private readonly securityGroups: ISecurityGroup[] | undefined;
+
+  constructor(scope: Construct, id: string, props: SyncFunctionsProps) {
+    super(scope, id);
+    const environment = this.environment(props);
+    if (props.vpc && !props.securityGroups) {
+      // One group for all four, so the database's group needs one rule, not four.
+      this.securityGroup = new SecurityGroup(this, "SecurityGroup", {
+        vpc: props.vpc,
+        description: "slotsync functions - allow this group in the security group of the database",
+        allowAllOutbound: true,
+      });
+    }
+    this.securityGroups = props.securityGroups ?? (this.securityGroup ? [this.securityGroup] : undefined);
+    const pollerTimeout = props.pollerTimeout ?? defaultPollerTimeout(props.pollSchedule);
+    const consumerTimeout = props.consumer.timeout ?? DEFAULT_CONSUMER.timeout;
+    const make = (role: FunctionRole, overrides: { timeout?: Duration; memorySize?: number } = {}) =>
+      this.makeFunction(role, props, environment, overrides);
+
+    this.poller = make("poller", { timeout: pollerTimeout });
+    this.consumer = make("consumer", {
+      timeout: consumerTimeout,
+      memorySize: props.consumer.memorySize ?? DEFAULT_CONSUMER.memorySize,
+    });
+    this.bootstrap = make("bootstrap");
+    this.monitor = make("monitor");
+
+    // A failed or throttled tick is not worth a retry: the next tick polls again. Events older than
+    // one interval are dropped instead of queuing behind a running poller.
+    this.poller.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: clampEventAge(pollerTimeout) });
+    this.monitor.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+    // A failed bootstrap is re-run by the operator, who reads why it failed first.
+    this.bootstrap.configureAsyncInvoke({ retryAttempts: 0 });
+
+    this.pollerRule = new Rule(this, "PollerSchedule", {
+      description: "slotsync: runs the poller",
+      schedule: props.pollSchedule,
+      enabled: props.pollerEnabled,
+      targets: [new LambdaFunction(this.poller, { retryAttempts: 2, maxEventAge: Duration.minutes(1) })],
+    });
+    this.monitorRule = new Rule(this, "MonitorSchedule", {
+      description: "slotsync: runs the monitor",
+      schedule: MONITOR_SCHEDULE,
+      targets: [new LambdaFunction(this.monitor, { retryAttempts: 2, maxEventAge: Duration.minutes(5) })],
+    });
+    // The consumer that finishes a bootstrap's last range switches the alias and enables the
+    // poller (lib/bootstrap onRangeDone); bootstrap itself enables it when resuming a finished copy.
+    this.bootstrap.addEnvironment("POLLER_RULE_NAME", this.pollerRule.ruleName);
+    this.consumer.addEnvironment("POLLER_RULE_NAME", this.pollerRule.ruleName);
+    this.consumer.addToRolePolicy(
+      new PolicyStatement({ actions: ["events:EnableRule"], resources: [this.pollerRule.ruleArn] }),
+    );
+    // Enable at the end of the first bootstrap; disable for `reset` (which drops the slot).
+    this.bootstrap.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["events:EnableRule", "events:DisableRule"],
+        resources: [this.pollerRule.ruleArn],
+      }),
+    );
+
+    this.consumer.addEventSource(
+      new SqsEventSource(props.queue, {
+        batchSize: props.consumer.batchSize ?? DEFAULT_CONSUMER.batchSize,
+        maxBatchingWindow: props.consumer.maxBatchingWindow ?? DEFAULT_CONSUMER.maxBatchingWindow,
+        maxConcurrency: props.consumer.maxConcurrency ?? DEFAULT_CONSUMER.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.grant(props);
+  }
+
+  /** The functions by role. */
+  get all(): Record<FunctionRole, NodejsFunction> {
+    return { poller: this.poller, consumer: this.consumer, bootstrap: this.bootstrap, monitor: this.monitor };
+  }
+
+  private environment(props: SyncFunctionsProps): Record<string, string> {
+    assertNoSecretInEnvironment(props.environment);
+    const env: Record<string, string> = {
+      NODE_OPTIONS: "--enable-source-maps",
+      POWERTOOLS_METRICS_NAMESPACE: "slotsync",
+      POWERTOOLS_LOG_LEVEL: "INFO",
+      SLOTSYNC_SECRET_ARN: props.secret.secretArn,
+      SQS_QUEUE_URL: props.queue.queueUrl,
+      SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
+      SLOTSYNC_SLOT: props.slotName,
+      WAL_WARNING_THRESHOLD_GB: String(props.thresholds.walWarningGb),
+      WAL_CRITICAL_THRESHOLD_GB: String(props.thresholds.walCriticalGb),
+    };
+    if (props.schema.kind === "file") env.SCHEMA = BUNDLED_SCHEMA_PATH;
+    else env.SCHEMA_URL = props.schema.value;
+    const engine = props.searchEngine;
+    if (engine.kind !== "elasticsearch") env.OPENSEARCH = "true";
+    if (engine.kind === "aws-opensearch" || engine.kind === "aws-opensearch-serverless")
+      env.OPENSEARCH_AWS_HOSTED = "true";
+    if (engine.kind === "aws-opensearch-serverless") env.OPENSEARCH_AWS_SERVERLESS = "true";
+    Object.assign(env, props.environment);
+    assertNoSecretInEnvironment(env);
+    return env;
+  }
+
+  private makeFunction(
+    role: FunctionRole,
+    props: SyncFunctionsProps,
+    environment: Record<string, string>,
+    overrides: { timeout?: Duration; memorySize?: number },
+  ): NodejsFunction {
+    const name = role.charAt(0).toUpperCase() + role.slice(1);
+    const entry = props.entries[role];
+    if (!existsSync(entry)) throw new Error(`the ${role} handler ${entry} does not exist (entries.${role})`);
+    const settings = SETTINGS[role];
+    const logGroup = new LogGroup(this, `${name}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    // Own roles instead of AWSLambdaBasicExecutionRole: logs only to the function's own group.
+    const executionRole = new Role(this, `${name}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `slotsync ${role} function`,
+    });
+    logGroup.grantWrite(executionRole);
+    // Lambda adds this policy only to roles it creates; ours need it to attach to the VPC.
+    if (props.vpc) {
+      executionRole.addManagedPolicy(
+        ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaVPCAccessExecutionRole"),
+      );
+    }
+    return new NodejsFunction(this, name, {
+      entry,
+      handler: "handler",
+      description: settings.description,
+      runtime: props.runtime ?? Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: overrides.memorySize ?? settings.memorySize,
+      timeout: overrides.timeout ?? settings.timeout,
+      role: executionRole,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: `slotsync-${role}` },
+      // One poller at a time is also enforced by the lease; this keeps ticks from stacking up.
+      ...(role === "poller" ? { reservedConcurrentExecutions: 1 } : {}),
+      ...(props.vpc
+        ? {
+            vpc: props.vpc,
+            ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
+            ...(this.securityGroups ? { securityGroups: this.securityGroups } : {}),
+          }
+        : {}),
+      projectRoot: props.projectRoot,
+      depsLockFilePath: join(props.projectRoot, "package-lock.json"),
+      bundling: bundlingOptions(props.schema),
+    });
+  }
+
+  private grant(props: SyncFunctionsProps): void {
+    const fns = this.all;
+    for (const role of FUNCTION_ROLES) props.secret.grantRead(fns[role]);
+    const key = props.secret.encryptionKey;
+    if (key) {
+      // grantRead leaves an imported key out in an environment-agnostic stack (it cannot tell the
+      // key's account is ours); decrypting through Secrets Manager is all the functions need.
+      for (const role of FUNCTION_ROLES) {
+        fns[role].addToRolePolicy(
+          new PolicyStatement({
+            actions: ["kms:Decrypt"],
+            resources: [key.keyArn],
+            conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+          }),
+        );
+      }
+    }
+    props.queue.grantSendMessages(this.poller);
+    props.queue.grantSendMessages(this.bootstrap);
+    // The consumer re-queues split batches and dead-letters records that can never succeed itself.
+    props.queue.grantSendMessages(this.consumer);
+    props.deadLetterQueue.grantSendMessages(this.consumer);
+    for (const q of [props.queue, props.deadLetterQueue]) {
+      q.grant(this.monitor, "sqs:GetQueueAttributes");
+      q.grant(this.bootstrap, "sqs:GetQueueAttributes");
+    }
+    this.monitor.addToRolePolicy(
+      new PolicyStatement({
+        actions: ["events:PutEvents"],
+        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+      }),
+    );
+    this.grantSchema(props.schema);
+    this.grantSearchEngine(props.searchEngine);
+  }
+
+  /** `s3:GetObject` on the schema object; conditional when the URL is only known at deploy time. */
+  private grantSchema(schema: SchemaSource): void {
+    if (schema.kind !== "url") return;
+    const url = schema.value;
+    const known = !Token.isUnresolved(url);
+    if (known && !url.startsWith("s3://")) return;
+    const objectPath = known ? url.slice("s3://".length) : Fn.select(1, Fn.split("://", url));
+    const policy = new Policy(this, "SchemaRead", {
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["s3:GetObject"],
+          resources: [`arn:${Aws.PARTITION}:s3:::${objectPath}`],
+        }),
+      ],
+      roles: FUNCTION_ROLES.map((role) => this.all[role].role).filter((r) => r !== undefined),
+    });
+    if (!known) {
+      const isS3 = new CfnCondition(this, "SchemaIsS3", {
+        expression: Fn.conditionEquals(Fn.select(0, Fn.split("://", url)), "s3"),
+      });
+      (policy.node.defaultChild as CfnPolicy).cfnOptions.condition = isS3;
+    }
+  }
+
+  private grantSearchEngine(engine: SearchEngine): void {
+    for (const role of ["consumer", "bootstrap", "monitor"] as const) {
+      const fn = this.all[role];
+      if (engine.kind === "aws-opensearch") {
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            actions: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
+            resources: [engine.domainArn, `${engine.domainArn}/*`],
+          }),
+        );
+      } else if (engine.kind === "aws-opensearch-serverless") {
+        fn.addToRolePolicy(
+          new PolicyStatement({ actions: ["aoss:APIAccessAll"], resources: [engine.collectionArn] }),
+        );
+      }
+    }
+  }
+}
+
+/**
+ * esbuild on the local machine (no Docker). `@aws-sdk/*` ships with the runtime; `pg-native` is pg's
+ * optional native binding, never installed, so it must not be resolved. Minified for cold starts,
+ * with names kept (error classes name themselves from their constructor) and source maps.
+ */
+function bundlingOptions(schema: SchemaSource) {
+  return {
+    forceDockerBundling: false,
+    format: OutputFormat.CJS,
+    minify: true,
+    keepNames: true,
+    sourceMap: true,
+    sourcesContent: false,
+    // esbuild's size table on every synth is noise; its warnings and errors still show.
+    logLevel: LogLevel.WARNING,
+    externalModules: ["@aws-sdk/*", "pg-native"],
+    ...(schema.kind === "file" ? { commandHooks: schemaCopyHooks(schema.value) } : {}),
+  };
+}
+
+/** Copies the schema file into the bundle after esbuild ran. */
+function schemaCopyHooks(file: string) {
+  const source = resolve(file);
+  if (!existsSync(source)) throw new Error(`the schema file ${source} does not exist`);
+  const copy = process.platform === "win32" ? "copy /Y" : "cp";
+  const quote = (p: string) => (process.platform === "win32" ? `"${p}"` : `'${p.replace(/'/g, "'\\''")}'`);
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_inputDir: string, outputDir: string) => [
+      `${copy} ${quote(source)} ${quote(join(outputDir, "schema.json"))}`,
+    ],
+  };
+}
+
+/**
+ * The poller's default timeout: its schedule's rate, from 1 to 15 minutes, so one run ends as the
+ * next tick arrives; 5 minutes for cron schedules. The poller itself stops ~15 s before the end.
+ */
+export function defaultPollerTimeout(schedule: Schedule): Duration {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
+  if (!match) return Duration.minutes(5);
+  const unit = match[2] ?? "minutes";
+  const minutes = Number(match[1]) * (unit.startsWith("minute") ? 1 : unit.startsWith("hour") ? 60 : 1440);
+  return Duration.minutes(Math.min(15, Math.max(1, minutes)));
+}
+
+/** Lambda accepts event ages from 60 s to 6 h. */
+function clampEventAge(age: Duration): Duration {
+  return Duration.seconds(Math.min(6 * 3600, Math.max(60, age.toSeconds())));
+}

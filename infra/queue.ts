@@ -1,0 +1,50 @@
+import { Duration } from "aws-cdk-lib";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+
+/** Properties of {@link SyncQueues}. */
+export interface SyncQueuesProps {
+  /** The consumer's timeout; the visibility timeout is six times this (AWS's advice for Lambda). */
+  readonly consumerTimeout: Duration;
+  /** Receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+}
+
+/** Six consumer timeouts: room for the retries of a batch before SQS shows the message again. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/**
+ * The key queue the poller fills and the consumers drain, and its dead-letter queue. Both are
+ * encrypted with SQS-managed keys and refuse plain HTTP. Both keep messages 14 days (the maximum):
+ * a key dropped by retention would be a silent gap in the index.
+ */
+export class SyncQueues extends Construct {
+  /** The key queue (`SQS_QUEUE_URL`). */
+  readonly queue: Queue;
+  /** The dead-letter queue (`SQS_DLQ_URL`): poison messages and records the consumer gave up on. */
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: SyncQueuesProps) {
+    super(scope, id);
+    if (!Number.isInteger(props.maxReceiveCount) || props.maxReceiveCount < 1 || props.maxReceiveCount > 1000)
+      throw new Error("maxReceiveCount must be a whole number from 1 to 1000");
+    const visibility = props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR;
+    if (visibility > Duration.hours(12).toSeconds())
+      throw new Error(
+        "the consumer timeout is too long: six times it must fit SQS's 12-hour visibility limit",
+      );
+
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, "Queue", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(visibility),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+    });
+  }
+}

@@ -1,0 +1,127 @@
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import pg from "pg";
+import {
+  type BootstrapDeps,
+  type BootstrapEvent,
+  bootstrapSettingsFromEnv,
+  bootstrapStatus,
+  EventBridgeSchedule,
+  resetSlot,
+  runBootstrap,
+} from "../lib/bootstrap";
+import { loadConfig } from "../lib/config";
+import {
+  createKeyPublisher,
+  createStateStore,
+  openSchema,
+  pgConnectionConfig,
+  slotName,
+} from "../lib/runtime";
+import { createSink } from "../lib/sink";
+import { createLogger, errorFields, type InvocationContext } from "./context";
+import { loadEnvironment } from "./environment";
+
+const logger = createLogger("slotsync-bootstrap");
+/** Time kept back for the response: sending stops this long before the Lambda's timeout. */
+const SAFETY_MARGIN_MS = 30_000;
+
+/** The manual-invoke event. */
+export interface BootstrapLambdaEvent {
+  /** `start` (default) begins or resumes; `resume` never begins; `status` reads; `reset` drops. */
+  action?: "start" | "resume" | "status" | "reset";
+  /** Build a new copy of served indices too (after a schema change). */
+  reindex?: boolean;
+  /** Schema index names (default: all). */
+  indices?: string[];
+  /** Run the REPLICA IDENTITY FULL statements the schema needs. */
+  fixReplicaIdentity?: boolean;
+  /** Delete the old copy at the switch instead of after REINDEX_GRACE_MINUTES. */
+  deleteOldNow?: boolean;
+  /** reset: delete the indices and aliases too (needs `yes`). */
+  deleteIndices?: boolean;
+  yes?: boolean;
+}
+
+/**
+ * Bootstrap, re-index, status and reset, for manual invocation (console, `aws lambda invoke`, the
+ * CLI). `start` plans and sends range messages and returns well within the time limit; the
+ * consumers copy, and the last range switches the alias. Returns the progress summary.
+ */
+export async function handler(
+  event: BootstrapLambdaEvent | undefined,
+  context: InvocationContext,
+): Promise<Record<string, unknown>> {
+  const action = event?.action ?? "start";
+  const env = await loadEnvironment(process.env);
+  const config = loadConfig(env, {
+    pg: true,
+    schema: true,
+    sink: true,
+    upstash: true,
+    queue: action === "start" || action === "resume",
+  });
+  const settings = bootstrapSettingsFromEnv(env);
+  if (!config.sink) throw new Error("unreachable: the sink is required");
+  const db = new pg.Client(pgConnectionConfig(config.pgUrl, "slotsync-bootstrap"));
+  const sink = createSink(config.sink);
+  const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
+  await db.connect();
+  try {
+    const schema = await openSchema(config, env, db);
+    const slot = slotName(config, schema);
+    const common = {
+      slot,
+      sink,
+      store: createStateStore(config.state),
+      holder: context.awsRequestId,
+      ...(events && settings.pollerRuleName
+        ? { schedule: new EventBridgeSchedule(events, settings.pollerRuleName) }
+        : {}),
+    };
+    const timing = {
+      targetsCacheMs: settings.targetsCacheMs,
+      graceMs: settings.graceMs,
+      deleteOldNow: event?.deleteOldNow === true,
+    };
+    let result: Record<string, unknown>;
+    if (action === "status") {
+      result = { action, ...(await bootstrapStatus({ ...common, schema, db })) };
+    } else if (action === "reset") {
+      result = {
+        action,
+        ...(await resetSlot(
+          { ...common, db, schema },
+          {
+            deleteIndices: event?.deleteIndices === true,
+            yes: event?.yes === true,
+            targetsCacheMs: settings.targetsCacheMs,
+          },
+        )),
+      };
+    } else {
+      if (!config.queue) throw new Error("unreachable: the queue is required");
+      const deps: BootstrapDeps = { ...common, db, schema, publisher: createKeyPublisher(config.queue) };
+      const summary = await runBootstrap(deps, {
+        ...timing,
+        reindex: event?.reindex === true,
+        resumeOnly: action === "resume",
+        ...(event?.indices ? { indices: event.indices } : {}),
+        fixReplicaIdentity: event?.fixReplicaIdentity === true,
+        rangeRows: settings.rangeRows,
+        resendAfterMs: settings.resendAfterMs,
+        deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+        onEvent: (e: BootstrapEvent) => logger.info(`bootstrap ${e.step}`, { ...e }),
+      });
+      result = { action, ...summary };
+    }
+    logger.info(`bootstrap ${action} finished`, result);
+    return result;
+  } catch (error) {
+    logger.error(`bootstrap ${action} failed`, errorFields(error));
+    throw error;
+  } finally {
+    await db.end().catch(() => undefined);
+    await sink.close().catch(() => undefined);
+    events?.destroy();
+  }
+}

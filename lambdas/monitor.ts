@@ -1,0 +1,139 @@
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import pg from "pg";
+import { loadConfig, type SlotsyncConfig } from "../lib/config";
+import {
+  type AlertNotifier,
+  checkWal,
+  couldNotCheck,
+  createNotifiers,
+  exitCodeFor,
+  type MonitorSettings,
+  type MonitorStore,
+  monitoredSlotName,
+  monitorSettingsFromEnv,
+  type WalReport,
+  walMetrics,
+} from "../lib/monitor";
+import { createStateStore, pgConnectionConfig } from "../lib/runtime";
+import { createLogger, createMetrics, errorFields, type InvocationContext } from "./context";
+import { loadEnvironment } from "./environment";
+
+const logger = createLogger("slotsync-monitor");
+const metrics = createMetrics("slotsync-monitor");
+
+interface Wired {
+  config: SlotsyncConfig;
+  settings: MonitorSettings;
+  store: MonitorStore;
+  notifiers: AlertNotifier[];
+}
+let wired: Promise<Wired> | undefined;
+
+/** Cold start: configuration (secrets included) is read and checked once, then reused. */
+async function wire(): Promise<Wired> {
+  const env = await loadEnvironment(process.env);
+  const config = loadConfig(env, { pg: true, upstash: true });
+  // In Lambda the default bus is always there; ALERT_EVENT_BUS=none turns events off.
+  const settings = monitorSettingsFromEnv(env, config.alerts, { defaultEventBus: "default" });
+  return {
+    config,
+    settings,
+    store: createStateStore(config.state),
+    notifiers: createNotifiers(settings, settings.eventBus ? { eventBridge: new EventBridgeClient({}) } : {}),
+  };
+}
+
+/**
+ * The scheduled WAL monitor: checks every replication slot and the poller's health, alerts on
+ * changes of level (webhook, EventBridge), and writes per-slot metrics in Embedded Metric Format
+ * for CloudWatch alarms. Throws when the database cannot be checked, so the function's Errors
+ * metric (and its alarm) tells.
+ */
+export async function handler(
+  _event: unknown,
+  _context: InvocationContext,
+): Promise<Record<string, unknown>> {
+  wired ??= wire();
+  let w: Wired;
+  try {
+    w = await wired;
+  } catch (error) {
+    wired = undefined;
+    logger.error("configuration is invalid", errorFields(error));
+    throw error;
+  }
+  const report = await check(w);
+  publishMetrics(report);
+  const summary = {
+    level: report.level,
+    exitCode: exitCodeFor(report),
+    schemaSlot: report.schemaSlot,
+    slots: report.slots.map((s) => ({
+      slot: s.name,
+      level: s.level,
+      retainedBytes: s.retainedBytes,
+      walStatus: s.walStatus,
+      findings: s.findings.map((f) => f.code),
+    })),
+    alerts: report.alerts,
+  };
+  if (!report.checked) {
+    logger.error("WAL check failed", { error: report.error });
+    throw new Error(`the WAL check could not read the database: ${report.error}`);
+  }
+  const log = report.level === "ok" ? logger.info : logger.warn;
+  log.call(logger, "WAL check finished", summary);
+  for (const problem of report.problems) logger.error("WAL monitor problem", { problem });
+  return summary;
+}
+
+async function check(w: Wired): Promise<WalReport> {
+  const db = new pg.Client({
+    ...pgConnectionConfig(w.config.pgUrl, "slotsync-monitor"),
+    connectionTimeoutMillis: 15_000,
+  });
+  db.on("error", () => undefined);
+  try {
+    await db.connect();
+    return await checkWal(
+      { db, store: w.store, notifiers: w.notifiers },
+      {
+        schemaSlot: await monitoredSlotName(w.config, db),
+        warningBytes: w.settings.warningBytes,
+        criticalBytes: w.settings.criticalBytes,
+        stalePollMinutes: w.settings.stalePollMinutes,
+        reminderMinutes: w.settings.reminderMinutes,
+      },
+    );
+  } catch (error) {
+    return couldNotCheck(error);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
+
+/** One EMF record per slot, with the dimension `Slot`. */
+function publishMetrics(report: WalReport): void {
+  metrics.addMetric("CheckFailed", MetricUnit.Count, report.checked ? 0 : 1);
+  metrics.addMetric(
+    "AlertDeliveryFailures",
+    MetricUnit.Count,
+    report.alerts.reduce((n, a) => n + a.failed.length, 0),
+  );
+  metrics.publishStoredMetrics();
+  for (const { slot, metrics: values } of walMetrics(report)) {
+    metrics.addDimension("Slot", slot);
+    if (values.RetainedWalBytes !== undefined) {
+      metrics.addMetric("RetainedWalBytes", MetricUnit.Bytes, values.RetainedWalBytes);
+    }
+    if (values.ConfirmedFlushLagBytes !== undefined) {
+      metrics.addMetric("ConfirmedFlushLagBytes", MetricUnit.Bytes, values.ConfirmedFlushLagBytes);
+    }
+    if (values.SecondsSinceLastPoll !== undefined) {
+      metrics.addMetric("SecondsSinceLastPoll", MetricUnit.Seconds, values.SecondsSinceLastPoll);
+    }
+    metrics.addMetric("WalStatusLevel", MetricUnit.NoUnit, values.WalStatusLevel);
+    metrics.publishStoredMetrics();
+  }
+}

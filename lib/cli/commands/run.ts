@@ -1,0 +1,316 @@
+import { hostname } from "node:os";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { onRangeDone, WriteTargetResolver } from "../../bootstrap";
+import type { BatchStats, ConsumerDeps } from "../../consumer";
+import { SlotsyncError } from "../../errors";
+import type { HandoffPublisher } from "../../poller";
+import type { DeadLetter, KeyPublisher } from "../../queue";
+import {
+  CheckpointPollerState,
+  createBuilders,
+  createDeadLetterPublisher,
+  createKeyPublisher,
+  createSqsClient,
+  createStateStore,
+  openSchema,
+  QueueHandoffPublisher,
+  slotName,
+} from "../../runtime";
+import { createSink, type DocumentSink } from "../../sink";
+import { formatLsn, PgSlotReader } from "../../slot";
+import { defineCommand, EXIT } from "../command";
+import { connectDatabase, createPool } from "../database";
+import { errorLine } from "../errors";
+import { type CliLogger, createLogger, formatBytes } from "../output";
+import { runMemoryConsumer, runSqsConsumer } from "../sync/consumers";
+import { type CycleReport, LeaseKeeper } from "../sync/lease-keeper";
+import { DrainingPublisher, LocalQueue } from "../sync/local-queue";
+import { runPoller } from "../sync/poller";
+
+export const run = defineCommand({
+  name: "run",
+  summary: "sync continuously in this process: poller and consumers (local mode)",
+  usage: ["run [--schema <file|url>] [--consumers N] [--poll-interval S] [--once] [--quiet]"],
+  graceful: true,
+  description: `Runs the poller and N consumers in one process. Without SQS_QUEUE_URL the queue is in
+memory, and the poller advances the slot only after the consumers have indexed everything a cycle
+handed on: stopping or crashing at any moment loses nothing, the slot still holds what was not
+indexed. With SQS_QUEUE_URL the poller sends to SQS and the consumers receive from it (as the
+Lambdas do). Checkpoints go to Upstash when UPSTASH_REDIS_REST_URL is set, else to
+SLOTSYNC_STATE_DIR (.slotsync/state).
+
+The slot and the index must exist: run slotsync bootstrap first.
+
+SIGINT/SIGTERM stops gracefully: the current cycle and the batches in progress finish, then the
+process exits 0. A second signal exits at once (unindexed changes are read from the slot again).
+
+Logs: one line per cycle and per batch on stderr, readable on a terminal, JSON lines otherwise.
+
+Exit codes: 0 stopped cleanly (or --once done); 1 failure (slot missing or lost, index missing,
+credentials refused); 2 bad usage, configuration or schema.
+
+Environment: PG_URL, SCHEMA or SCHEMA_URL, ELASTICSEARCH_* or OPENSEARCH, SLOTSYNC_SLOT,
+POLL_INTERVAL_SECONDS, POLLER_FETCH_SIZE, POLLER_MAX_CHANGES_PER_CYCLE, SQS_QUEUE_URL, SQS_DLQ_URL,
+SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUGINS_DIR.`,
+  flags: {
+    schema: {
+      type: "string",
+      value: "<file|url>",
+      description: "schema.json path, https:// or s3:// URL (default: $SCHEMA, else $SCHEMA_URL)",
+    },
+    consumers: {
+      type: "integer",
+      value: "<N>",
+      min: 1,
+      max: 64,
+      description: "consumers working in parallel (default 2)",
+    },
+    "poll-interval": {
+      type: "number",
+      value: "<seconds>",
+      min: 0.05,
+      max: 60,
+      description: "pause after a cycle that found nothing (default $POLL_INTERVAL_SECONDS, else 1)",
+    },
+    once: { type: "boolean", description: "one poll cycle, deliver everything it found, then exit" },
+    quiet: { type: "boolean", description: "log only warnings and errors" },
+  },
+  flagEnv: { schema: "SCHEMA", "poll-interval": "POLL_INTERVAL_SECONDS" },
+  async run(ctx) {
+    const config = ctx.config({ pg: true, schema: true, sink: true });
+    const log = createLogger({ out: ctx.stderr, quiet: ctx.flags.quiet, now: ctx.now });
+    const consumers = ctx.flags.consumers ?? 2;
+    const once = ctx.flags.once;
+    const pool = createPool(config.pgUrl, "slotsync-consumer", consumers + 1);
+    const sink = createSink(config.sink as NonNullable<typeof config.sink>);
+    let sqs: SQSClient | undefined;
+    try {
+      // Start-up checks first, so a missing slot or index is one clear line before anything runs.
+      const db = await connectDatabase(config.pgUrl, "slotsync-run");
+      let schema: Awaited<ReturnType<typeof openSchema>>;
+      let confirmed: bigint | null;
+      try {
+        schema = await openSchema(config, ctx.env, db);
+        confirmed = (await new PgSlotReader(db, slotName(config, schema)).check()).confirmedFlushLsn;
+      } finally {
+        await db.end().catch(() => undefined);
+      }
+      const slot = slotName(config, schema);
+      await requireIndices(
+        sink,
+        schema.indices.map((i) => i.spec.index),
+      );
+      const builders = await createBuilders(schema, config.pluginsDir);
+
+      const totals = { cycles: 0, transactions: 0, keys: 0, batches: 0, indexed: 0, deleted: 0, failed: 0 };
+      const stopPolling = new AbortController();
+      const stopConsumers = new AbortController();
+      let fatal: unknown;
+      let pollerDone = false;
+      const onStop = () => {
+        log.info(
+          "stopping",
+          "stopping: finishing the current cycle and batches (a second Ctrl-C quits at once; nothing is lost)",
+        );
+        stopPolling.abort();
+      };
+      ctx.signal.addEventListener("abort", onStop, { once: true });
+      if (ctx.signal.aborted) onStop();
+
+      const store = createStateStore(config.state);
+      const keeper = new LeaseKeeper(new CheckpointPollerState(store), (report) => {
+        logCycle(log, totals, report, once);
+        if (once) stopPolling.abort();
+      });
+
+      const local = config.queue ? undefined : new LocalQueue();
+      let publisher: HandoffPublisher;
+      let requeue: KeyPublisher;
+      if (local) {
+        publisher = new DrainingPublisher(local, () => keeper.keepAlive());
+        requeue = local;
+      } else {
+        const queue = config.queue as NonNullable<typeof config.queue>;
+        sqs = createSqsClient(queue);
+        const keys = createKeyPublisher(queue, sqs);
+        publisher = new QueueHandoffPublisher(keys);
+        requeue = keys;
+      }
+      const holder = `${hostname()}:${process.pid}`;
+      // Like the consumer Lambda: during a bootstrap or re-index, live changes also reach the copy
+      // being built, and the last range done completes the copy (switches the alias).
+      const targets = new WriteTargetResolver({ slot, store, sink });
+      const deps: ConsumerDeps = {
+        async connect() {
+          const client = await pool.connect();
+          return { client, release: (error?: Error) => client.release(error) };
+        },
+        builders,
+        sink,
+        deadLetter: deadLetterSink(config.queue, sqs, log),
+        enqueue: (messages) => requeue.publish(messages),
+        targets: (index) => targets.targets(index),
+        async rangeDone(bootstrapId, rangeId, documents) {
+          await onRangeDone({ slot, sink, store, holder }, bootstrapId, rangeId, documents);
+        },
+      };
+      const control = {
+        finishing: () => pollerDone,
+        signal: stopConsumers.signal,
+        fatal(error: unknown) {
+          fatal ??= error;
+          stopPolling.abort();
+          stopConsumers.abort();
+        },
+        report: (stats: BatchStats, error: unknown) => reportBatch(log, totals, stats, error),
+      };
+
+      log.info(
+        "start",
+        `slotsync run: slot "${slot}" at ${confirmed === null ? "?" : formatLsn(confirmed)}; ` +
+          `${schema.indices.map((i) => i.spec.index).join(", ")} on ${sink.engine}; ` +
+          `queue ${local ? "in-process" : "SQS"} with ${consumers} consumer${consumers === 1 ? "" : "s"}; ` +
+          `checkpoints in ${config.state.kind === "upstash" ? "Upstash" : config.state.dir}` +
+          `${once ? "; one cycle" : ""}`,
+        { slot, consumers, queue: local ? "in-process" : "sqs", once },
+      );
+
+      const workers = Array.from({ length: consumers }, () =>
+        local
+          ? runMemoryConsumer(local, deps, control)
+          : runSqsConsumer(sqs as SQSClient, deps, control, {
+              queueUrl: (config.queue as NonNullable<typeof config.queue>).url,
+              waitSeconds: once ? 1 : 5,
+              drain: once,
+            }),
+      );
+      let pollerError: unknown;
+      try {
+        await runPoller({
+          pgUrl: config.pgUrl,
+          slot,
+          holder,
+          schema,
+          publisher,
+          state: keeper,
+          poller: config.poller,
+          once,
+          stop: stopPolling.signal,
+          log,
+        });
+      } catch (error) {
+        pollerError = error;
+      }
+      pollerDone = true;
+      // Wake idle in-process consumers so they see that the poller is done; with SQS, keep
+      // receiving only to drain after --once.
+      local?.notify();
+      if (pollerError !== undefined || (!local && !once)) stopConsumers.abort();
+      await Promise.all(workers);
+      ctx.signal.removeEventListener("abort", onStop);
+
+      log.info(
+        "stop",
+        `stopped: ${totals.cycles} cycles, ${totals.transactions} transactions, ${totals.keys} keys; ` +
+          `${totals.batches} batches, ${totals.indexed} indexed, ${totals.deleted} deleted, ${totals.failed} failed`,
+        { ...totals },
+      );
+      const failure = fatal ?? pollerError;
+      if (failure !== undefined) throw failure;
+      return EXIT.ok;
+    } finally {
+      await pool.end().catch(() => undefined);
+      await sink.close().catch(() => undefined);
+      sqs?.destroy();
+    }
+  },
+});
+
+/** Every schema index must exist (bootstrap creates them): writing to a missing one would fail every batch. */
+async function requireIndices(sink: DocumentSink, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    if (!(await sink.indexExists(name))) {
+      throw new SlotsyncError(`index "${name}" does not exist on ${sink.engine}`, {
+        where: `index ${name}`,
+        fix: "run `slotsync bootstrap` to create it and copy the data",
+      });
+    }
+  }
+}
+
+/**
+ * Where records that can never succeed go: the DLQ when SQS_DLQ_URL is set; in local mode the log
+ * (error level, with the body), since an in-memory dead-letter list would vanish with the process.
+ */
+function deadLetterSink(
+  queue: Parameters<typeof createDeadLetterPublisher>[0] | undefined,
+  sqs: SQSClient | undefined,
+  log: CliLogger,
+): (letters: DeadLetter[]) => Promise<void> {
+  if (queue?.dlqUrl) {
+    const dlq = createDeadLetterPublisher(queue, sqs);
+    return (letters) => dlq.send(letters);
+  }
+  return async (letters) => {
+    if (queue) {
+      // Without a DLQ the records stay in the queue; its redrive policy decides what happens next.
+      throw new SlotsyncError("SQS_DLQ_URL is not set: cannot dead-letter records", {
+        fix: "set SQS_DLQ_URL to the dead-letter queue's URL",
+      });
+    }
+    for (const letter of letters) {
+      log.error("dead-letter", `dead letter: ${letter.reason}; message: ${letter.body.slice(0, 300)}`, {
+        reason: letter.reason,
+        body: letter.body,
+      });
+    }
+  };
+}
+
+/** One line per cycle that found work (idle cycles only count, except the one of --once). */
+function logCycle(
+  log: CliLogger,
+  totals: { cycles: number; transactions: number; keys: number },
+  { heartbeat, checkpoint }: CycleReport,
+  always: boolean,
+): void {
+  totals.cycles++;
+  totals.transactions += heartbeat.transactions;
+  totals.keys += heartbeat.keys;
+  if (heartbeat.transactions === 0 && !always) return;
+  const advanced = checkpoint ? `; slot advanced to ${formatLsn(checkpoint.lsn)}` : "";
+  log.info(
+    "cycle",
+    `cycle: ${heartbeat.transactions} transactions, ${heartbeat.changes} changes, ${heartbeat.keys} keys${advanced} ` +
+      `(lag ${formatBytes(heartbeat.lagBytes)}, ${heartbeat.durationMs} ms)`,
+    {
+      transactions: heartbeat.transactions,
+      changes: heartbeat.changes,
+      keys: heartbeat.keys,
+      lsn: checkpoint ? formatLsn(checkpoint.lsn) : undefined,
+      lagBytes: heartbeat.lagBytes,
+      durationMs: heartbeat.durationMs,
+    },
+  );
+}
+
+function reportBatch(
+  log: CliLogger,
+  totals: { batches: number; indexed: number; deleted: number; failed: number },
+  stats: BatchStats,
+  error: unknown,
+): void {
+  if (stats.records > 0) {
+    totals.batches++;
+    totals.indexed += stats.indexed;
+    totals.deleted += stats.deleted;
+    totals.failed += stats.failed;
+    const text =
+      `batch: ${stats.records} records, ${stats.keys} keys → ${stats.indexed} indexed, ${stats.deleted} deleted, ` +
+      `${stats.stale} stale, ${stats.failed} failed${stats.deadLettered ? `, ${stats.deadLettered} dead-lettered` : ""} (${stats.durationMs} ms)`;
+    if (error === undefined && stats.failed === 0) log.info("batch", text, { ...stats });
+    else log.warn("batch", `${text}${error === undefined ? "" : `: ${errorLine(error)}`}`, { ...stats });
+  } else if (error !== undefined) {
+    log.error("consumer-error", errorLine(error), { error: errorLine(error) });
+  }
+}

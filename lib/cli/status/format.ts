@@ -1,0 +1,87 @@
+import { formatBytes, formatDuration, formatTable } from "../output";
+import type { StatusReport } from "./types";
+
+/** The report as a two-column table for people. */
+export function formatStatus(report: StatusReport, now: number): string {
+  const rows: string[][] = [];
+  const c = report.configuration;
+  rows.push(["postgres", c.postgres ?? "not configured (PG_URL)"]);
+  rows.push(["schema", c.schema ?? "not configured (SCHEMA)"]);
+  rows.push(["search", c.search ?? "not configured (ELASTICSEARCH_URL)"]);
+  rows.push(["state", c.state]);
+
+  const slot = report.slot;
+  if (slot && !slot.exists) {
+    rows.push(["slot", `${slot.name}: does not exist (run slotsync bootstrap)`]);
+  } else if (slot) {
+    rows.push([
+      "slot",
+      `${slot.name}: exists, ${slot.active ? "active" : "not active"}, wal_status ${slot.walStatus ?? "unknown"}`,
+    ]);
+    rows.push(["confirmed LSN", `${slot.confirmedLsn ?? "none"} (lag ${formatBytes(slot.lagBytes)})`]);
+    rows.push([
+      "retained WAL",
+      `${formatBytes(slot.retainedBytes)} (safe_wal_size ${slot.safeWalSizeBytes === null ? "unlimited" : formatBytes(slot.safeWalSizeBytes)})`,
+    ]);
+  } else {
+    rows.push(["slot", "unknown (needs PG_URL)"]);
+  }
+
+  const p = report.poller;
+  if (p) {
+    rows.push(["last poll", when(p.lastPollAt, now)]);
+    rows.push(["last success", when(p.lastSuccessAt, now)]);
+    rows.push([
+      "checkpoint",
+      p.checkpointLsn ? `${p.checkpointLsn} at ${when(p.checkpointAt, now)}` : "none",
+    ]);
+    rows.push([
+      "lease",
+      p.lease ? `held by ${p.lease.holder} (expires in ${formatDuration(p.lease.expiresInMs)})` : "free",
+    ]);
+  }
+
+  const q = report.queue;
+  rows.push([
+    "queue",
+    q.kind === "in-process"
+      ? "in-process (lives inside `slotsync run`; set SQS_QUEUE_URL to see an SQS queue)"
+      : `${c.queue}: ${n(q.visible)} waiting, ${n(q.inFlight)} in flight${q.deadLetters === null ? "" : `, ${q.deadLetters} in the DLQ`}`,
+  ]);
+
+  for (const i of report.indices) {
+    const docs =
+      i.exists === false
+        ? "index does not exist (run slotsync bootstrap)"
+        : i.documents === null
+          ? "documents unknown"
+          : `${i.documents} documents${i.aliasOf.length > 0 ? ` (alias of ${i.aliasOf.join(", ")})` : ""}`;
+    const rowsText = i.rootRows === null ? "" : `; ${i.rootRows} rows in ${i.rootTable}`;
+    rows.push([`index ${i.index}`, `${docs}${rowsText}`]);
+  }
+  for (const b of report.bootstraps) {
+    const state = b.completedAt
+      ? `completed ${when(b.completedAt, now)}`
+      : `started ${when(b.startedAt, now)}`;
+    const failed = b.failed > 0 ? `, ${b.failed} failed` : "";
+    const running = b.running > 0 ? `, ${b.running} running` : "";
+    rows.push([
+      `bootstrap ${b.bootstrapId}`,
+      `${b.index}: ${b.done}/${b.total} ranges done${running}${failed}, ${b.documents} documents, ${state}`,
+    ]);
+  }
+  for (const missing of report.notConfigured) rows.push(["not configured", missing]);
+  for (const error of report.errors) rows.push(["error", error]);
+  return `${formatTable(rows)}\n`;
+}
+
+function when(iso: string | null, now: number): string {
+  if (!iso) return "never";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  return `${iso} (${formatDuration(now - t)} ago)`;
+}
+
+function n(value: number | null): string {
+  return value === null ? "?" : String(value);
+}

@@ -1,0 +1,65 @@
+/** What `slotsync status` reports; `--json` prints exactly this object. */
+export interface StatusReport {
+  /** What is configured, without secrets. */
+  configuration: {
+    /** `host:port/database`, or null when PG_URL is not set. */
+    postgres: string | null;
+    schema: string | null;
+    search: string | null;
+    /** The SQS queue URL, or `in-process`. */
+    queue: string;
+    state: string;
+  };
+  slot: {
+    name: string;
+    exists: boolean;
+    active: boolean | null;
+    plugin: string | null;
+    /** reserved | extended | unreserved | lost */
+    walStatus: string | null;
+    confirmedLsn: string | null;
+    /** WAL between the server's position and what the slot has confirmed. */
+    lagBytes: number | null;
+    /** WAL the server keeps for the slot (from its restart point). */
+    retainedBytes: number | null;
+    /** Room left before the slot is at risk (`max_slot_wal_keep_size`); null when unlimited. */
+    safeWalSizeBytes: number | null;
+  } | null;
+  poller: {
+    lastPollAt: string | null;
+    lastSuccessAt: string | null;
+    lagBytes: number | null;
+    checkpointLsn: string | null;
+    checkpointAt: string | null;
+    lease: { holder: string; expiresInMs: number } | null;
+    /** When this report was made, to read the times against. */
+    now: string;
+  } | null;
+  queue:
+    | { kind: "in-process" }
+    | { kind: "sqs"; visible: number | null; inFlight: number | null; deadLetters: number | null };
+  indices: {
+    index: string;
+    exists: boolean | null;
+    documents: number | null;
+    /** Concrete indices behind the alias (empty when `index` is a concrete index). */
+    aliasOf: string[];
+    rootTable: string | null;
+    rootRows: number | null;
+  }[];
+  bootstraps: {
+    bootstrapId: string;
+    index: string;
+    done: number;
+    total: number;
+    running: number;
+    failed: number;
+    documents: number;
+    startedAt: string;
+    completedAt: string | null;
+  }[];
+  /** Settings that are missing, and what they would show. */
+  notConfigured: string[];
+  /** Parts that are configured but could not be read, one line each. */
+  errors: string[];
+}

@@ -1,0 +1,127 @@
+import type { HandoffPublisher } from "../../poller";
+import { type KeyPublisher, MemoryQueue, type QueueMessage, type ReceivedMessage } from "../../queue";
+import { handoffMessages } from "../../runtime";
+
+/** How long a received message stays hidden: longer than any batch, consumers always answer. */
+const IN_FLIGHT_MS = 15 * 60_000;
+
+/**
+ * The in-process queue of `slotsync run`: a {@link MemoryQueue} (SQS semantics) that consumers
+ * can wait on instead of polling, and that tells when everything sent has been handled.
+ *
+ * Retries never end here: a message that failed comes back after a backoff until it succeeds
+ * (or `processBatch` dead-letters it for a reason of its own). SQS's receive count limit exists
+ * to protect a queue that outlives its consumers; this one does not, and the poller waits for it.
+ */
+export class LocalQueue implements KeyPublisher {
+  private readonly memory: MemoryQueue;
+  private readonly listeners = new Set<() => void>();
+  private failure: unknown;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.memory = new MemoryQueue({
+      maxReceiveCount: Number.POSITIVE_INFINITY,
+      visibilityTimeoutMs: IN_FLIGHT_MS,
+      ...(options.now ? { now: options.now } : {}),
+    });
+  }
+
+  async publish(messages: readonly QueueMessage[]): Promise<void> {
+    await this.memory.publish(messages);
+    this.notify();
+  }
+
+  /** Messages sent and not yet acknowledged: waiting, in a consumer's hands, or waiting to retry. */
+  get pending(): number {
+    const c = this.memory.counts();
+    return c.visible + c.inFlight;
+  }
+
+  /**
+   * Up to `max` messages, waiting until some are visible. Returns an empty list once `done()`
+   * says to stop and nothing is visible, or when `signal` aborts.
+   */
+  async receive(max: number, done: () => boolean, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    for (;;) {
+      if (signal?.aborted) return [];
+      const got = this.memory.receive({ maxMessages: max });
+      if (got.length > 0) return got;
+      if (done()) return [];
+      await this.changed(signal);
+    }
+  }
+
+  /** The message was handled: remove it. */
+  ack(message: ReceivedMessage): void {
+    this.memory.delete(message.receiptHandle);
+    this.notify();
+  }
+
+  /** The message failed: offer it again after `delayMs`. */
+  retryLater(message: ReceivedMessage, delayMs: number): void {
+    this.memory.changeVisibility(message.receiptHandle, delayMs);
+    setTimeout(() => this.notify(), delayMs).unref();
+  }
+
+  /** Consumers hit an error retrying cannot fix: waiting publishers fail with it. */
+  fail(error: unknown): void {
+    this.failure ??= error;
+    this.notify();
+  }
+
+  /**
+   * Resolves once every message sent has been acknowledged. Calls `onWait` at least every
+   * `intervalMs` while waiting (to keep the poller's lease alive); rejects with the consumers'
+   * fatal error, or with `onWait`'s.
+   */
+  async drained(options: { intervalMs?: number; onWait?: () => Promise<void> } = {}): Promise<void> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.pending === 0) return;
+      await this.changed(undefined, options.intervalMs ?? 10_000);
+      if (options.onWait) await options.onWait();
+    }
+  }
+
+  /** Wakes every waiter (a message arrived, was acknowledged, or became visible again). */
+  notify(): void {
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    for (const listener of listeners) listener();
+  }
+
+  private changed(signal?: AbortSignal, timeoutMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.listeners.delete(done);
+        resolve();
+      };
+      this.listeners.add(done);
+      if (timeoutMs !== undefined) timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+/**
+ * The poller's publisher for the in-process queue. It resolves only once consumers have indexed
+ * everything it sent (and whatever that work queued in turn), so the poller advances the slot only
+ * past changes that reached the index. Keys held in memory are therefore never the only copy: a
+ * crash or a forced stop replays them from the slot. While it waits it keeps the poller's lease.
+ */
+export class DrainingPublisher implements HandoffPublisher {
+  constructor(
+    private readonly queue: LocalQueue,
+    private readonly keepAlive: () => Promise<void>,
+  ) {}
+
+  async publish(handoffs: Parameters<HandoffPublisher["publish"]>[0]): Promise<void> {
+    const messages = handoffMessages(handoffs);
+    if (messages.length === 0) return;
+    await this.queue.publish(messages);
+    await this.queue.drained({ onWait: this.keepAlive });
+  }
+}

@@ -1,0 +1,42 @@
+import type { CheckpointStore } from "../checkpoint";
+import { formatLsn } from "../slot";
+import type { BootstrapSummary, SyncHealth } from "./types";
+
+/** The parts of the checkpoint store the monitor reads and writes. */
+export type MonitorStore = Pick<
+  CheckpointStore,
+  "readStats" | "readCheckpoint" | "listBootstraps" | "readBootstrap" | "readAlert" | "writeAlert"
+>;
+
+/**
+ * The sync's own health for a slot: the poller's heartbeat and throughput, its checkpoint, and the
+ * newest bootstrap. Throws when the store cannot be read.
+ */
+export async function readSyncHealth(store: MonitorStore, slot: string, now: Date): Promise<SyncHealth> {
+  const [stats, checkpoint, bootstrapIds] = await Promise.all([
+    store.readStats(slot),
+    store.readCheckpoint(slot),
+    store.listBootstraps(slot),
+  ]);
+  const newest = bootstrapIds[0];
+  const progress = newest === undefined ? null : await store.readBootstrap(slot, newest);
+  const lastSuccessAt = stats?.lastSuccessAt ?? null;
+  let bootstrap: BootstrapSummary | null = null;
+  if (progress) {
+    const { ranges: _ranges, lsn: _lsn, ...summary } = progress;
+    bootstrap = summary;
+  }
+  return {
+    lastPollAt: stats?.lastPollAt ?? null,
+    lastSuccessAt,
+    secondsSinceLastSuccess:
+      lastSuccessAt === null ? null : Math.max(0, (now.getTime() - Date.parse(lastSuccessAt)) / 1000),
+    lagBytesAtLastPoll: stats?.lagBytes ?? null,
+    changesPerSecond: stats?.changesPerSecond ?? null,
+    keysPerSecond: stats?.keysPerSecond ?? null,
+    checkpoint: checkpoint
+      ? { lsn: formatLsn(BigInt(checkpoint.lsn)), updatedAt: checkpoint.updatedAt }
+      : null,
+    bootstrap,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * The WAL monitor: retained WAL, `wal_status` and activity of every replication slot, the sync's
+ * own health from the checkpoint store, alerts on changes of level (webhook in the receiver's
+ * format, EventBridge events) and the numbers for CloudWatch alarms.
+ */
+export {
+  type AlertDecision,
+  buildAlert,
+  decideAlert,
+  previousCheck,
+  WAL_ALERT_NAME,
+  type WalAlertState,
+} from "./alerts";
+export { type CheckWalDependencies, type CheckWalOptions, checkWal, couldNotCheck } from "./check";
+export { AlertDeliveryError } from "./errors";
+export {
+  type ConfiguredThresholds,
+  DERIVED_CRITICAL_SHARE,
+  DERIVED_WARNING_SHARE,
+  type EvaluateInput,
+  evaluateSlots,
+  type PreviousCheck,
+  resolveThresholds,
+  walStatusMeaning,
+} from "./evaluate";
+export {
+  EVENT_DETAIL_TYPE,
+  EVENT_SOURCE,
+  EventBridgeNotifier,
+  type EventBridgeNotifierOptions,
+  eventDetail,
+} from "./eventbridge";
+export { formatBytes, formatDuration } from "./format";
+export { type MonitorStore, readSyncHealth } from "./health";
+export {
+  alertFacts,
+  alertHeadline,
+  alertTitle,
+  detectWebhookFormat,
+  discordPayload,
+  jsonPayload,
+  slackPayload,
+  WEBHOOK_FORMATS,
+  type WebhookFormat,
+  webhookPayload,
+} from "./payloads";
+export { exitCodeFor, formatReport, type SlotMetrics, walMetrics } from "./report";
+export { readServerWal, settingBytes, slotRow } from "./server";
+export {
+  createNotifiers,
+  type MonitorSettings,
+  monitorSettingsFromEnv,
+  type NotifierDependencies,
+} from "./settings";
+export { monitoredSlotName } from "./slot-name";
+export {
+  type AlertKind,
+  type AlertOutcome,
+  type BootstrapSummary,
+  type Finding,
+  type FindingCode,
+  levelRank,
+  type ServerWal,
+  type SlotReport,
+  type SlotRow,
+  type SyncHealth,
+  WAL_LEVELS,
+  type WalAlert,
+  type WalLevel,
+  type WalReport,
+  type WalThresholds,
+  worse,
+} from "./types";
+export { type AlertNotifier, WebhookNotifier, type WebhookNotifierOptions } from "./webhook";

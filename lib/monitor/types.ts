@@ -1,0 +1,205 @@
+/**
+ * What the WAL monitor reports. Byte counts are plain numbers (exact up to 8 PiB, far beyond any
+ * WAL a server keeps) so a report is JSON as it stands: for `check-wal --json`, the Lambda's result,
+ * webhook payloads and EventBridge events. LSNs are PostgreSQL's text form (`16/B374D848`).
+ */
+
+/** How bad a slot is, in order. `lost` is beyond critical: the slot cannot recover. */
+export type WalLevel = "ok" | "warning" | "critical" | "lost";
+
+/** The levels in order, index = severity (the `WalStatusLevel` metric). */
+export const WAL_LEVELS: readonly WalLevel[] = ["ok", "warning", "critical", "lost"];
+
+/** 0 ok, 1 warning, 2 critical, 3 lost. */
+export function levelRank(level: WalLevel): number {
+  return WAL_LEVELS.indexOf(level);
+}
+
+/** The more severe of two levels. */
+export function worse(a: WalLevel, b: WalLevel): WalLevel {
+  return levelRank(a) >= levelRank(b) ? a : b;
+}
+
+/** Byte thresholds on retained WAL, and where they came from. */
+export interface WalThresholds {
+  /** Null when neither configured nor derivable (unlimited `max_slot_wal_keep_size`). */
+  warningBytes: number | null;
+  criticalBytes: number | null;
+  /**
+   * `environment`: WAL_WARNING_THRESHOLD_GB / WAL_CRITICAL_THRESHOLD_GB (or the caller);
+   * `max_slot_wal_keep_size`: 80% / 95% of it; `mixed`: one of each; `none`: no byte thresholds.
+   */
+  source: "environment" | "max_slot_wal_keep_size" | "mixed" | "none";
+}
+
+/** One thing the monitor found about a slot. The slot's level is the worst of its findings. */
+export interface Finding {
+  level: WalLevel;
+  /** Stable identifier, for filters and tests. */
+  code: FindingCode;
+  /** What is wrong, in one sentence. */
+  message: string;
+  /** What to do about it. */
+  fix?: string;
+}
+
+export type FindingCode =
+  | "missing"
+  | "lost"
+  | "unreserved"
+  | "retained-critical"
+  | "retained-warning"
+  | "inactive-growing"
+  | "keep-size-unlimited"
+  | "stale-poll"
+  | "never-polled"
+  | "bootstrap-failed"
+  | "store-unreadable";
+
+/** The sync's own health for the schema's slot, from the checkpoint store. */
+export interface SyncHealth {
+  /** Start of the poller's last cycle, successful or not. */
+  lastPollAt: string | null;
+  /** End of the last cycle that advanced the slot or found nothing to do. */
+  lastSuccessAt: string | null;
+  secondsSinceLastSuccess: number | null;
+  /** The poller's LSN lag (current WAL minus confirmed flush) measured at its last poll. */
+  lagBytesAtLastPoll: number | null;
+  changesPerSecond: number | null;
+  keysPerSecond: number | null;
+  /** The checkpoint: where the poller advanced the slot to, and when. */
+  checkpoint: { lsn: string; updatedAt: string } | null;
+  /** The newest bootstrap, summarised. */
+  bootstrap: BootstrapSummary | null;
+}
+
+export interface BootstrapSummary {
+  bootstrapId: string;
+  index: string;
+  startedAt: string;
+  completedAt: string | null;
+  total: number;
+  done: number;
+  running: number;
+  failed: number;
+  pending: number;
+  documents: number;
+}
+
+/** One replication slot as the monitor sees it. */
+export interface SlotReport {
+  name: string;
+  /** The slot the configured schema syncs through (`SLOTSYNC_SLOT` or `slotsync_<database>`). */
+  isSchemaSlot: boolean;
+  /** False only for the schema's slot when it does not exist. */
+  exists: boolean;
+  slotType: "logical" | "physical" | null;
+  plugin: string | null;
+  database: string | null;
+  active: boolean | null;
+  /** reserved | extended | unreserved | lost; null before PostgreSQL 13 or when missing. */
+  walStatus: string | null;
+  /** `walStatus` in words. */
+  walStatusMeaning: string;
+  /** `pg_current_wal_lsn() - restart_lsn`: WAL the server keeps for this slot; null when lost. */
+  retainedBytes: number | null;
+  /** Bytes that can still be written before the slot is at risk; null when unlimited. */
+  safeWalSizeBytes: number | null;
+  /** `pg_current_wal_lsn() - confirmed_flush_lsn`: changes not yet handed on (logical slots). */
+  confirmedFlushLagBytes: number | null;
+  restartLsn: string | null;
+  confirmedFlushLsn: string | null;
+  /** Retained bytes at the previous check, and the growth since (from the alert state). */
+  previousRetainedBytes: number | null;
+  level: WalLevel;
+  findings: Finding[];
+  /** The schema slot only. */
+  sync?: SyncHealth;
+}
+
+/** What the server says, read in one statement. */
+export interface ServerWal {
+  /** `server_version_num`, e.g. 150018. */
+  versionNum: number;
+  /** The current WAL position (the last replayed one on a standby). */
+  currentLsn: string;
+  /** `max_slot_wal_keep_size` in bytes; null when -1 (unlimited) or unknown (before 13). */
+  maxSlotWalKeepSizeBytes: number | null;
+  maxWalSizeBytes: number | null;
+  slots: SlotRow[];
+}
+
+/** One row of `pg_replication_slots`, with the byte distances computed by the server. */
+export interface SlotRow {
+  name: string;
+  slotType: "logical" | "physical";
+  plugin: string | null;
+  database: string | null;
+  temporary: boolean;
+  active: boolean;
+  walStatus: string | null;
+  safeWalSizeBytes: number | null;
+  restartLsn: string | null;
+  confirmedFlushLsn: string | null;
+  retainedBytes: number | null;
+  confirmedFlushLagBytes: number | null;
+}
+
+/** Why a notification is sent. */
+export type AlertKind = "raised" | "lowered" | "recovered" | "reminder";
+
+/** One notification about one slot, as every channel receives it. */
+export interface WalAlert {
+  slot: string;
+  isSchemaSlot: boolean;
+  kind: AlertKind;
+  level: WalLevel;
+  /** Null on the first check that found a problem. */
+  previousLevel: WalLevel | null;
+  /** Since when the slot has been at this level. */
+  since: string;
+  at: string;
+  retainedBytes: number | null;
+  walStatus: string | null;
+  walStatusMeaning: string;
+  active: boolean | null;
+  safeWalSizeBytes: number | null;
+  confirmedFlushLagBytes: number | null;
+  secondsSinceLastPoll: number | null;
+  thresholds: WalThresholds;
+  /** The worst finding's message (or the recovery note). */
+  message: string;
+  /** What to do; empty on recovery. */
+  recovery: string;
+  findings: Finding[];
+}
+
+/** What happened to one notification. */
+export interface AlertOutcome {
+  slot: string;
+  kind: AlertKind;
+  level: WalLevel;
+  previousLevel: WalLevel | null;
+  /** Channels that accepted it (`webhook:discord`, `eventbridge:<bus>`). */
+  delivered: string[];
+  failed: { channel: string; error: string }[];
+}
+
+/** The whole check. */
+export interface WalReport {
+  /** When the check ran. */
+  at: string;
+  /** False when the server could not be read: `error` says why, exit code 3. */
+  checked: boolean;
+  error?: string;
+  /** The worst slot level; `unknown` when not checked. */
+  level: WalLevel | "unknown";
+  schemaSlot: string | null;
+  server: Omit<ServerWal, "slots"> | null;
+  thresholds: WalThresholds | null;
+  slots: SlotReport[];
+  /** Notifications sent (or attempted) by this check. */
+  alerts: AlertOutcome[];
+  /** Trouble that did not stop the check: the store could not be read or written, delivery failed. */
+  problems: string[];
+}

@@ -1,0 +1,13 @@
+/**
+ * What slotsync needs of the PostgreSQL server and role, beyond the schema's tables: logical
+ * decoding, replication privilege, wal2json, a replication slot, read privileges and replica
+ * identity. Used by `slotsync validate` and by bootstrap before it creates the slot.
+ */
+export { applyReplicaIdentityFixes, checkPrerequisites, type FixResult, inspectDatabase } from "./checks";
+export type {
+  DatabaseFacts,
+  DatabaseInspection,
+  PrerequisiteCode,
+  PrerequisiteOptions,
+  PrerequisiteProblem,
+} from "./types";

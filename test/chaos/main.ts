@@ -1,0 +1,30 @@
+/**
+ * `npm run chaos -- [--duration 120] [--connections 32] [--seed 1] [--consumers 3] [--books 3000]`
+ * Prints the counts as JSON and every difference found; exits 1 when there is any.
+ */
+import { DEFAULT_CHAOS, runChaos } from "./run";
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value)) {
+    console.error(`--${name} takes a number`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const report = await runChaos({
+  ...DEFAULT_CHAOS,
+  durationSeconds: flag("duration", DEFAULT_CHAOS.durationSeconds),
+  connections: flag("connections", DEFAULT_CHAOS.connections),
+  seed: flag("seed", DEFAULT_CHAOS.seed),
+  consumers: flag("consumers", DEFAULT_CHAOS.consumers),
+  books: flag("books", DEFAULT_CHAOS.books),
+  log: (line) => console.error(`[chaos] ${line}`),
+});
+const { differences, ...counts } = report;
+console.log(JSON.stringify({ ...counts, differences: differences.length }, null, 2));
+for (const d of differences.slice(0, 50)) console.log(JSON.stringify(d));
+process.exitCode = differences.length === 0 ? 0 : 1;

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { isFatal, retryDelayMs, runMemoryConsumer } from "../../../../lib/cli/sync/consumers";
+import { LocalQueue } from "../../../../lib/cli/sync/local-queue";
+import type { ConsumerDeps } from "../../../../lib/consumer";
+import { SlotsyncError } from "../../../../lib/errors";
+import type { DeadLetter } from "../../../../lib/queue";
+import type { DocumentSink } from "../../../../lib/sink";
+
+describe("retryDelayMs", () => {
+  it("doubles from half a second up to 30 s", () => {
+    expect([1, 2, 3, 6, 7, 20].map(retryDelayMs)).toEqual([500, 1000, 2000, 16_000, 30_000, 30_000]);
+  });
+});
+
+describe("isFatal", () => {
+  it("stops on errors retrying cannot fix, keeps going on transient ones", () => {
+    expect(isFatal(undefined)).toBe(false);
+    expect(isFatal(new SlotsyncError("bad credentials", { retryable: false }))).toBe(true);
+    expect(isFatal(new SlotsyncError("engine busy", { retryable: true }))).toBe(false);
+    const dropped = Object.assign(new Error("terminating connection"), { code: "57P01" });
+    expect(isFatal(new SlotsyncError("build failed", { retryable: false, cause: dropped }))).toBe(false);
+    expect(isFatal(Object.assign(new Error("column x does not exist"), { code: "42703" }))).toBe(true);
+    expect(isFatal(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }))).toBe(false);
+  });
+});
+
+describe("runMemoryConsumer", () => {
+  /** Deps that need no database: every message here is dead-lettered before any query. */
+  function deps(deadLetter: (letters: DeadLetter[]) => Promise<void>): ConsumerDeps {
+    return {
+      connect: () => Promise.reject(new Error("no database in unit tests")),
+      builders: new Map(),
+      sink: {} as DocumentSink,
+      deadLetter,
+    };
+  }
+
+  it("acknowledges handled messages, retries the ones that failed, and stops when the work is done", async () => {
+    const queue = new LocalQueue();
+    const letters: DeadLetter[] = [];
+    let refuse = 1;
+    const stats: number[] = [];
+    let finishing = false;
+    const consumer = runMemoryConsumer(
+      queue,
+      deps(async (l) => {
+        // The DLQ refuses once: the record must come again, not be lost.
+        if (refuse-- > 0) throw new Error("dlq down");
+        letters.push(...l);
+      }),
+      {
+        finishing: () => finishing,
+        signal: new AbortController().signal,
+        fatal: (e) => {
+          throw e;
+        },
+        report: (s) => stats.push(s.records),
+      },
+    );
+    // A message for an index this consumer does not know: it goes to the dead letters.
+    await queue.publish([{ kind: "rebuild", index: "unknown", lsn: 5n, sentAt: "2026-01-01T00:00:00Z" }]);
+    await queue.drained({ intervalMs: 50 });
+    finishing = true;
+    queue.notify();
+    await consumer;
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.reason).toMatch(/index "unknown" is not in the schema/);
+    expect(stats).toEqual([1, 1]);
+    expect(queue.pending).toBe(0);
+  });
+});

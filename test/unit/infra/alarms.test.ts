@@ -1,0 +1,225 @@
+import { Match } from "aws-cdk-lib/assertions";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { describe, expect, it } from "vitest";
+import { buildSync, functionId, resourcesOf } from "./support";
+
+const GIB = 1024 ** 3;
+
+type AlarmProps = {
+  AlarmActions: unknown[];
+  OKActions: unknown[];
+  Threshold: number;
+  ComparisonOperator: string;
+  EvaluationPeriods: number;
+  DatapointsToAlarm: number;
+  TreatMissingData: string;
+  MetricName?: string;
+  Namespace?: string;
+  Dimensions?: Array<{ Name: string; Value: unknown }>;
+  Metrics?: Array<{ Expression?: string; Period?: number }>;
+  AlarmDescription: string;
+};
+
+function alarms(template: ReturnType<typeof buildSync>["template"]): Record<string, AlarmProps> {
+  const out: Record<string, AlarmProps> = {};
+  for (const [id, r] of Object.entries(resourcesOf(template, "AWS::CloudWatch::Alarm"))) {
+    const name = /^SyncAlarms([A-Za-z]+?)[0-9A-F]{8}$/.exec(id)?.[1] ?? id;
+    out[name] = r.Properties as unknown as AlarmProps;
+  }
+  return out;
+}
+
+describe("SlotsyncSync alarms", () => {
+  it("creates the eleven alarms, each notifying the topic on alarm and on recovery, with what to do", () => {
+    const { template } = buildSync();
+    const all = alarms(template);
+    expect(Object.keys(all).sort()).toEqual([
+      "ConsumerErrors",
+      "DeadLetterQueueNotEmpty",
+      "MonitorErrors",
+      "PollStalled",
+      "PollerErrors",
+      "PollerThrottles",
+      "QueueOldestMessageAge",
+      "RetainedWalCritical",
+      "RetainedWalWarning",
+      "SlotLag",
+      "WalStatusLost",
+    ]);
+    const topicId = Object.keys(resourcesOf(template, "AWS::SNS::Topic"))[0];
+    for (const a of Object.values(all)) {
+      expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(a.OKActions).toEqual([{ Ref: topicId }]);
+      expect(a.AlarmDescription.length).toBeGreaterThan(60);
+    }
+  });
+
+  it("alarms on the first message in the DLQ and on old messages in the key queue", () => {
+    const all = alarms(buildSync().template);
+    const dlq = all.DeadLetterQueueNotEmpty;
+    expect(dlq?.MetricName).toBe("ApproximateNumberOfMessagesVisible");
+    expect(JSON.stringify(dlq?.Dimensions)).toContain("SyncQueuesDeadLetterQueue");
+    expect(dlq?.Threshold).toBe(1);
+    expect(dlq?.ComparisonOperator).toBe("GreaterThanOrEqualToThreshold");
+    const age = all.QueueOldestMessageAge;
+    expect(age?.MetricName).toBe("ApproximateAgeOfOldestMessage");
+    expect(JSON.stringify(age?.Dimensions)).toContain("SyncQueuesQueue");
+    expect(age?.Threshold).toBe(900);
+  });
+
+  it("alarms on poller errors and throttles, consumer and monitor errors from the functions' own metrics", () => {
+    const { template } = buildSync();
+    const all = alarms(template);
+    const fnDimension = (role: string) => [
+      { Name: "FunctionName", Value: { Ref: functionId(template, role) } },
+    ];
+    expect(all.PollerErrors).toMatchObject({ MetricName: "Errors", Dimensions: fnDimension("poller") });
+    expect(all.PollerThrottles).toMatchObject({ MetricName: "Throttles", Dimensions: fnDimension("poller") });
+    expect(all.ConsumerErrors).toMatchObject({ MetricName: "Errors", Dimensions: fnDimension("consumer") });
+    expect(all.MonitorErrors).toMatchObject({ MetricName: "Errors", Dimensions: fnDimension("monitor") });
+    for (const a of [all.PollerErrors, all.ConsumerErrors, all.MonitorErrors]) {
+      expect(a).toMatchObject({ EvaluationPeriods: 2, DatapointsToAlarm: 2, Threshold: 1 });
+    }
+  });
+
+  it("reads the slot metrics of the EMF namespace slotsync through the Slot dimension", () => {
+    const all = alarms(buildSync().template);
+    const query = (a: AlarmProps | undefined) => a?.Metrics?.[0]?.Expression;
+    expect(query(all.PollStalled)).toBe(
+      "SELECT MAX(SecondsSinceLastPoll) FROM slotsync WHERE Slot = 'slotsync'",
+    );
+    expect(query(all.SlotLag)).toBe(
+      "SELECT MAX(ConfirmedFlushLagBytes) FROM slotsync WHERE Slot = 'slotsync'",
+    );
+    expect(query(all.RetainedWalWarning)).toBe(
+      "SELECT MAX(RetainedWalBytes) FROM slotsync WHERE Slot = 'slotsync'",
+    );
+    expect(query(all.RetainedWalCritical)).toBe(query(all.RetainedWalWarning));
+    expect(query(all.WalStatusLost)).toBe("SELECT MAX(WalStatusLevel) FROM slotsync WHERE Slot = 'slotsync'");
+    expect(all.PollStalled?.Metrics?.[0]?.Period).toBe(300);
+  });
+
+  it("uses the default thresholds: 12/15 GiB of WAL, 300 s stall, 1 GiB lag, WAL status lost >= 3", () => {
+    const all = alarms(buildSync().template);
+    expect(all.RetainedWalWarning?.Threshold).toBe(12 * GIB);
+    expect(all.RetainedWalCritical?.Threshold).toBe(15 * GIB);
+    expect(all.PollStalled?.Threshold).toBe(300);
+    expect(all.SlotLag?.Threshold).toBe(GIB);
+    expect(all.WalStatusLost).toMatchObject({
+      Threshold: 3,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+  });
+
+  it("counts a silent monitor as a stalled poll, but not as WAL trouble", () => {
+    const all = alarms(buildSync().template);
+    expect(all.PollStalled?.TreatMissingData).toBe("breaching");
+    for (const id of [
+      "RetainedWalWarning",
+      "RetainedWalCritical",
+      "WalStatusLost",
+      "DeadLetterQueueNotEmpty",
+    ]) {
+      expect(all[id]?.TreatMissingData).toBe("notBreaching");
+    }
+  });
+
+  it("takes other thresholds and slot, and passes the WAL ones to the functions too", () => {
+    const { template } = buildSync({
+      slotName: "orders_sync",
+      thresholds: {
+        walWarningGb: 40,
+        walCriticalGb: 50,
+        maxSecondsSinceLastPoll: 600,
+        maxQueueAgeSeconds: 120,
+      },
+    });
+    const all = alarms(template);
+    expect(all.RetainedWalWarning?.Threshold).toBe(40 * GIB);
+    expect(all.RetainedWalCritical?.Threshold).toBe(50 * GIB);
+    expect(all.PollStalled?.Threshold).toBe(600);
+    expect(all.QueueOldestMessageAge?.Threshold).toBe(120);
+    expect(all.WalStatusLost?.Metrics?.[0]?.Expression).toContain("Slot = 'orders_sync'");
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({
+          SLOTSYNC_SLOT: "orders_sync",
+          WAL_WARNING_THRESHOLD_GB: "40",
+          WAL_CRITICAL_THRESHOLD_GB: "50",
+        }),
+      },
+    });
+  });
+
+  it("refuses a warning threshold at or above the critical one, and a slot name PostgreSQL would refuse", () => {
+    expect(() => buildSync({ thresholds: { walWarningGb: 15, walCriticalGb: 15 } })).toThrow(/walWarningGb/);
+    expect(() => buildSync({ slotName: "Bad-Slot" })).toThrow(/slotName/);
+  });
+});
+
+describe("SlotsyncSync alarm topic", () => {
+  it("encrypts the topic with a rotated customer managed key CloudWatch may use, and refuses plain HTTP", () => {
+    const { template } = buildSync();
+    const keyId = Object.keys(resourcesOf(template, "AWS::KMS::Key"))[0];
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: { "Fn::GetAtt": [keyId, "Arn"] } });
+    template.hasResourceProperties("AWS::KMS::Key", {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          }),
+        ]),
+      },
+    });
+    const topicPolicy = Object.values(resourcesOf(template, "AWS::SNS::TopicPolicy"))[0];
+    expect(JSON.stringify(topicPolicy?.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it("subscribes an email address when given, and nothing otherwise", () => {
+    const without = buildSync().template;
+    expect(Object.keys(resourcesOf(without, "AWS::SNS::Subscription"))).toHaveLength(0);
+    const { template } = buildSync({ alarmEmail: "ops@example.com" });
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.com",
+    });
+  });
+
+  it("notifies a topic of yours instead of creating one", () => {
+    const { template } = buildSync({}, (stack) => ({
+      alarmTopic: Topic.fromTopicArn(stack, "Ops", "arn:aws:sns:eu-west-1:111122223333:ops"),
+    }));
+    expect(Object.keys(resourcesOf(template, "AWS::SNS::Topic"))).toHaveLength(0);
+    expect(Object.keys(resourcesOf(template, "AWS::KMS::Key"))).toHaveLength(0);
+    for (const a of Object.values(alarms(template))) {
+      expect(a.AlarmActions).toEqual(["arn:aws:sns:eu-west-1:111122223333:ops"]);
+    }
+  });
+});
+
+describe("SlotsyncSync dashboard", () => {
+  it("shows throughput, lag, retained WAL, queue depth and age, and the alarms", () => {
+    const { template } = buildSync();
+    const dashboards = Object.values(resourcesOf(template, "AWS::CloudWatch::Dashboard"));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+    for (const metric of ["Transactions", "Changes", "KeysSent", "DocumentsIndexed", "DocumentsDeleted"]) {
+      expect(body).toContain(`\\"${metric}\\"`);
+    }
+    expect(body).toContain('\\"service\\",\\"slotsync-poller\\"');
+    expect(body).toContain('\\"service\\",\\"slotsync-consumer\\"');
+    for (const query of ["SecondsSinceLastPoll", "ConfirmedFlushLagBytes", "RetainedWalBytes"]) {
+      expect(body).toContain(`SELECT MAX(${query}) FROM slotsync WHERE Slot = 'slotsync'`);
+    }
+    for (const metric of [
+      "ApproximateNumberOfMessagesVisible",
+      "ApproximateNumberOfMessagesNotVisible",
+      "ApproximateAgeOfOldestMessage",
+    ]) {
+      expect(body).toContain(metric);
+    }
+    expect(body).toContain('\\"type\\":\\"alarm\\"');
+  });
+});
