@@ -6,6 +6,7 @@ import {
   bootstrapSettingsFromEnv,
   bootstrapStatus,
   EventBridgeSchedule,
+  maintainBootstraps,
   resetSlot,
   runBootstrap,
 } from "../lib/bootstrap";
@@ -85,7 +86,14 @@ export async function handler(
     };
     let result: Record<string, unknown>;
     if (action === "status") {
-      result = { action, ...(await bootstrapStatus({ ...common, schema, db })) };
+      // Status also does the housekeeping: it completes copies whose last range finished and
+      // deletes old indices whose grace period after a re-index is over.
+      const maintenance = await maintainBootstraps(
+        common,
+        schema.indices.map((i) => i.spec.index),
+        { graceMs: settings.graceMs },
+      );
+      result = { action, maintenance, ...(await bootstrapStatus({ ...common, schema, db })) };
     } else if (action === "reset") {
       result = {
         action,

@@ -1,4 +1,11 @@
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import pg from "pg";
+import {
+  bootstrapSettingsFromEnv,
+  EventBridgeSchedule,
+  onRangeDone,
+  WriteTargetResolver,
+} from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
 import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
 import type { SqsBatchResponse, SqsEvent } from "../lib/queue";
@@ -7,8 +14,10 @@ import {
   createDeadLetterPublisher,
   createKeyPublisher,
   createSqsClient,
+  createStateStore,
   openSchema,
   pgConnectionConfig,
+  slotName,
 } from "../lib/runtime";
 import { createSink } from "../lib/sink";
 import { createLogger, createMetrics, errorFields, type InvocationContext } from "./context";
@@ -24,7 +33,7 @@ let wired: Promise<ConsumerDeps> | undefined;
 /** Cold start: configuration, a small connection pool, the schema, the sink and the queues, once. */
 async function wire(): Promise<ConsumerDeps> {
   const env = await loadEnvironment(process.env);
-  const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true });
+  const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true, upstash: true });
   if (!config.queue || !config.sink) throw new Error("unreachable: queue and sink are required");
   const pool = new pg.Pool({ ...pgConnectionConfig(config.pgUrl, "slotsync-consumer"), max: 2 });
   // An idle connection closed by the server (restart, failover, idle timeout) is reported here;
@@ -40,15 +49,33 @@ async function wire(): Promise<ConsumerDeps> {
   const sqs = createSqsClient(config.queue);
   const deadLetters = createDeadLetterPublisher(config.queue, sqs);
   const requeue = createKeyPublisher(config.queue, sqs);
+  const sink = createSink(config.sink);
+  const store = createStateStore(config.state);
+  const slot = slotName(config, schema);
+  const settings = bootstrapSettingsFromEnv(env);
+  // The consumer that finishes a bootstrap's last range switches the alias and enables the poller.
+  const completion = {
+    slot,
+    sink,
+    store,
+    ...(settings.pollerRuleName
+      ? { schedule: new EventBridgeSchedule(new EventBridgeClient({}), settings.pollerRuleName) }
+      : {}),
+  };
+  const resolver = new WriteTargetResolver({ slot, store, sink, ttlMs: settings.targetsCacheMs });
   return {
     async connect() {
       const c = await pool.connect();
       return { client: c, release: (error?: Error) => c.release(error) };
     },
     builders: await createBuilders(schema, config.pluginsDir),
-    sink: createSink(config.sink),
+    sink,
     deadLetter: (letters) => deadLetters.send(letters),
     enqueue: (messages) => requeue.publish(messages),
+    targets: resolver.targets,
+    rangeDone: async (bootstrapId, rangeId, documents) => {
+      await onRangeDone(completion, bootstrapId, rangeId, documents, { graceMs: settings.graceMs });
+    },
   };
 }
 

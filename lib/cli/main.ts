@@ -2,7 +2,10 @@ import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { loadConfig } from "../config";
 import { type CliCommand, type CliIo, type CommandContext, EXIT, type FlagSpecs } from "./command";
+import { bootstrap } from "./commands/bootstrap";
+import { checkWalCommand } from "./commands/check-wal";
 import { render } from "./commands/render";
+import { reset } from "./commands/reset";
 import { run } from "./commands/run";
 import { status } from "./commands/status";
 import { validate } from "./commands/validate";
@@ -15,7 +18,15 @@ import { formatTable } from "./output";
  * Every `slotsync` command, in the order `--help` lists them. A command is one module under
  * `lib/cli/commands/` exporting a {@link CliCommand}; add it here to register it.
  */
-export const COMMANDS: readonly CliCommand<FlagSpecs>[] = [validate, render, run, status];
+export const COMMANDS: readonly CliCommand<FlagSpecs>[] = [
+  validate,
+  bootstrap,
+  render,
+  run,
+  status,
+  checkWalCommand,
+  reset,
+];
 
 const EXIT_CODES = `Exit codes: 0 ok; 1 failure (database, search engine, queue, slot); 2 bad usage, configuration
 or schema (fix the input and run again). check-wal reports 0-3 by severity.

@@ -99,14 +99,26 @@ export async function processBatch(
   stats.documents = built.length;
 
   const ops: SinkOperation[] = [];
+  const targetCache = new Map<string, Promise<readonly string[]>>();
+  const targetsOf = (index: string, bootstrapId?: string): Promise<readonly string[]> => {
+    const key = JSON.stringify([index, bootstrapId ?? null]);
+    let found = targetCache.get(key);
+    if (!found) {
+      found = deps.targets
+        ? deps.targets(index, bootstrapId ? { bootstrapId } : undefined)
+        : Promise.resolve([index]);
+      targetCache.set(key, found);
+    }
+    return found;
+  };
   for (const doc of built) {
-    const targets = deps.targets ? await deps.targets(doc.index) : [doc.index];
-    for (const target of targets) ops.push(toOperation(doc.result, doc.version, target, doc.records));
+    for (const target of await targetsOf(doc.index, doc.bootstrapId)) {
+      ops.push(toOperation(doc.result, doc.version, target, doc.records));
+    }
   }
   for (const [index, w] of work) {
     for (const t of w.truncates) {
-      const targets = deps.targets ? await deps.targets(index) : [index];
-      for (const target of targets) {
+      for (const target of await targetsOf(index)) {
         for await (const stored of deps.sink.scan(target)) {
           ops.push({
             kind: "delete",

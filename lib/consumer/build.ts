@@ -9,6 +9,8 @@ export interface BuiltDocument {
   result: DocumentResult;
   version: bigint;
   records: string[];
+  /** Set for documents copied for a bootstrap range. */
+  bootstrapId?: string;
 }
 
 export interface BuildOutcome {
@@ -68,7 +70,13 @@ export async function buildDocuments(
             limit: options.rangePageSize,
           });
           for (const result of page.documents) {
-            outcome.documents.push({ index, result, version: message.lsn, records: [record.messageId] });
+            outcome.documents.push({
+              index,
+              result,
+              version: message.lsn,
+              records: [record.messageId],
+              bootstrapId: message.bootstrapId,
+            });
           }
           count += page.documents.length;
           after = page.lastKey;

@@ -20,8 +20,9 @@ export interface ConsumerDeps {
   /**
    * The physical indices (or aliases) to write a schema index's documents to. During a re-index
    * this is the serving alias and the index being built; by default the schema's index name.
+   * Documents copied for a bootstrap range name their bootstrap, so they go to that copy only.
    */
-  targets?(index: string): Promise<readonly string[]>;
+  targets?(index: string, context?: { bootstrapId?: string }): Promise<readonly string[]>;
   /** Queues follow-up work (a whole-index rebuild is split into range messages). */
   enqueue?(messages: QueueMessage[]): Promise<void>;
   /** Marks a bootstrap range as copied. */

@@ -14,5 +14,5 @@ export async function monitoredSlotName(
   if (config.poller.slot) return config.poller.slot;
   const { rows } = await db.query<{ database: string }>("SELECT current_database() AS database");
   // slotName reads only `database` (the connected database) from the resolved schema.
-  return slotName(config, { database: rows[0]?.database ?? "" } as ResolvedSchema);
+  return slotName(config, { database: rows[0]?.database ?? "" });
 }

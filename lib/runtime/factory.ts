@@ -77,7 +77,10 @@ export async function createBuilders(
  * The replication slot of a schema: `SLOTSYNC_SLOT`, or `slotsync_<database>` (one slot serves every
  * index of the schema), cut to the 63 bytes PostgreSQL allows.
  */
-export function slotName(config: Pick<SlotsyncConfig, "poller">, schema: ResolvedSchema): string {
+export function slotName(
+  config: Pick<SlotsyncConfig, "poller">,
+  schema: Pick<ResolvedSchema, "database">,
+): string {
   if (config.poller.slot) return config.poller.slot;
   const base = `slotsync_${schema.database}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   return base.slice(0, 63);

@@ -5,9 +5,9 @@ import { encodeMessage } from "../../lib/queue";
 import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { ensureServices } from "../services";
+import { type ConsistencyReport, compareIndexWithDatabase } from "../support/consistency";
 import { startFaultProxy } from "../support/fault-proxy";
 import { createTestQueues } from "../support/sqs";
-import { type Comparison, compareIndexWithDatabase } from "./consistency";
 import { type LoadStats, runLoad } from "./load";
 import { Worker, type WorkerCounters } from "./processes";
 import { seededRandom } from "./random";
@@ -25,6 +25,8 @@ export interface ChaosOptions {
   /** Share of search engine requests answered with 429 or 503. */
   faultRate: number;
   log: (line: string) => void;
+  /** Ends the load early (Ctrl-C); draining, the comparison and the clean-up still happen. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_CHAOS: ChaosOptions = {
@@ -39,7 +41,7 @@ export const DEFAULT_CHAOS: ChaosOptions = {
 };
 
 export interface ChaosReport {
-  options: Omit<ChaosOptions, "log">;
+  options: Omit<ChaosOptions, "log" | "signal">;
   load: LoadStats;
   kills: { poller: number; consumer: number };
   workers: WorkerCounters;
@@ -47,7 +49,14 @@ export interface ChaosReport {
   drainSeconds: number;
   compared: number;
   indexed: number;
-  differences: Comparison["differences"];
+  /** Every difference, precisely: missing and extra ids, and documents whose sources differ. */
+  differences: {
+    id: string;
+    kind: "missing" | "extra" | "different";
+    expected?: unknown;
+    actual?: unknown;
+  }[];
+  differentCount: number;
 }
 
 /**
@@ -167,7 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
     const chaosEnds = Date.now() + options.durationSeconds * 1000;
     log(`load and faults for ${options.durationSeconds}s`);
-    while (Date.now() < chaosEnds) {
+    while (Date.now() < chaosEnds && !options.signal?.aborted) {
       await sleep(options.killEverySeconds * 1000 * (0.5 + random()));
       const victim = workers[Math.floor(random() * workers.length)];
       if (victim) {
@@ -225,10 +234,31 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const w of workers) await w.stop();
 
     log("comparing the index with the database");
-    const comparison = await compareIndexWithDatabase({ pgUrl: url, builder, sink, index });
-    log(`compared ${comparison.expected} documents`);
+    const check = new pg.Client({ connectionString: url, options: "-c TimeZone=UTC -c jit=off" });
+    await check.connect();
+    let comparison: ConsistencyReport;
+    try {
+      comparison = await compareIndexWithDatabase({
+        sink,
+        index,
+        builder,
+        client: check,
+        maxDifferences: 100,
+      });
+    } finally {
+      await check.end();
+    }
+    log(`compared ${comparison.compared} documents`);
     return {
-      options: { ...options, log: undefined } as unknown as ChaosReport["options"],
+      options: {
+        durationSeconds: options.durationSeconds,
+        connections: options.connections,
+        seed: options.seed,
+        consumers: options.consumers,
+        books: options.books,
+        killEverySeconds: options.killEverySeconds,
+        faultRate: options.faultRate,
+      },
       load: loadStats,
       kills: {
         poller: workers.filter((w) => w.role === "poller").reduce((n, w) => n + w.kills, 0),
@@ -237,9 +267,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       workers: counters,
       injected: { searchFaults: esProxy.stats().injected, upstashOutages: upstashSwitch.outages },
       drainSeconds,
-      compared: comparison.expected,
-      indexed: comparison.indexed,
-      differences: comparison.differences,
+      compared: comparison.compared,
+      indexed: comparison.stored,
+      differences: [
+        ...comparison.missing.map((id) => ({ id, kind: "missing" as const })),
+        ...comparison.extra.map((id) => ({ id, kind: "extra" as const })),
+        ...comparison.different.map((d) => ({
+          id: d.id,
+          kind: "different" as const,
+          expected: d.expected,
+          actual: d.actual,
+        })),
+      ],
+      differentCount: comparison.missing.length + comparison.extra.length + comparison.differentCount,
     };
   } finally {
     for (const w of workers) await w.stop();

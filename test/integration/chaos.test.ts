@@ -20,6 +20,7 @@ describe("chaos", () => {
       expect(report.injected.searchFaults).toBeGreaterThan(0);
       expect(report.compared).toBeGreaterThan(1000);
       expect(report.differences, JSON.stringify(summary)).toEqual([]);
+      expect(report.differentCount).toBe(0);
     },
     15 * 60_000,
   );

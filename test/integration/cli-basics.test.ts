@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lines, runCli, scratchDir } from "../fixtures/cli/cli";
+import { lines, runCli, scratchDir } from "../support/cli";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures", "cli");
 const invalid = join(fixtures, "invalid-schema.json");

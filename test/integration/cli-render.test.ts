@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDocumentBuilder, type DocumentResult, parseJson, stringifyJson } from "../../lib/document";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { lines, runCli } from "../fixtures/cli/cli";
+import { lines, runCli } from "../support/cli";
 import { createFixtureDatabase, readSchemaFixture, schemaFixtureDir, type TestDatabase } from "../support/pg";
 
 let books: TestDatabase;

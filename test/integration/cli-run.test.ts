@@ -13,7 +13,7 @@ import {
   scratchDir,
   startCli,
   writeSchemaCopy,
-} from "../fixtures/cli/cli";
+} from "../support/cli";
 import { startFaultProxy } from "../support/fault-proxy";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";

@@ -6,7 +6,7 @@ import { FileCheckpointStore } from "../../lib/checkpoint";
 import type { StatusReport } from "../../lib/cli/status/types";
 import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createSink, type DocumentSink } from "../../lib/sink";
-import { elasticsearchEnv, lines, runCli, scratchDir, writeSchemaCopy } from "../fixtures/cli/cli";
+import { elasticsearchEnv, lines, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";

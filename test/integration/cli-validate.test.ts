@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lines, runCli, scratchDir } from "../fixtures/cli/cli";
+import { lines, runCli, scratchDir } from "../support/cli";
 import { applySchemaFixture, createTestDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
 

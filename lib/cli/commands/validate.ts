@@ -83,7 +83,7 @@ async function validateDatabase(
   const check = await checkSchema(spec, client);
   const { rows } = await client.query<{ database: string }>("SELECT current_database() AS database");
   const database = rows[0]?.database ?? "";
-  const slot = slotName(config, check.resolved ?? emptySchema(database));
+  const slot = slotName(config, check.resolved ?? { database });
   const inspection = await inspectDatabase(client, {
     slot,
     ...(check.resolved ? { schema: check.resolved } : {}),
@@ -149,6 +149,3 @@ function plural(n: number, one: string, many: string): string {
 }
 
 /** A schema with no indices, for naming the slot when the schema itself does not resolve. */
-function emptySchema(database: string): ResolvedSchema {
-  return { database, indices: [], tables: [], replicaIdentityNeeds: [] };
-}

@@ -58,12 +58,7 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
     try {
       db = await connectDatabase(config.pgUrl, "slotsync-status");
       const { rows } = await db.query<{ database: string }>("SELECT current_database() AS database");
-      slot = slotName(config, {
-        database: rows[0]?.database ?? "",
-        indices: [],
-        tables: [],
-        replicaIdentityNeeds: [],
-      });
+      slot = slotName(config, { database: rows[0]?.database ?? "" });
       report.slot = await readSlot(db, slot);
       if (spec) {
         const check = await checkSchema(spec, db);
