@@ -206,7 +206,9 @@ async function main(): Promise<void> {
 
     // 3. The live path: every root key as the poller hands keys on (packed keys messages), rebuilt
     // and written by the same consumers at a higher version, so each write replaces a document.
-    const { rows: keyRows } = await client.query<{ id: string }>(`SELECT id::text AS id FROM book ORDER BY id`);
+    const { rows: keyRows } = await client.query<{ id: string }>(
+      `SELECT id::text AS id FROM book ORDER BY id`,
+    );
     const liveVersion = (1n << 40n) + BigInt(Date.now());
     await queue.publish(packKeys({ index, keys: keyRows.map((r) => [r.id]), lsn: liveVersion }));
     const liveStarted = performance.now();

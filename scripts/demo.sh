@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, starts the real local services and shows them healthy.
-# (The live bookstore sync demo builds on this.)
+# The main job: installs what is missing, starts the real local services, creates a sample
+# bookstore, bootstraps it into Elasticsearch and shows changes becoming searchable, live.
+#   npm run demo -- [--books N] [--exit]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-npx tsx scripts/services.ts start
-echo
-echo "Services are running. Endpoints for slotsync (also: npm run services -- env):"
-npx tsx scripts/services.ts env
-echo
-echo "Stop them with: npm run services -- stop"
+exec npx tsx scripts/demo.ts "$@"

@@ -173,10 +173,23 @@ describe("slotsync status and reset", () => {
     const [concrete] = await sink.getAliasTargets(index);
     const r = await runCli(["status", "--json"], { env: env() });
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { copies: { index: string; state: string; serving: string[] }[] };
+    const report = JSON.parse(r.stdout) as { copies: unknown[] };
     expect(report.copies).toEqual([
-      expect.objectContaining({ index, state: "serving", serving: [concrete], reindexNeeded: false }),
+      {
+        index,
+        state: "serving",
+        servingKind: "alias",
+        serving: [concrete],
+        building: null,
+        retired: [],
+        reindexNeeded: false,
+      },
     ]);
+    const text = await runCli(["status"], { env: env() });
+    expect(text.code).toBe(0);
+    expect(lines(text.stdout)).toContainEqual(
+      expect.stringMatching(new RegExp(`^copy ${index} +serving ${concrete}$`)),
+    );
   });
 
   it("reset --delete-indices without --yes: exit 2 with the reason, nothing touched", async () => {

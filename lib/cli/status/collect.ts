@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type pg from "pg";
+import { bootstrapStatus } from "../../bootstrap";
 import type { CheckpointStore, Lease } from "../../checkpoint";
 import type { Env, SlotsyncConfig } from "../../config";
 import { createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
@@ -34,6 +35,7 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
       : { kind: "in-process" },
     indices: [],
     bootstraps: [],
+    copies: [],
     notConfigured: [],
     errors: [],
   };
@@ -121,6 +123,7 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
         entry.aliasOf = await sink.getAliasTargets(entry.index);
         entry.documents = await sink.count(entry.index);
       }
+      if (resolved && slot) report.copies = await readCopies(slot, resolved, sink, config);
     } catch (error) {
       fail(config.sink.engine, error);
     } finally {
@@ -206,6 +209,33 @@ async function readBootstraps(store: CheckpointStore, slot: string): Promise<Sta
     });
   }
   return out;
+}
+
+async function readCopies(
+  slot: string,
+  schema: ResolvedSchema,
+  sink: ReturnType<typeof createSink>,
+  config: SlotsyncConfig,
+): Promise<StatusReport["copies"]> {
+  const status = await bootstrapStatus({ slot, schema, sink, store: createStateStore(config.state) });
+  return status.indices.map((i) => ({
+    index: i.index,
+    state: i.serving.length > 0 ? "serving" : i.building ? "building" : "none",
+    servingKind: i.servingKind,
+    serving: i.serving,
+    building: i.building
+      ? {
+          concrete: i.building.concrete,
+          bootstrapId: i.building.bootstrapId,
+          phase: i.building.phase,
+          done: i.building.progress?.done ?? null,
+          total: i.building.progress?.total ?? null,
+          documents: i.building.progress?.documents ?? null,
+        }
+      : null,
+    retired: i.retired.map((r) => ({ concrete: r.concrete, deleteAfter: r.deleteAfter })),
+    reindexNeeded: i.reindexNeeded,
+  }));
 }
 
 async function readQueue(queue: NonNullable<SlotsyncConfig["queue"]>): Promise<StatusReport["queue"]> {

@@ -59,6 +59,25 @@ export function formatStatus(report: StatusReport, now: number): string {
     const rowsText = i.rootRows === null ? "" : `; ${i.rootRows} rows in ${i.rootTable}`;
     rows.push([`index ${i.index}`, `${docs}${rowsText}`]);
   }
+  for (const copy of report.copies) {
+    const parts: string[] = [];
+    if (copy.state === "serving") {
+      parts.push(
+        copy.servingKind === "alias"
+          ? `serving ${copy.serving.join(", ")}`
+          : `serving the concrete index ${copy.index} (bootstrap copies it behind an alias)`,
+      );
+    } else parts.push(copy.state === "building" ? "not served yet" : "not served (run slotsync bootstrap)");
+    const b = copy.building;
+    if (b) {
+      const progress =
+        b.total === null ? b.phase : `${n(b.done)}/${n(b.total)} ranges, ${n(b.documents)} documents`;
+      parts.push(`building ${b.concrete} (${progress})`);
+    }
+    for (const r of copy.retired) parts.push(`retired ${r.concrete} (deleted after ${r.deleteAfter})`);
+    if (copy.reindexNeeded) parts.push("schema changed since the copy: run slotsync bootstrap --reindex");
+    rows.push([`copy ${copy.index}`, parts.join("; ")]);
+  }
   for (const b of report.bootstraps) {
     const state = b.completedAt
       ? `completed ${when(b.completedAt, now)}`

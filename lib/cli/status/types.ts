@@ -58,6 +58,29 @@ export interface StatusReport {
     startedAt: string;
     completedAt: string | null;
   }[];
+  /**
+   * Each schema index as bootstrap sees it: served by which copy, a copy being built with its
+   * progress, old copies waiting for deletion, and whether the schema changed since the copy.
+   */
+  copies: {
+    index: string;
+    /** `serving`: the name serves documents; `building`: only a copy in progress; `none`: neither. */
+    state: "serving" | "building" | "none";
+    /** What the name is: an alias (slotsync's), a concrete index (PGSync's), or nothing. */
+    servingKind: "alias" | "index" | "none";
+    serving: string[];
+    building: {
+      concrete: string;
+      bootstrapId: string;
+      phase: string;
+      done: number | null;
+      total: number | null;
+      documents: number | null;
+    } | null;
+    retired: { concrete: string; deleteAfter: string }[];
+    /** The schema's mappings or settings changed since the served copy: run bootstrap --reindex. */
+    reindexNeeded: boolean;
+  }[];
   /** Settings that are missing, and what they would show. */
   notConfigured: string[];
   /** Parts that are configured but could not be read, one line each. */
