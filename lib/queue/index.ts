@@ -41,6 +41,7 @@ export {
 } from "./message";
 export {
   bodyBudget,
+  DEFAULT_KEYS_PER_MESSAGE,
   groupBatches,
   type KeysToPack,
   packKeys,

@@ -62,7 +62,16 @@ export interface KeysToPack {
   xid?: number;
   /** Defaults to now. */
   sentAt?: string;
+  /**
+   * Most keys in one message (default {@link DEFAULT_KEYS_PER_MESSAGE}). A consumer batch is a few
+   * messages, so this bounds the documents one consumer invocation rebuilds, and spreads a large
+   * cycle over many consumers.
+   */
+  maxKeys?: number;
 }
+
+/** Keys per message: one consumer batch of 10 messages rebuilds at most 10,000 documents. */
+export const DEFAULT_KEYS_PER_MESSAGE = 1000;
 
 /**
  * Packs keys for one index into as few `keys` messages as the body budget allows, so a cycle with
@@ -75,6 +84,7 @@ export interface KeysToPack {
  */
 export function packKeys(input: KeysToPack, limits: Partial<QueueLimits> = {}): KeysMessage[] {
   const budget = bodyBudget(resolveLimits(limits));
+  const maxKeys = input.maxKeys ?? DEFAULT_KEYS_PER_MESSAGE;
   const sentAt = input.sentAt ?? new Date().toISOString();
   const base = { kind: "keys" as const, index: input.index, lsn: input.lsn, sentAt };
   const head = input.xid === undefined ? base : { ...base, xid: input.xid };
@@ -109,7 +119,7 @@ export function packKeys(input: KeysToPack, limits: Partial<QueueLimits> = {}): 
         path: `keys[${i}]`,
       });
     }
-    if (current.length > 0 && size + 1 + bytes > budget) {
+    if (current.length > 0 && (size + 1 + bytes > budget || current.length >= maxKeys)) {
       messages.push({ ...head, keys: current });
       current = [];
       size = envelope;

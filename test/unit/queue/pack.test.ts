@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   bodyBudget,
+  DEFAULT_KEYS_PER_MESSAGE,
   decodeMessage,
   encodeMessage,
   groupBatches,
@@ -27,7 +28,15 @@ function allKeys(messages: KeysMessage[]): RootKey[] {
 describe("packKeys", () => {
   it("packs 100k keys into few messages, each within the body budget and nearly full", () => {
     const keys = compositeKeys(100_000);
-    const messages = packKeys({ index: "book", keys, lsn: LSN, xid: 12, sentAt: SENT });
+    // Without a key cap, the byte budget alone decides.
+    const messages = packKeys({
+      index: "book",
+      keys,
+      lsn: LSN,
+      xid: 12,
+      sentAt: SENT,
+      maxKeys: Number.POSITIVE_INFINITY,
+    });
     const budget = bodyBudget(SQS_LIMITS);
     const sizes = messages.map((m) => utf8Bytes(encodeMessage(m)));
     expect(messages.length).toBeLessThanOrEqual(Math.ceil(sizes.reduce((a, b) => a + b, 0) / budget) + 1);
@@ -40,6 +49,18 @@ describe("packKeys", () => {
       expect(m).toMatchObject({ kind: "keys", index: "book", lsn: LSN, xid: 12, sentAt: SENT });
       expect(decodeMessage(encodeMessage(m))).toEqual(m);
     }
+  });
+
+  it("caps the keys of one message, so one consumer batch stays bounded", () => {
+    const keys = compositeKeys(2500);
+    const messages = packKeys({ index: "book", keys, lsn: LSN, sentAt: SENT });
+    expect(messages.map((m) => m.keys.length)).toEqual([
+      DEFAULT_KEYS_PER_MESSAGE,
+      DEFAULT_KEYS_PER_MESSAGE,
+      500,
+    ]);
+    expect(packKeys({ index: "book", keys, lsn: LSN, sentAt: SENT, maxKeys: 100 })).toHaveLength(25);
+    expect(allKeys(messages)).toEqual(keys);
   });
 
   it("computes sizes exactly, multi-byte and escaped characters included", () => {
