@@ -1,6 +1,6 @@
 import type { SlotsyncConfig } from "../config";
 import { slotName } from "../runtime";
-import type { Queryable, ResolvedSchema } from "../schema";
+import type { Queryable } from "../schema";
 
 /**
  * The slot the configured schema syncs through, without loading the schema: `SLOTSYNC_SLOT`, or

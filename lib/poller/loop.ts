@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { SlotsyncError } from "../errors";
 import type { ChangeResolver } from "../resolve";
 import type { Lsn, SlotReader } from "../slot";
 import { type CycleOptions, type CycleResult, DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";

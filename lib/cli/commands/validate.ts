@@ -7,13 +7,7 @@ import {
   type PrerequisiteProblem,
 } from "../../prereq";
 import { readSchema, slotName } from "../../runtime";
-import {
-  checkSchema,
-  type ResolvedSchema,
-  SchemaError,
-  type SchemaProblem,
-  type SchemaSpec,
-} from "../../schema";
+import { checkSchema, SchemaError, type SchemaProblem, type SchemaSpec } from "../../schema";
 import { type CommandContext, defineCommand, EXIT, type FlagSpecs } from "../command";
 import { connectDatabase } from "../database";
 
