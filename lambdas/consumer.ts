@@ -1,11 +1,6 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import pg from "pg";
-import {
-  bootstrapSettingsFromEnv,
-  EventBridgeSchedule,
-  onRangeDone,
-  WriteTargetResolver,
-} from "../lib/bootstrap";
+import { bootstrapSettingsFromEnv, consumerBootstrapHooks, EventBridgeSchedule } from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
 import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
 import type { SqsBatchResponse, SqsEvent } from "../lib/queue";
@@ -62,7 +57,6 @@ async function wire(): Promise<ConsumerDeps> {
       ? { schedule: new EventBridgeSchedule(new EventBridgeClient({}), settings.pollerRuleName) }
       : {}),
   };
-  const resolver = new WriteTargetResolver({ slot, store, sink, ttlMs: settings.targetsCacheMs });
   return {
     async connect() {
       const c = await pool.connect();
@@ -72,10 +66,10 @@ async function wire(): Promise<ConsumerDeps> {
     sink,
     deadLetter: (letters) => deadLetters.send(letters),
     enqueue: (messages) => requeue.publish(messages),
-    targets: resolver.targets,
-    rangeDone: async (bootstrapId, rangeId, documents) => {
-      await onRangeDone(completion, bootstrapId, rangeId, documents, { graceMs: settings.graceMs });
-    },
+    ...consumerBootstrapHooks(completion, {
+      targetsCacheMs: settings.targetsCacheMs,
+      graceMs: settings.graceMs,
+    }),
   };
 }
 

@@ -21,6 +21,7 @@ export {
 } from "./complete";
 export { checkDatabase } from "./database";
 export { BootstrapBusyError, BootstrapError, PrerequisiteError } from "./errors";
+export { type ConsumerBootstrapHooks, consumerBootstrapHooks } from "./hooks";
 export { type LocalConsumerOptions, type LocalConsumerStats, runLocalConsumers } from "./local";
 export { LOCK_TTL_MS, lockName, withBootstrapLock } from "./lock";
 export { type MaintenanceResult, maintainBootstraps } from "./maintain";

@@ -6,14 +6,13 @@ import {
   type BootstrapSummary,
   bootstrapSettingsFromEnv,
   type CompletionDeps,
+  consumerBootstrapHooks,
   copiesOf,
   EventBridgeSchedule,
-  onRangeDone,
   PrerequisiteError,
   type ProgressUpdate,
   runBootstrap,
   runLocalConsumers,
-  WriteTargetResolver,
   watchBootstrap,
 } from "../../bootstrap";
 import type { ConsumerDeps } from "../../consumer";
@@ -224,12 +223,6 @@ async function consumerDeps(
     deadLetter: (letters: DeadLetter[]) => void;
   },
 ): Promise<ConsumerDeps> {
-  const resolver = new WriteTargetResolver({
-    slot: common.slot,
-    store: common.store,
-    sink: common.sink,
-    ttlMs: options.targetsCacheMs,
-  });
   return {
     async connect() {
       const client = await pool.connect();
@@ -239,10 +232,7 @@ async function consumerDeps(
     sink: common.sink as DocumentSink,
     deadLetter: async (letters) => options.deadLetter(letters),
     enqueue: (messages) => queue.publish(messages),
-    targets: resolver.targets,
-    async rangeDone(bootstrapId, rangeId, documents) {
-      await onRangeDone(common, bootstrapId, rangeId, documents, options.timing);
-    },
+    ...consumerBootstrapHooks(common, { ...options.timing, targetsCacheMs: options.targetsCacheMs }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { onRangeDone, WriteTargetResolver } from "../../bootstrap";
+import { bootstrapSettingsFromEnv, consumerBootstrapHooks } from "../../bootstrap";
 import type { BatchStats, ConsumerDeps } from "../../consumer";
 import { SlotsyncError } from "../../errors";
 import type { HandoffPublisher } from "../../poller";
@@ -139,7 +139,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       const holder = `${hostname()}:${process.pid}`;
       // Like the consumer Lambda: during a bootstrap or re-index, live changes also reach the copy
       // being built, and the last range done completes the copy (switches the alias).
-      const targets = new WriteTargetResolver({ slot, store, sink });
+      const settings = bootstrapSettingsFromEnv(ctx.env);
       const deps: ConsumerDeps = {
         async connect() {
           const client = await pool.connect();
@@ -149,10 +149,10 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         sink,
         deadLetter: deadLetterSink(config.queue, sqs, log),
         enqueue: (messages) => requeue.publish(messages),
-        targets: (index) => targets.targets(index),
-        async rangeDone(bootstrapId, rangeId, documents) {
-          await onRangeDone({ slot, sink, store, holder }, bootstrapId, rangeId, documents);
-        },
+        ...consumerBootstrapHooks(
+          { slot, sink, store, holder },
+          { targetsCacheMs: settings.targetsCacheMs, graceMs: settings.graceMs },
+        ),
       };
       const control = {
         finishing: () => pollerDone,
