@@ -1,12 +1,12 @@
 import { Client, type ClientOptions } from "@elastic/elasticsearch";
 import type { ElasticsearchAuth, ElasticsearchSinkConfig, ResolvedTuning } from "./config";
 import { redact, SinkError } from "./errors";
-import { readBodyText } from "./read-body";
 import {
-  ALL_ERROR_STATUSES,
+  type ClientSend,
   type EngineRequest,
   type EngineResponse,
   type EngineTransport,
+  sendThroughClient,
   TransportFailure,
 } from "./transport";
 
@@ -37,39 +37,15 @@ export function createElasticsearchTransport(
   if (config.auth) options.auth = clientAuth(config.auth);
   if (config.caCertificate) options.tls = { ca: config.caCertificate };
   const client = new Client(options);
+  // Both clients' overloaded transport.request, narrowed to the call sendThroughClient makes.
+  const send = client.transport.request.bind(client.transport) as unknown as ClientSend;
   const secrets = secretsOf(config.auth);
 
   return {
     engine: "elasticsearch",
     secrets,
-    async request(request: EngineRequest): Promise<EngineResponse> {
-      try {
-        const result = await client.transport.request(
-          {
-            method: request.method,
-            path: request.path,
-            ...(request.querystring ? { querystring: request.querystring } : {}),
-            ...(request.body !== undefined ? { body: request.body as Record<string, unknown> } : {}),
-            // A string is sent as is: the client only re-serializes arrays of objects.
-            ...(request.ndjson !== undefined ? { bulkBody: request.ndjson } : {}),
-          },
-          {
-            meta: true,
-            ignore: ALL_ERROR_STATUSES,
-            requestTimeout: request.timeoutMs,
-            maxRetries: 0,
-            ...(request.raw ? { asStream: true } : {}),
-          },
-        );
-        if (request.raw) {
-          const raw = await readBodyText(result.body, result.headers?.["content-encoding"]);
-          return { status: result.statusCode ?? 0, body: undefined, raw };
-        }
-        return { status: result.statusCode ?? 0, body: result.body };
-      } catch (err) {
-        throw translateError(err, secrets);
-      }
-    },
+    request: (request: EngineRequest): Promise<EngineResponse> =>
+      sendThroughClient(send, request, (err) => translateError(err, secrets), { meta: true }),
     close: () => client.close(),
   };
 }

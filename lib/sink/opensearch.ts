@@ -2,12 +2,12 @@ import { Client, type ClientOptions } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws";
 import type { AwsCredentials, OpenSearchAuth, OpenSearchSinkConfig, ResolvedTuning } from "./config";
 import { redact, SinkError } from "./errors";
-import { readBodyText } from "./read-body";
 import {
-  ALL_ERROR_STATUSES,
+  type ClientSend,
   type EngineRequest,
   type EngineResponse,
   type EngineTransport,
+  sendThroughClient,
   TransportFailure,
 } from "./transport";
 
@@ -45,38 +45,15 @@ export function createOpenSearchTransport(
     );
   }
   const client = new Client(options);
+  // Both clients' overloaded transport.request, narrowed to the call sendThroughClient makes.
+  const send = client.transport.request.bind(client.transport) as unknown as ClientSend;
   const secrets = secretsOf(auth);
 
   return {
     engine: "opensearch",
     secrets,
-    async request(request: EngineRequest): Promise<EngineResponse> {
-      try {
-        const result = await client.transport.request(
-          {
-            method: request.method,
-            path: request.path,
-            ...(request.querystring ? { querystring: request.querystring } : {}),
-            ...(request.body !== undefined ? { body: request.body as Record<string, unknown> } : {}),
-            // A string is sent as is (and signed as is for SigV4): no re-serialization.
-            ...(request.ndjson !== undefined ? { bulkBody: request.ndjson } : {}),
-          },
-          {
-            ignore: ALL_ERROR_STATUSES,
-            requestTimeout: request.timeoutMs,
-            maxRetries: 0,
-            ...(request.raw ? { asStream: true } : {}),
-          },
-        );
-        if (request.raw) {
-          const raw = await readBodyText(result.body, result.headers?.["content-encoding"]);
-          return { status: result.statusCode ?? 0, body: undefined, raw };
-        }
-        return { status: result.statusCode ?? 0, body: result.body };
-      } catch (err) {
-        throw translateError(err, secrets);
-      }
-    },
+    request: (request: EngineRequest): Promise<EngineResponse> =>
+      sendThroughClient(send, request, (err) => translateError(err, secrets)),
     close: () => client.close(),
   };
 }

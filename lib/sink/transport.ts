@@ -1,4 +1,5 @@
 import { SinkError } from "./errors";
+import { readBodyText } from "./read-body";
 import type { Engine } from "./types";
 
 /**
@@ -69,4 +70,56 @@ export function pathName(name: string): string {
     });
   }
   return encodeURIComponent(name);
+}
+
+/** What both official clients' `transport.request` resolve with, for the options used here. */
+export interface ClientResult {
+  statusCode?: number | null;
+  body: unknown;
+  headers?: Record<string, unknown> | null;
+}
+
+/** One client's `transport.request`, narrowed to what `sendThroughClient` passes. */
+export type ClientSend = (
+  params: Record<string, unknown>,
+  options: Record<string, unknown>,
+) => Promise<ClientResult>;
+
+/**
+ * Sends one request through an official client's transport, the same way for both engines: every
+ * status comes back (none throws), the client's own retries are off, a ready `_bulk` body is sent
+ * as is (a string is neither re-serialized nor, for SigV4, signed differently), and a `raw`
+ * request reads the body as text. Failures without a response go through the engine's `translate`.
+ */
+export async function sendThroughClient(
+  send: ClientSend,
+  request: EngineRequest,
+  translate: (err: unknown) => Error,
+  extraOptions: Record<string, unknown> = {},
+): Promise<EngineResponse> {
+  try {
+    const result = await send(
+      {
+        method: request.method,
+        path: request.path,
+        ...(request.querystring ? { querystring: request.querystring } : {}),
+        ...(request.body !== undefined ? { body: request.body } : {}),
+        ...(request.ndjson !== undefined ? { bulkBody: request.ndjson } : {}),
+      },
+      {
+        ...extraOptions,
+        ignore: ALL_ERROR_STATUSES,
+        requestTimeout: request.timeoutMs,
+        maxRetries: 0,
+        ...(request.raw ? { asStream: true } : {}),
+      },
+    );
+    if (request.raw) {
+      const raw = await readBodyText(result.body, result.headers?.["content-encoding"]);
+      return { status: result.statusCode ?? 0, body: undefined, raw };
+    }
+    return { status: result.statusCode ?? 0, body: result.body };
+  } catch (err) {
+    throw translate(err);
+  }
 }
