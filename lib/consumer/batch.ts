@@ -11,7 +11,13 @@ import {
 } from "../queue";
 import type { SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments } from "./build";
-import { type BatchStats, type ConsumerDeps, type ConsumerOptions, DEFAULT_CONSUMER_OPTIONS } from "./types";
+import {
+  type BatchStats,
+  type ConsumerDeps,
+  type ConsumerOptions,
+  DEFAULT_CONSUMER_OPTIONS,
+  emptyBatchStats,
+} from "./types";
 
 /** The partial batch response for SQS, the counters, and the error that failed the batch, if one did. */
 export interface BatchResult {
@@ -41,22 +47,8 @@ export async function processBatch(
 ): Promise<BatchResult> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const stats: BatchStats = {
-    records: event.Records.length,
-    keys: 0,
-    documents: 0,
-    indexed: 0,
-    deleted: 0,
-    stale: 0,
-    rejected: 0,
-    retryable: 0,
-    retried: 0,
-    requests: 0,
-    bytes: 0,
-    deadLettered: 0,
-    failed: 0,
-    durationMs: 0,
-  };
+  const stats = emptyBatchStats(event.Records.length);
+
   const records = new Map(event.Records.map((r) => [r.messageId, r]));
   const failed = new Set<string>();
   const dead = new Map<string, string[]>();

@@ -5,5 +5,6 @@ export {
   type ConsumerDeps,
   type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
+  emptyBatchStats,
   type LeasedClient,
 } from "./types";

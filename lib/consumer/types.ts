@@ -52,3 +52,23 @@ export interface BatchStats extends Omit<WriteStats, "durationMs" | "operations"
   failed: number;
   durationMs: number;
 }
+
+/** Counters of a batch of `records` records before any work. */
+export function emptyBatchStats(records = 0): BatchStats {
+  return {
+    records,
+    keys: 0,
+    documents: 0,
+    indexed: 0,
+    deleted: 0,
+    stale: 0,
+    rejected: 0,
+    retryable: 0,
+    retried: 0,
+    requests: 0,
+    bytes: 0,
+    deadLettered: 0,
+    failed: 0,
+    durationMs: 0,
+  };
+}

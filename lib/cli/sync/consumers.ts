@@ -4,7 +4,13 @@ import {
   type ReceiveMessageCommandOutput,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type BatchResult, type BatchStats, type ConsumerDeps, processBatch } from "../../consumer";
+import {
+  type BatchResult,
+  type BatchStats,
+  type ConsumerDeps,
+  emptyBatchStats,
+  processBatch,
+} from "../../consumer";
 import { SlotsyncError } from "../../errors";
 import { eventFromReceived, recordFromSqsMessage, type SqsEvent } from "../../queue";
 import { isTransientDatabaseError } from "../database";
@@ -104,7 +110,7 @@ export async function runSqsConsumer(
     } catch (error) {
       if (control.signal.aborted) return;
       errors++;
-      control.report(emptyStats(), error);
+      control.report(emptyBatchStats(), error);
       await pause(retryDelayMs(errors), control.signal);
       continue;
     }
@@ -127,7 +133,7 @@ export async function runSqsConsumer(
         );
       } catch (error) {
         // Not deleted: they come again and are written again, idempotently (same versions).
-        control.report(emptyStats(), error);
+        control.report(emptyBatchStats(), error);
       }
     }
     control.report(result.stats, result.error);
@@ -139,7 +145,7 @@ async function runBatch(event: SqsEvent, deps: ConsumerDeps): Promise<BatchResul
   try {
     return await processBatch(event, deps);
   } catch (error) {
-    const stats = { ...emptyStats(), records: event.Records.length, failed: event.Records.length };
+    const stats = { ...emptyBatchStats(event.Records.length), failed: event.Records.length };
     const result: BatchResult = {
       response: { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) },
       stats,
@@ -147,25 +153,6 @@ async function runBatch(event: SqsEvent, deps: ConsumerDeps): Promise<BatchResul
     };
     return result;
   }
-}
-
-function emptyStats(): BatchStats {
-  return {
-    records: 0,
-    keys: 0,
-    documents: 0,
-    indexed: 0,
-    deleted: 0,
-    stale: 0,
-    rejected: 0,
-    retryable: 0,
-    retried: 0,
-    requests: 0,
-    bytes: 0,
-    deadLettered: 0,
-    failed: 0,
-    durationMs: 0,
-  };
 }
 
 /** Resolves after `ms`, or at once when `signal` is (or becomes) aborted. */
