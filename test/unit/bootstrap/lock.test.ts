@@ -31,7 +31,16 @@ describe("bootstrap lock", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const first = withBootstrapLock(store, "s", { holder: "a" }, () => gate);
+    let entered!: () => void;
+    const holding = new Promise<void>((r) => {
+      entered = r;
+    });
+    const first = withBootstrapLock(store, "s", { holder: "a" }, () => {
+      entered();
+      return gate;
+    });
+    // The first holder must really hold the lock before the second one tries.
+    await holding;
     await expect(
       withBootstrapLock(
         store,
