@@ -1,5 +1,6 @@
 import { qualifiedName, type ResolvedNode } from "../schema";
 import { columnList, columnSql, joinCondition, jsonObject, type Pair } from "./sql-expr";
+import { nodeFiltersSql } from "./sql-filter";
 
 /** The table alias of node `id`; through tables get `x<id>`. */
 export const nodeAlias = (node: ResolvedNode) => `n${node.id}`;
@@ -40,6 +41,8 @@ export function childValueSql(child: ResolvedNode, parentAlias: string): string 
   const table = `${qualifiedName(child.table)} AS ${alias}`;
   const value = nodeValueSql(child);
   const order = columnList(alias, child.table.primaryKey);
+  // Row filters of the child: rows that fail are left out of the parent's document.
+  const filters = nodeFiltersSql(alias, child);
 
   if (join.kind === "through") {
     const x = throughAlias(child);
@@ -49,11 +52,11 @@ export function childValueSql(child: ResolvedNode, parentAlias: string): string 
       `(SELECT json_agg(${value} ORDER BY ${order}${throughOrder})` +
       ` FROM ${qualifiedName(join.through)} AS ${x}` +
       ` JOIN ${table} ON ${joinCondition(alias, join.childColumns, x, join.throughChildColumns)}` +
-      ` WHERE ${joinCondition(x, join.throughParentColumns, parentAlias, join.parentColumns)})`
+      ` WHERE ${joinCondition(x, join.throughParentColumns, parentAlias, join.parentColumns)}${filters})`
     );
   }
 
-  const where = joinCondition(alias, join.childColumns, parentAlias, join.parentColumns);
+  const where = joinCondition(alias, join.childColumns, parentAlias, join.parentColumns) + filters;
   if (child.relationship?.type === "one_to_many") {
     return `(SELECT json_agg(${value} ORDER BY ${order}) FROM ${table} WHERE ${where})`;
   }

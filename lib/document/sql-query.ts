@@ -1,6 +1,7 @@
 import { qualifiedName, quoteIdent, type ResolvedIndex } from "../schema";
 import { DocumentError } from "./errors";
 import { columnList } from "./sql-expr";
+import { filterSql, nodeFiltersSql } from "./sql-filter";
 import { nodeAlias, nodeObjectSql } from "./sql-node";
 
 /** A parameterised statement. */
@@ -51,7 +52,9 @@ export function buildKeysQuery(index: ResolvedIndex, keys: readonly (readonly st
     "LEFT JOIN LATERAL (",
     `  SELECT ${keyTextArray(alias, pk)} AS key, ${nodeObjectSql(root)}::text AS doc`,
     `  FROM ${qualifiedName(root.table)} AS ${alias}`,
-    `  WHERE ${match}`,
+    // A root row that fails a row filter has no document: the key's doc is null, and the
+    // consumer deletes it, exactly as for a deleted row.
+    `  WHERE ${match}${nodeFiltersSql(alias, root)}`,
     "  LIMIT 1",
     ") AS d ON true",
     "ORDER BY k.ord",
@@ -100,6 +103,7 @@ export function buildRangeQuery(index: ResolvedIndex, range: KeyRange): SqlQuery
   const where: string[] = [];
   if (range.after) where.push(bound(range.after, ">"));
   if (range.upTo) where.push(bound(range.upTo, "<="));
+  for (const filter of root.rules.filters) where.push(filterSql(alias, filter));
   values.push(range.limit);
   const text = [
     `SELECT ${keyTextArray(alias, pk)} AS key, ${nodeObjectSql(root)}::text AS doc`,

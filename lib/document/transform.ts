@@ -1,4 +1,4 @@
-import type { ConcatSpec, MoveSpec, ResolvedIndex, ResolvedNode } from "../schema";
+import type { ConcatSpec, MoveSpec, ResolvedIndex, ResolvedNode, ResolvedValueRule } from "../schema";
 import { DocumentError } from "./errors";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json";
 import { pythonStr, pythonTruthy } from "./python-format";
@@ -16,12 +16,15 @@ import { pythonStr, pythonTruthy } from "./python-format";
  *   or `a.b` inside the node's object. When the node can occur more than once in a document (it
  *   or an ancestor is one_to_many or through a table), a `$root` destination receives an array of
  *   the moved values, so the field's shape depends on the schema, not on the data.
- * Per node object the order is replace, concat, the children, then move.
+ * - slotsync's `regex` and `mask` rules rewrite string values (and strings in arrays) first.
+ * Per node object the order is the regex and mask rules, replace, concat, the children, then move.
  */
 export type Transformer = (doc: JsonObject) => JsonObject;
 
 interface NodePlan {
   node: ResolvedNode;
+  /** Regex and mask rules: field (after rename) -> rewrites of a string, in schema order. */
+  values: Map<string, Array<(text: string) => string>>;
   /** Field name (after rename) -> ordered search/replacement pairs. */
   replace: Map<string, Array<[string, string]>>;
   concat: ConcatSpec[];
@@ -53,6 +56,7 @@ function planNode(node: ResolvedNode, underArray: boolean): NodePlan | undefined
   const children = node.children.map((c) => planNode(c, many)).filter((c): c is NodePlan => c !== undefined);
   const { replace, concat, move } = node.transform;
   if (
+    node.rules.values.length === 0 &&
     Object.keys(replace).length === 0 &&
     concat.length === 0 &&
     move.length === 0 &&
@@ -63,8 +67,12 @@ function planNode(node: ResolvedNode, underArray: boolean): NodePlan | undefined
   const replaceMap = new Map<string, Array<[string, string]>>();
   for (const [field, pairs] of Object.entries(replace))
     replaceMap.set(fieldOf(node, field), Object.entries(pairs));
+  const values = new Map<string, Array<(text: string) => string>>();
+  for (const rule of node.rules.values)
+    values.set(rule.field, [...(values.get(rule.field) ?? []), valueRewrite(rule)]);
   return {
     node,
+    values,
     replace: replaceMap,
     concat,
     moves: move.map((spec) => ({ spec, field: fieldOf(node, spec.column), many })),
@@ -82,8 +90,10 @@ function applyValue(
 ): JsonValue {
   if (plan.node.relationship?.variant === "scalar") {
     const column = plan.node.columns[0];
+    const rewrites = column && plan.values.get(column.field);
+    const rewritten = rewrites ? rewriteIn(value, rewrites) : value;
     const pairs = column && (plan.replace.get(column.field) ?? plan.replace.get(column.name));
-    return pairs ? replaceIn(value, pairs) : value;
+    return pairs ? replaceIn(rewritten, pairs) : rewritten;
   }
   if (Array.isArray(value)) {
     for (const item of value) if (isJsonObject(item)) applyObject(plan, item, root, collected, moved);
@@ -100,6 +110,10 @@ function applyObject(
   collected: Map<MoveSpec, JsonValue[]>,
   moved: Map<MoveSpec, JsonValue>,
 ): void {
+  for (const [field, rewrites] of plan.values) {
+    const value = object[field];
+    if (value !== undefined) object[field] = rewriteIn(value, rewrites);
+  }
   for (const [field, pairs] of plan.replace) {
     const value = object[field];
     if (value !== undefined) object[field] = replaceIn(value, pairs);
@@ -120,6 +134,33 @@ function applyObject(
     else if (many) collected.set(spec, [...(collected.get(spec) ?? []), value]);
     else moved.set(spec, value);
   }
+}
+
+/** The string rewrite of a regex or mask rule. */
+function valueRewrite(rule: ResolvedValueRule): (text: string) => string {
+  if (rule.type === "regex") {
+    const regex = new RegExp(rule.pattern, `g${rule.flags}`);
+    return (text) => text.replace(regex, rule.replace);
+  }
+  return (text) => maskText(text, rule.maskChar);
+}
+
+/**
+ * Keeps the first and last character and replaces each one between with `maskChar`. Counts code
+ * points, so an emoji is one character; a text of two characters or fewer has nothing between.
+ */
+export function maskText(text: string, maskChar: string): string {
+  const chars = Array.from(text);
+  if (chars.length <= 2) return text;
+  return `${chars[0]}${maskChar.repeat(chars.length - 2)}${chars[chars.length - 1]}`;
+}
+
+/** Applies rewrites to a string, or to each string of an array; other values are left as they are. */
+function rewriteIn(value: JsonValue, rewrites: ReadonlyArray<(text: string) => string>): JsonValue {
+  const one = (text: string) => rewrites.reduce((t, rewrite) => rewrite(t), text);
+  if (typeof value === "string") return one(value);
+  if (Array.isArray(value)) return value.map((item) => (typeof item === "string" ? one(item) : item));
+  return value;
 }
 
 function replaceIn(value: JsonValue, pairs: ReadonlyArray<[string, string]>): JsonValue {

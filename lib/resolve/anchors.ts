@@ -141,6 +141,8 @@ export function usedColumns(
   }
   for (const c of node.table.primaryKey) used.add(c);
   for (const c of node.columns) used.add(c.column);
+  // A row that starts or stops passing a filter gains or loses its document (or its place in one).
+  for (const f of node.rules.filters) used.add(f.column);
   if (node.join) for (const c of node.join.childColumns) used.add(c);
   for (const child of node.children) if (child.join) for (const c of child.join.parentColumns) used.add(c);
   return used;

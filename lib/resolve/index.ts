@@ -1,4 +1,5 @@
 export { pick, unchanged, usedColumns } from "./anchors";
 export { ascendSql } from "./ascend";
+export { matches as changeFilterMatches, passesChangeFilters } from "./change-filter";
 export { type AffectedKeys, ChangeResolver, type ResolveStats } from "./resolver";
 export type { Anchor, RootKeyText, RowChange, TruncateEffect } from "./types";

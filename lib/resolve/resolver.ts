@@ -1,6 +1,7 @@
 import type { Queryable, ResolvedSchema, TableName } from "../schema";
 import { findAffected, sameTable, unchanged, usedColumns } from "./anchors";
 import { ascendSql } from "./ascend";
+import { passesChangeFilters } from "./change-filter";
 import type { Anchor, RootKeyText, RowChange, TruncateEffect } from "./types";
 
 /** The root keys a set of changes affects, per index (position in the schema), deduplicated. */
@@ -10,6 +11,8 @@ export interface ResolveStats {
   changes: number;
   /** Updates that touched no column any document uses (seen only with a full old row). */
   skipped: number;
+  /** (change, use) pairs a change filter (a rule limited to some operations) dropped. */
+  filtered: number;
   queries: number;
 }
 
@@ -74,7 +77,7 @@ export class ChangeResolver {
     changes: readonly RowChange[],
     into: AffectedKeys = new Map(),
   ): Promise<ResolveStats> {
-    const stats: ResolveStats = { changes: changes.length, skipped: 0, queries: 0 };
+    const stats: ResolveStats = { changes: changes.length, skipped: 0, filtered: 0, queries: 0 };
     const groups = new Map<string, Anchor[]>();
     for (const change of changes) {
       const uses = this.uses.get(tableKey(change.table));
@@ -86,6 +89,11 @@ export class ChangeResolver {
       for (const use of uses) {
         const index = this.schema.indices[use.index];
         if (!index) continue;
+        const node = use.role === "node" ? index.nodes[use.nodeId] : undefined;
+        if (node && !passesChangeFilters(node, change)) {
+          stats.filtered++;
+          continue;
+        }
         const found = findAffected(index, use.index, use, change);
         for (const key of found.keys) addKey(into, use.index, key);
         for (const anchor of found.anchors) {

@@ -4,10 +4,13 @@
  */
 import type { CatalogColumn, RelationKind, ReplicaIdentity } from "./catalog";
 import type {
+  FilterOp,
+  FilterValue,
   IndexSpec,
   JsonPathStep,
   RelationshipType,
   RelationshipVariant,
+  RuleOperation,
   TableName,
   TransformSpec,
 } from "./types";
@@ -97,6 +100,41 @@ export interface ResolvedNode {
   baseTables: TableName[];
   parentId: number | undefined;
   children: ResolvedNode[];
+  /** The `slotsync.rules` that apply to this node, checked against its table. */
+  rules: NodeRules;
+}
+
+/** A filter rule checked against the node's table. */
+export interface ResolvedFilter {
+  /** JSON path of the rule in the schema file. */
+  path: string;
+  /** Column of the node's table. */
+  column: string;
+  /** The column's SQL type, usable in a cast. */
+  type: string;
+  /** The type under any domain, e.g. `integer`. */
+  baseType: string;
+  op: FilterOp;
+  value: FilterValue;
+}
+
+/** A change filter: a filter limited to some operations, checked on WAL rows by the poller. */
+export interface ResolvedChangeFilter extends ResolvedFilter {
+  operations: RuleOperation[];
+}
+
+/** A value transform on one field of the node's object (after rename). */
+export type ResolvedValueRule =
+  | { path: string; field: string; type: "regex"; pattern: string; flags: string; replace: string }
+  | { path: string; field: string; type: "mask"; maskChar: string };
+
+export interface NodeRules {
+  /** Row filters: rows that fail have no document (root) or are left out (child). */
+  filters: ResolvedFilter[];
+  /** Change filters, for the live sync only. */
+  changeFilters: ResolvedChangeFilter[];
+  /** Regex and mask rules, in schema order, applied before PGSync's transforms. */
+  values: ResolvedValueRule[];
 }
 
 /** Where a table appears in an index's tree; the change resolver starts here. */

@@ -2,6 +2,7 @@ import { type EnvMap, substituteEnv } from "./env";
 import { SchemaError, type SchemaProblem } from "./errors";
 import { indexNameProblem } from "./index-name";
 import { parseNode } from "./parse-node";
+import { parseSlotsyncKey } from "./parse-rules";
 import { childPath, describe, isObject, Problems } from "./problems";
 import type { IndexSpec, JsonLike, SchemaSpec } from "./types";
 
@@ -15,7 +16,7 @@ export const INDEX_KEYS = [
   "routing",
   "pipeline",
   "plugins",
-  // Reserved for slotsync's own extensions (e.g. future sync rules); accepted and not interpreted.
+  // slotsync's own extensions (rules); PGSync ignores index keys it does not know.
   "slotsync",
 ] as const;
 
@@ -103,6 +104,8 @@ function parseIndex(value: JsonLike, path: string, problems: Problems): IndexSpe
   );
   const plugins = problems.strings(value.plugins, childPath(path, "plugins"), "plugins") ?? [];
 
+  const rules = parseSlotsyncKey(value.slotsync, childPath(path, "slotsync"), problems);
+
   const nodesPath = childPath(path, "nodes");
   if (value.nodes === undefined) {
     problems.add(path, 'an index definition needs "nodes": the root node, e.g. {"table": "book"}');
@@ -121,6 +124,7 @@ function parseIndex(value: JsonLike, path: string, problems: Problems): IndexSpe
     pipeline,
     plugins,
     slotsync: value.slotsync,
+    rules,
   };
 }
 

@@ -12,6 +12,7 @@ import { childPath, Problems } from "./problems";
 import { replicaIdentityNeeds } from "./replica-identity";
 import { checkFieldReferences } from "./resolve-fields";
 import { isUnique, resolveDirectJoin, resolveThroughJoin } from "./resolve-join";
+import { attachRules } from "./resolve-rules";
 import { displayName, type Queryable, qualifiedName, quoteIdent } from "./sql";
 import { didYouMean } from "./suggest";
 import type { IndexSpec, NodeSpec, SchemaSpec, TableName } from "./types";
@@ -139,6 +140,7 @@ class IndexResolver {
   resolve(): ResolvedIndex | undefined {
     const root = this.node(this.spec.nodes, undefined, undefined);
     if (!root || this.failed) return undefined;
+    if (!attachRules(this.spec, root, this.problems)) return undefined;
     return { spec: this.spec, root, nodes: this.nodes, tableUses: this.uses };
   }
 
@@ -169,6 +171,7 @@ class IndexResolver {
             baseTables: spec.baseTables,
             parentId: parent?.id,
             children: [],
+            rules: { filters: [], changeFilters: [], values: [] },
           }
         : undefined;
     if (node) {

@@ -124,9 +124,62 @@ export interface IndexSpec {
   pipeline: string | undefined;
   /** Plugin names, applied in this order. */
   plugins: string[];
-  /** Reserved for slotsync's own extensions; carried through unvalidated. */
+  /** slotsync's own extension of the index definition (a key PGSync ignores), as written. */
   slotsync: JsonLike | undefined;
+  /** Filter and transform rules from `slotsync.rules`, in the order written. */
+  rules: RuleSpec[];
 }
+
+/** Comparison of a filter rule. `ge`/`le` are also accepted as `gte`/`lte` (pg_flo's names). */
+export type FilterOp = "eq" | "ne" | "gt" | "lt" | "ge" | "le" | "contains";
+export const FILTER_OPS: readonly FilterOp[] = ["eq", "ne", "gt", "lt", "ge", "le", "contains"];
+
+/** A row operation a change filter may be limited to. */
+export type RuleOperation = "insert" | "update" | "delete";
+export const RULE_OPERATIONS: readonly RuleOperation[] = ["insert", "update", "delete"];
+
+/** The constant a filter compares with. */
+export type FilterValue = string | number | boolean | null;
+
+interface RuleBase {
+  /** JSON path of the rule in the schema file, for problem reports. */
+  path: string;
+  /** The node the rule applies to: `$root`, or `$root.<label>.<label>...` down the tree. */
+  node: string;
+  /** For a filter, a column of the node's table; for a transform, a field of the node's object. */
+  column: string;
+}
+
+/**
+ * Keeps or drops rows. Without `operations` it is a row filter: a root row that fails has no
+ * document, a child row that fails is left out of its parent's document (bootstrap, live sync and
+ * render alike). With `operations` it is a change filter: changes of those operations whose row
+ * fails are not synced (live sync only).
+ */
+export interface FilterRuleSpec extends RuleBase {
+  type: "filter";
+  op: FilterOp;
+  value: FilterValue;
+  operations: RuleOperation[] | undefined;
+}
+
+/** Replaces every match of a regular expression in a string field. */
+export interface RegexRuleSpec extends RuleBase {
+  type: "regex";
+  pattern: string;
+  /** JavaScript replacement syntax: `$1`, `$<name>`, `$&`, `$$`. */
+  replace: string;
+  /** RegExp flags; `g` is always added. */
+  flags: string;
+}
+
+/** Hides a string field but its first and last character. */
+export interface MaskRuleSpec extends RuleBase {
+  type: "mask";
+  maskChar: string;
+}
+
+export type RuleSpec = FilterRuleSpec | RegexRuleSpec | MaskRuleSpec;
 
 /** A whole schema file: one or more index definitions. */
 export type SchemaSpec = IndexSpec[];

@@ -37,6 +37,7 @@ describe("parseSchema: index definitions", () => {
       pipeline: undefined,
       plugins: [],
       slotsync: undefined,
+      rules: [],
     });
   });
 
@@ -56,7 +57,7 @@ describe("parseSchema: index definitions", () => {
           routing: "publisher_id",
           pipeline: "geoip",
           plugins: ["Hero", "Villain"],
-          slotsync: { rules: ["anything"] },
+          slotsync: { rules: [] },
         },
       ),
     );
@@ -66,7 +67,8 @@ describe("parseSchema: index definitions", () => {
     expect(spec?.routing).toBe("publisher_id");
     expect(spec?.pipeline).toBe("geoip");
     expect(spec?.plugins).toEqual(["Hero", "Villain"]);
-    expect(spec?.slotsync).toEqual({ rules: ["anything"] });
+    expect(spec?.slotsync).toEqual({ rules: [] });
+    expect(spec?.rules).toEqual([]);
   });
 
   it("accepts several index definitions", () => {
