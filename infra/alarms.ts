@@ -14,7 +14,7 @@ import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct, type IConstruct } from "constructs";
-import { GIB, slotMetric } from "./metrics";
+import { GIB, serviceMetric, slotMetric } from "./metrics";
 import type { AlarmThresholds } from "./props";
 
 /** Properties of {@link SyncAlarms}. */
@@ -154,6 +154,16 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       missing: TreatMissingData.NOT_BREACHING,
       description:
         "Consumer invocations failed as a whole in two 5-minute periods in a row (bad configuration, secret unreadable, database or search engine unreachable, timeouts). Their batches come back and end in the DLQ after maxReceiveCount tries; read the consumer's log.",
+    },
+    {
+      id: "SchemaDrift",
+      metric: serviceMetric("poller", "SchemaDrift"),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 1,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        'A table or column the schema uses was dropped or renamed, or its type changed. The poller stopped without advancing the slot (nothing is lost; WAL is retained) and blocked records wait with a long back-off. The poller\'s log and the monitor\'s `schema drift` alert name the index, table and column. Update schema.json and deploy it, then re-index with no downtime (bootstrap Lambda: {"action":"start","reindex":true}).',
     },
     {
       id: "MonitorErrors",

@@ -88,15 +88,21 @@ export class SlotsyncSync extends Construct {
       throw new Error("thresholds.walWarningGb must be below thresholds.walCriticalGb");
     const consumer = props.consumer ?? {};
 
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
     const queues = new SyncQueues(this, "Queues", {
       consumerTimeout: consumer.timeout ?? DEFAULT_CONSUMER.timeout,
-      maxReceiveCount: props.maxReceiveCount ?? 5,
+      maxReceiveCount,
     });
     this.queue = queues.queue;
     this.deadLetterQueue = queues.deadLetterQueue;
     this.secret = props.secret ?? createSecret(this, "Secret");
 
-    const environment: Record<string, string> = { ...props.environment };
+    // The consumer dead-letters a record blocked by schema drift itself on its last delivery, with
+    // the reason, instead of leaving SQS to move it without one.
+    const environment: Record<string, string> = {
+      SQS_MAX_RECEIVE_COUNT: String(maxReceiveCount),
+      ...props.environment,
+    };
     if (props.upstashRedisRestUrl) environment.UPSTASH_REDIS_REST_URL = props.upstashRedisRestUrl;
     if (props.elasticsearchUrl) environment.ELASTICSEARCH_URL = props.elasticsearchUrl;
     const functions = new SyncFunctions(this, "Functions", {

@@ -16,7 +16,7 @@ export const CONTEXT_KEYS = {
   secretKmsKeyArn: "customer managed KMS key of that secret, if any",
   upstashUrl: "UPSTASH_REDIS_REST_URL (the token goes in the secret)",
   elasticsearchUrl: "ELASTICSEARCH_URL without credentials (or put it in the secret)",
-  searchEngine: "elasticsearch | opensearch | aws-opensearch | aws-opensearch-serverless",
+  searchEngine: "elasticsearch | opensearch | aws-opensearch | aws-opensearch-serverless | webhook | ndjson",
   openSearchArn: "domain ARN (aws-opensearch) or collection ARN (aws-opensearch-serverless)",
   slot: "replication slot name (default slotsync)",
   vpcId: "VPC for the functions (private database)",
@@ -204,9 +204,13 @@ function readSearchEngine(
           "openSearchArn: must be the collection ARN (arn:aws:aoss:region:account:collection/id)",
         );
       return { kind: "aws-opensearch-serverless", collectionArn: arn ?? "" };
+    case "webhook":
+      return { kind: "webhook" };
+    case "ndjson":
+      return { kind: "ndjson" };
     default:
       problems.push(
-        "searchEngine: must be elasticsearch, opensearch, aws-opensearch or aws-opensearch-serverless",
+        "searchEngine: must be elasticsearch, opensearch, aws-opensearch, aws-opensearch-serverless, webhook or ndjson",
       );
       return { kind: "elasticsearch" };
   }

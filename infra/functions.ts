@@ -203,7 +203,8 @@ export class SyncFunctions extends Construct {
     if (props.schema.kind === "file") env.SCHEMA = BUNDLED_SCHEMA_PATH;
     else env.SCHEMA_URL = props.schema.value;
     const engine = props.searchEngine;
-    if (engine.kind !== "elasticsearch") env.OPENSEARCH = "true";
+    if (engine.kind === "webhook" || engine.kind === "ndjson") env.SINK = engine.kind;
+    else if (engine.kind !== "elasticsearch") env.OPENSEARCH = "true";
     if (engine.kind === "aws-opensearch" || engine.kind === "aws-opensearch-serverless")
       env.OPENSEARCH_AWS_HOSTED = "true";
     if (engine.kind === "aws-opensearch-serverless") env.OPENSEARCH_AWS_SERVERLESS = "true";

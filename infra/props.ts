@@ -41,8 +41,9 @@ export class SchemaSource {
 }
 
 /**
- * The search engine and how the functions authenticate to it. Credentials (API key, user/password)
- * always come from the secret; only the mode and, for Amazon OpenSearch, the IAM grant are set here.
+ * The search engine (or stream sink) and how the functions authenticate to it. Credentials (API key,
+ * user/password, webhook secret) always come from the secret; only the mode and, for Amazon
+ * OpenSearch, the IAM grant are set here.
  */
 export type SearchEngine =
   /** Elasticsearch 8/9 (Elastic Cloud or self-managed); API key or basic auth in the secret. */
@@ -52,7 +53,14 @@ export type SearchEngine =
   /** Amazon OpenSearch Service domain, SigV4 with the function roles (`es:ESHttp*` on the domain). */
   | { kind: "aws-opensearch"; domainArn: string }
   /** Amazon OpenSearch Serverless collection, SigV4 (`aoss:APIAccessAll`; add a data access policy). */
-  | { kind: "aws-opensearch-serverless"; collectionArn: string };
+  | { kind: "aws-opensearch-serverless"; collectionArn: string }
+  /**
+   * No search engine: signed JSON batches POSTed to a receiver (`SINK=webhook`). `WEBHOOK_URL` and
+   * `WEBHOOK_SECRET` go in the secret; `WEBHOOK_BATCH_SIZE` and the other tuning in `environment`.
+   */
+  | { kind: "webhook" }
+  /** No search engine: one NDJSON record per operation on stdout, i.e. the consumer's CloudWatch log (`SINK=ndjson`). */
+  | { kind: "ndjson" };
 
 /** Alarm thresholds; every field has a default in {@link DEFAULT_THRESHOLDS}. */
 export interface AlarmThresholds {

@@ -8,7 +8,7 @@ import type { Construct } from "constructs";
  * environment variable (they would show in the template, the console and `GetFunctionConfiguration`).
  */
 export const SECRET_ENV_NAME =
-  /^(PG_URL|ALERT_WEBHOOK_URL|.*_TOKEN|.*_PASSWORD|.*_API_KEY(_ID)?|.*_BEARER_AUTH)$/;
+  /^(PG_URL|ALERT_WEBHOOK_URL|WEBHOOK_URL|.*_SECRET|.*_TOKEN|.*_PASSWORD|.*_API_KEY(_ID)?|.*_BEARER_AUTH)$/;
 
 /** The JSON keys the secret may hold (read by `lambdas/environment.ts` at cold start). */
 export const SECRET_KEYS = [
@@ -22,6 +22,8 @@ export const SECRET_KEYS = [
   "ELASTICSEARCH_USER",
   "ELASTICSEARCH_PASSWORD",
   "ALERT_WEBHOOK_URL",
+  "WEBHOOK_URL",
+  "WEBHOOK_SECRET",
 ] as const;
 
 /**

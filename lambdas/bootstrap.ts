@@ -12,13 +12,13 @@ import {
 } from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
 import {
+  createDocumentSink,
   createKeyPublisher,
   createStateStore,
   openSchema,
   pgConnectionConfig,
   slotName,
 } from "../lib/runtime";
-import { createSink } from "../lib/sink";
 import { createLogger, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
@@ -64,7 +64,7 @@ export async function handler(
   const settings = bootstrapSettingsFromEnv(env);
   if (!config.sink) throw new Error("unreachable: the sink is required");
   const db = new pg.Client(pgConnectionConfig(config.pgUrl, "slotsync-bootstrap"));
-  const sink = createSink(config.sink);
+  const sink = createDocumentSink(config.sink);
   const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
   await db.connect();
   try {

@@ -3,18 +3,26 @@ import pg from "pg";
 import { bootstrapSettingsFromEnv, consumerBootstrapHooks, EventBridgeSchedule } from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
 import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
+import {
+  consumerDriftPort,
+  holdDriftedEvent,
+  openWatchedSchema,
+  SchemaDriftError,
+  SqsRecordDelayer,
+  type WatchedSchema,
+} from "../lib/drift";
 import type { SqsBatchResponse, SqsEvent } from "../lib/queue";
 import {
   createBuilders,
   createDeadLetterPublisher,
+  createDocumentSink,
   createKeyPublisher,
   createSqsClient,
   createStateStore,
-  openSchema,
   pgConnectionConfig,
+  readSchema,
   slotName,
 } from "../lib/runtime";
-import { createSink } from "../lib/sink";
 import { createLogger, createMetrics, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
@@ -23,10 +31,23 @@ const metrics = createMetrics("slotsync-consumer");
 /** Time kept back from the Lambda's remaining time so the response is returned before the timeout. */
 const SAFETY_MARGIN_MS = 5000;
 
-let wired: Promise<ConsumerDeps> | undefined;
+/**
+ * A consumer whose schema no longer resolves (a table or column it uses is gone): it builds
+ * nothing, and holds each event's records back with a long back-off until the schema is fixed.
+ */
+class HeldByDrift {
+  constructor(
+    readonly drift: SchemaDriftError,
+    readonly hold: (event: SqsEvent) => ReturnType<typeof holdDriftedEvent>,
+  ) {}
+}
+
+let wired: Promise<ConsumerDeps | HeldByDrift> | undefined;
+/** Ends the wired connection pool, when schema drift makes the next invocation wire again. */
+let closePool: (() => Promise<void>) | undefined;
 
 /** Cold start: configuration, a small connection pool, the schema, the sink and the queues, once. */
-async function wire(): Promise<ConsumerDeps> {
+async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true, upstash: true });
   if (!config.queue || !config.sink) throw new Error("unreachable: queue and sink are required");
@@ -34,18 +55,46 @@ async function wire(): Promise<ConsumerDeps> {
   // An idle connection closed by the server (restart, failover, idle timeout) is reported here;
   // without a listener it would crash the whole process. The pool opens a new one when needed.
   pool.on("error", (error) => logger.warn("idle database connection closed", errorFields(error)));
+  closePool = () => pool.end().catch(() => undefined);
+  const sqs = createSqsClient(config.queue);
+  const deadLetters = createDeadLetterPublisher(config.queue, sqs);
+  const store = createStateStore(config.state);
+  const delayer = new SqsRecordDelayer({
+    client: sqs,
+    queueUrl: config.queue.url,
+    settings: { firstDelaySeconds: config.drift.retryDelaySeconds },
+  });
   const client = await pool.connect();
-  let schema: Awaited<ReturnType<typeof openSchema>>;
+  let opened: WatchedSchema;
   try {
-    schema = await openSchema(config, env, client);
+    opened = await openWatchedSchema({
+      db: client,
+      spec: await readSchema(config, env),
+      store,
+      slotFor: (database) => slotName(config, { database }),
+      source: "consumer",
+      intervalMs: config.drift.checkIntervalMs,
+    });
   } finally {
     client.release();
   }
-  const sqs = createSqsClient(config.queue);
-  const deadLetters = createDeadLetterPublisher(config.queue, sqs);
+  if ("drift" in opened) {
+    const drift = opened.drift;
+    return new HeldByDrift(drift, (event) =>
+      holdDriftedEvent(event, drift, {
+        delayer,
+        deadLetter: (letters) => deadLetters.send(letters),
+        maxReceives: config.drift.maxReceiveCount,
+      }),
+    );
+  }
+  const { schema, guard } = opened;
+  const connect = async () => {
+    const c = await pool.connect();
+    return { client: c, release: (error?: Error) => c.release(error) };
+  };
   const requeue = createKeyPublisher(config.queue, sqs);
-  const sink = createSink(config.sink);
-  const store = createStateStore(config.state);
+  const sink = createDocumentSink(config.sink);
   const slot = slotName(config, schema);
   const settings = bootstrapSettingsFromEnv(env);
   // The consumer that finishes a bootstrap's last range switches the alias and enables the poller.
@@ -58,10 +107,7 @@ async function wire(): Promise<ConsumerDeps> {
       : {}),
   };
   return {
-    async connect() {
-      const c = await pool.connect();
-      return { client: c, release: (error?: Error) => c.release(error) };
-    },
+    connect,
     builders: await createBuilders(schema, config.pluginsDir),
     sink,
     deadLetter: (letters) => deadLetters.send(letters),
@@ -70,6 +116,7 @@ async function wire(): Promise<ConsumerDeps> {
       targetsCacheMs: settings.targetsCacheMs,
       graceMs: settings.graceMs,
     }),
+    drift: consumerDriftPort({ guard, connect, delayer, maxReceives: config.drift.maxReceiveCount }),
   };
 }
 
@@ -79,7 +126,7 @@ async function wire(): Promise<ConsumerDeps> {
  */
 export async function handler(event: SqsEvent, context: InvocationContext): Promise<SqsBatchResponse> {
   wired ??= wire();
-  let deps: ConsumerDeps;
+  let deps: ConsumerDeps | HeldByDrift;
   try {
     deps = await wired;
   } catch (error) {
@@ -87,10 +134,20 @@ export async function handler(event: SqsEvent, context: InvocationContext): Prom
     logger.error("configuration is invalid", errorFields(error));
     throw error;
   }
+  if (deps instanceof HeldByDrift) return holdForDrift(deps, event);
   const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
   const result: BatchResult = await processBatch(event, deps, { ...DEFAULT_CONSUMER_OPTIONS, deadline });
   const { stats } = result;
-  if (result.error) logger.error("batch failed", { ...stats, ...errorFields(result.error) });
+  if (result.error instanceof SchemaDriftError) {
+    // Wire again next time: a redeployed schema, a restored column or accepted types resolve anew.
+    wired = undefined;
+    await closePool?.();
+    logger.error("schema drift: records wait for the schema fix", {
+      ...stats,
+      ...errorFields(result.error),
+      findings: result.error.findings,
+    });
+  } else if (result.error) logger.error("batch failed", { ...stats, ...errorFields(result.error) });
   else logger.info("batch done", { ...stats });
   metrics.addMetric("DocumentsIndexed", "Count", stats.indexed);
   metrics.addMetric("DocumentsDeleted", "Count", stats.deleted);
@@ -99,6 +156,25 @@ export async function handler(event: SqsEvent, context: InvocationContext): Prom
   metrics.addMetric("RecordsFailed", "Count", stats.failed);
   metrics.addMetric("RecordsDeadLettered", "Count", stats.deadLettered);
   metrics.addMetric("BatchDuration", "Milliseconds", stats.durationMs);
+  metrics.publishStoredMetrics();
+  return result.response;
+}
+
+/** One event while the schema does not resolve: hold its records back, say so once, wire again next time. */
+async function holdForDrift(held: HeldByDrift, event: SqsEvent): Promise<SqsBatchResponse> {
+  wired = undefined;
+  await closePool?.();
+  const result = await held.hold(event);
+  logger.error("schema drift: the schema does not resolve; records wait for the schema fix", {
+    ...errorFields(held.drift),
+    findings: held.drift.findings,
+    records: event.Records.length,
+    delayed: result.delayed,
+    deadLettered: result.deadLettered,
+    problems: result.problems.map((p) => errorFields(p)),
+  });
+  metrics.addMetric("RecordsFailed", "Count", result.response.batchItemFailures.length);
+  metrics.addMetric("RecordsDeadLettered", "Count", result.deadLettered);
   metrics.publishStoredMetrics();
   return result.response;
 }

@@ -77,12 +77,14 @@ export async function handler(
       findings: s.findings.map((f) => f.code),
     })),
     alerts: report.alerts,
+    drift: report.drift ?? null,
   };
   if (!report.checked) {
     logger.error("WAL check failed", { error: report.error });
     throw new Error(`the WAL check could not read the database: ${report.error}`);
   }
-  const log = report.level === "ok" ? logger.info : logger.warn;
+  const drifting = (report.drift?.findings.length ?? 0) > 0;
+  const log = report.level === "ok" && !drifting ? logger.info : logger.warn;
   log.call(logger, "WAL check finished", summary);
   for (const problem of report.problems) logger.error("WAL monitor problem", { problem });
   return summary;
@@ -116,6 +118,8 @@ async function check(w: Wired): Promise<WalReport> {
 /** One EMF record per slot, with the dimension `Slot`. */
 function publishMetrics(report: WalReport): void {
   metrics.addMetric("CheckFailed", MetricUnit.Count, report.checked ? 0 : 1);
+  // 1 while the deployed schema no longer matches the database (for an alarm on schema drift).
+  metrics.addMetric("SchemaDrift", MetricUnit.Count, (report.drift?.findings.length ?? 0) > 0 ? 1 : 0);
   metrics.addMetric(
     "AlertDeliveryFailures",
     MetricUnit.Count,

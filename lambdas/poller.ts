@@ -1,14 +1,16 @@
 import pg from "pg";
+import type { CheckpointStore, Lease } from "../lib/checkpoint";
 import { loadConfig, type SlotsyncConfig } from "../lib/config";
+import { type DriftGuard, openWatchedSchema, type SchemaDriftError } from "../lib/drift";
 import { DEFAULT_LOOP_OPTIONS, runPollerLoop } from "../lib/poller";
 import { ChangeResolver } from "../lib/resolve";
 import {
   CheckpointPollerState,
   createKeyPublisher,
   createStateStore,
-  openSchema,
   pgConnectionConfig,
   QueueHandoffPublisher,
+  readSchema,
   slotName,
 } from "../lib/runtime";
 import type { ResolvedSchema } from "../lib/schema";
@@ -22,9 +24,12 @@ const metrics = createMetrics("slotsync-poller");
 interface Wired {
   config: SlotsyncConfig;
   env: Record<string, string | undefined>;
+  store: CheckpointStore & Lease;
   state: CheckpointPollerState;
   publisher: QueueHandoffPublisher;
   schema?: ResolvedSchema;
+  /** Watches the schema for drift; dropped with the schema when drift stops a run. */
+  guard?: DriftGuard;
 }
 let wired: Promise<Wired> | undefined;
 
@@ -33,10 +38,12 @@ async function wire(): Promise<Wired> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, queue: true, upstash: true });
   if (!config.queue) throw new Error("unreachable: queue is required");
+  const store = createStateStore(config.state);
   return {
     config,
     env,
-    state: new CheckpointPollerState(createStateStore(config.state)),
+    store,
+    state: new CheckpointPollerState(store),
     publisher: new QueueHandoffPublisher(createKeyPublisher(config.queue)),
   };
 }
@@ -60,12 +67,32 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
   const db = new pg.Client(pgConnectionConfig(w.config.pgUrl, "slotsync-poller"));
   await db.connect();
   try {
-    w.schema ??= await openSchema(w.config, w.env, db);
+    if (!w.schema || !w.guard) {
+      const config = w.config;
+      const opened = await openWatchedSchema({
+        db,
+        spec: await readSchema(config, w.env),
+        store: w.store,
+        slotFor: (database) => slotName(config, { database }),
+        source: "poller",
+        intervalMs: config.drift.checkIntervalMs,
+      });
+      if ("drift" in opened) return driftStopped(opened.slot, opened.drift, 0);
+      w.schema = opened.schema;
+      w.guard = opened.guard;
+    }
     const slot = slotName(w.config, w.schema);
     const reader = new PgSlotReader(db, slot);
     await reader.check();
     const summary = await runPollerLoop(
-      { db, reader, resolver: new ChangeResolver(w.schema), publisher: w.publisher, state: w.state },
+      {
+        db,
+        reader,
+        resolver: new ChangeResolver(w.schema),
+        publisher: w.publisher,
+        state: w.state,
+        drift: w.guard,
+      },
       {
         ...DEFAULT_LOOP_OPTIONS,
         slot,
@@ -78,7 +105,21 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
       },
       deadline,
     );
-    const result = { ...summary, advancedTo: summary.advancedTo?.toString(), slot };
+    if (summary.outcome === "schema-drift" && summary.drift) {
+      // Resolve again next time: after a redeploy, a restored column or an accepted type change.
+      w.schema = undefined;
+      w.guard = undefined;
+      if (summary.drift.status === "reload") {
+        logger.info("column types changed and a re-index accepted them: the schema is resolved again", {
+          slot,
+          message: summary.drift.error.message,
+        });
+        return { outcome: "schema-reload", slot, cycles: summary.cycles };
+      }
+      return driftStopped(slot, summary.drift.error as SchemaDriftError, summary.cycles);
+    }
+    const { drift: _none, ...rest } = summary;
+    const result = { ...rest, advancedTo: summary.advancedTo?.toString(), slot };
     logger.info("poll finished", result);
     metrics.addMetric("Transactions", "Count", summary.transactions);
     metrics.addMetric("Changes", "Count", summary.changes);
@@ -91,4 +132,27 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
   } finally {
     await db.end().catch(() => undefined);
   }
+}
+
+/**
+ * The run stopped on schema drift: one log line naming index, table, column and the fix, and a
+ * clean return (no error, so no Lambda retry): the changes stay in the slot, and the next scheduled
+ * run checks again and goes on by itself once the database matches the deployed schema.
+ */
+function driftStopped(slot: string, drift: SchemaDriftError, cycles: number): Record<string, unknown> {
+  const result = {
+    outcome: "schema-drift",
+    slot,
+    cycles,
+    message: drift.message,
+    fix: drift.fix,
+    findings: drift.findings,
+  };
+  logger.error("schema drift: the poller hands nothing on and leaves the slot where it is", {
+    ...result,
+    where: drift.where,
+  });
+  metrics.addMetric("SchemaDrift", "Count", 1);
+  metrics.publishStoredMetrics();
+  return result;
 }

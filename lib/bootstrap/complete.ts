@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { RangeMarkResult } from "../checkpoint";
+import { isStreamSink } from "../sink";
 import { withBootstrapLock } from "./lock";
 import { versionOf } from "./naming";
 import { type IndexRecord, readIndexRecord, writeIndexRecord } from "./record";
@@ -92,10 +93,14 @@ export async function completeLocked(
     return { state: "serving", index, concrete: record.serving.concrete, switched: false, previous: [] };
   }
 
-  // Searches see the last copied documents at once after the switch.
-  await deps.sink.refresh(building.concrete);
-  const { previous } = await deps.sink.swapAlias(index, building.concrete, { replaceIndex: true });
-  const left = previous.filter((p) => p !== building.concrete);
+  // Searches see the last copied documents at once after the switch. A stream sink has no index
+  // to refresh or alias to switch: its copy was emitted under the index name, so it is complete.
+  let left: string[] = [];
+  if (!isStreamSink(deps.sink)) {
+    await deps.sink.refresh(building.concrete);
+    const { previous } = await deps.sink.swapAlias(index, building.concrete, { replaceIndex: true });
+    left = previous.filter((p) => p !== building.concrete);
+  }
   const at = new Date(now());
   options.onEvent?.({ step: "switched", index, concrete: building.concrete, previous: left });
 
@@ -131,7 +136,7 @@ export async function deleteRetired(
   record: IndexRecord,
   options: CompletionOptions & { force?: boolean } = {},
 ): Promise<IndexRecord> {
-  if (record.retired.length === 0) return record;
+  if (record.retired.length === 0 || isStreamSink(deps.sink)) return record;
   const now = (deps.now ?? Date.now)();
   const aliasTargets = await deps.sink.getAliasTargets(record.index);
   const kept: IndexRecord["retired"] = [];

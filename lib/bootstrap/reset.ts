@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { ResolvedSchema } from "../schema";
+import { isStreamSink } from "../sink";
 import { BootstrapError } from "./errors";
 import { withBootstrapLock } from "./lock";
 import { concreteIndexOf, versionOf } from "./naming";
@@ -54,7 +55,8 @@ export async function resetSlot(
     { holder, sleep, ...(deps.now ? { now: deps.now } : {}) },
     async () => {
       // Gathered before the store is cleared: the records name copies the cluster cannot list.
-      const doomed = options.deleteIndices ? await indicesOf(deps) : [];
+      // A stream sink (webhook, NDJSON) has no indices: its receiver keeps the documents.
+      const doomed = options.deleteIndices && !isStreamSink(deps.sink) ? await indicesOf(deps) : [];
       let scheduleDisabled = false;
       if (deps.schedule) {
         await deps.schedule.disable();

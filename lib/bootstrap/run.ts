@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { BootstrapProgress } from "../checkpoint";
 import type { RangeMessage } from "../queue";
 import type { ResolvedIndex } from "../schema";
+import { isStreamSink } from "../sink";
 import { copyIndexBody } from "./body";
 import { completeLocked, DEFAULT_GRACE_MS, deleteRetired } from "./complete";
 import { checkDatabase } from "./database";
@@ -109,14 +110,19 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
       concrete: record.building.concrete,
       reason: abandon,
     });
-    record = retire(record, record.building.concrete, now() + (options.graceMs ?? DEFAULT_GRACE_MS));
+    // A stream's copy has the index's own name and nothing to delete.
+    if (!isStreamSink(deps.sink)) {
+      record = retire(record, record.building.concrete, now() + (options.graceMs ?? DEFAULT_GRACE_MS));
+    }
     record = { ...record, building: null };
   }
 
+  // A stream sink (webhook, NDJSON) has no index or alias: the copy is emitted under the index's
+  // own name, and "served" means a copy of it was emitted completely before.
+  const stream = isStreamSink(deps.sink);
   let started = false;
   if (!record.building) {
-    const aliasTargets = await deps.sink.getAliasTargets(name);
-    const serving = aliasTargets.length > 0;
+    const serving = stream ? record.serving !== null : (await deps.sink.getAliasTargets(name)).length > 0;
     // A re-index abandoned for a schema change is a re-index still wanted.
     const reindex = options.reindex || abandon !== undefined;
     if (options.resumeOnly || (serving && !reindex && !position.created)) {
@@ -134,7 +140,7 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
       ...record,
       building: {
         bootstrapId: bootstrapIdFor(name, version),
-        concrete: concreteIndexName(name, version),
+        concrete: stream ? name : concreteIndexName(name, version),
         bodyHash: hash,
         phase: "creating",
         reindex: serving,
@@ -149,10 +155,13 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
   if (building.phase === "creating") {
     // The record names the index before it exists, so a crash here resumes with the same name;
     // consumers only write to it from `copying` on, when it has its mappings.
-    await deps.sink.createIndex(building.concrete, body);
-    const aliasTargets = await deps.sink.getAliasTargets(name);
-    const replaces = aliasTargets.length === 0 && (await deps.sink.indexExists(name)) ? [name] : aliasTargets;
-    options.onEvent?.({ step: "index-created", index: name, concrete: building.concrete, replaces });
+    if (!stream) {
+      await deps.sink.createIndex(building.concrete, body);
+      const aliasTargets = await deps.sink.getAliasTargets(name);
+      const replaces =
+        aliasTargets.length === 0 && (await deps.sink.indexExists(name)) ? [name] : aliasTargets;
+      options.onEvent?.({ step: "index-created", index: name, concrete: building.concrete, replaces });
+    }
     building.phase = "copying";
     building.registeredAt = new Date(now()).toISOString();
     await writeIndexRecord(deps.store, deps.slot, record, new Date(now()));
@@ -214,7 +223,9 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
     started,
     message:
       state === "serving"
-        ? `copied and switched: alias "${name}" serves "${building.concrete}"`
+        ? stream
+          ? `copied: every document of "${name}" emitted to the ${deps.sink.engine} sink`
+          : `copied and switched: alias "${name}" serves "${building.concrete}"`
         : state === "sending"
           ? `${sent.unsent} range(s) not sent before the deadline: run bootstrap again to send them`
           : `${progress.total - progress.done} of ${progress.total} range(s) queued for the consumers`,

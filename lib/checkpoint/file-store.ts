@@ -9,6 +9,7 @@ import type {
   BootstrapProgress,
   Checkpoint,
   CheckpointStore,
+  DriftRecord,
   Lease,
   LeaseGrant,
   LeaseInfo,
@@ -56,7 +57,7 @@ interface BootstrapMeta {
  *
  * Layout under `dir`: `<slot>.lock` (mutation lock), `<slot>.fence` (token counter, survives
  * reset), and `<slot>/`: `lease.json` (holder, token, pid, expiry), `checkpoint.json`,
- * `stats.json`, `alerts.json`, `bootstraps/<id>/meta.json`, `bootstraps/<id>/ranges/<sha>.json`
+ * `stats.json`, `alerts.json`, `drift.json`, `bootstraps/<id>/meta.json`, `bootstraps/<id>/ranges/<sha>.json`
  * (one file per range, so marking a range rewrites only that range).
  *
  * A lease whose process is gone (same host) is free at once; otherwise it expires after its TTL.
@@ -306,6 +307,37 @@ export class FileCheckpointStore implements CheckpointStore, Lease {
     await this.locked(slot, async () => {
       const alerts = ((await readJson(path)) ?? {}) as Record<string, AlertState>;
       await writeJsonAtomic(path, { ...alerts, [name]: state });
+    });
+  }
+
+  async readDrift(slot: string): Promise<Record<string, DriftRecord>> {
+    const path = join(this.slotDir(slot), "drift.json");
+    const records = (await readJson(path)) as Record<string, unknown> | undefined;
+    const out: Record<string, DriftRecord> = {};
+    for (const [name, value] of Object.entries(records ?? {}))
+      out[name] = v.parseDrift(`${path} ${name}`, value);
+    return out;
+  }
+
+  async writeDrift(slot: string, name: string, record: DriftRecord): Promise<void> {
+    v.checkId("drift name", name);
+    v.checkDriftRecord(record);
+    const path = join(this.slotDir(slot), "drift.json");
+    await this.locked(slot, async () => {
+      const records = ((await readJson(path)) ?? {}) as Record<string, DriftRecord>;
+      await writeJsonAtomic(path, { ...records, [name]: record });
+    });
+  }
+
+  async clearDrift(slot: string, name?: string): Promise<void> {
+    if (name !== undefined) v.checkId("drift name", name);
+    const path = join(this.slotDir(slot), "drift.json");
+    await this.locked(slot, async () => {
+      if (name === undefined) return unlink(path).catch(() => {});
+      const records = ((await readJson(path)) ?? {}) as Record<string, DriftRecord>;
+      if (!(name in records)) return;
+      const { [name]: _gone, ...rest } = records;
+      await writeJsonAtomic(path, rest);
     });
   }
 

@@ -14,6 +14,7 @@ export type {
   Checkpoint,
   CheckpointCounts,
   CheckpointStore,
+  DriftRecord,
   Lease,
   LeaseGrant,
   LeaseInfo,

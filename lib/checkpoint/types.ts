@@ -86,6 +86,13 @@ export interface AlertState {
   message?: string;
 }
 
+/**
+ * A record of the schema-drift check (lib/drift): a JSON object the checkpoint store keeps as it is,
+ * under a name (one per deployed schema). lib/drift gives it meaning; the store only checks that
+ * it is a JSON object of reasonable size.
+ */
+export type DriftRecord = { [key: string]: unknown };
+
 export type RangeStatus = "pending" | "running" | "done" | "failed";
 
 /** Progress of one range of a bootstrap. */
@@ -181,8 +188,14 @@ export interface CheckpointStore {
   listBootstraps(slot: string): Promise<string[]>;
   readAlert(slot: string, name: string): Promise<AlertState | null>;
   writeAlert(slot: string, name: string, state: AlertState): Promise<void>;
+  /** Every drift record of the slot, by name (empty when none). */
+  readDrift(slot: string): Promise<Record<string, DriftRecord>>;
+  /** Replaces one drift record. */
+  writeDrift(slot: string, name: string, record: DriftRecord): Promise<void>;
+  /** Removes one drift record, or all of the slot's when `name` is absent. */
+  clearDrift(slot: string, name?: string): Promise<void>;
   /**
-   * Removes everything stored for the slot — checkpoint, stats, lease, alerts, bootstraps — and
+   * Removes everything stored for the slot — checkpoint, stats, lease, alerts, drift, bootstraps — and
    * nothing of other slots. Only the fencing counter stays, so tokens keep increasing and a
    * poller still running from before the reset can never match a new lease.
    */

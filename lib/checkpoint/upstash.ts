@@ -7,6 +7,7 @@ import type {
   BootstrapProgress,
   Checkpoint,
   CheckpointStore,
+  DriftRecord,
   Lease,
   LeaseGrant,
   LeaseInfo,
@@ -36,6 +37,8 @@ export function redisKeys(slot: string) {
     stats: `${p}stats`,
     /** Hash alert name -> JSON AlertState. */
     alerts: `${p}alerts`,
+    /** Hash drift record name -> JSON object (lib/drift). */
+    drift: `${p}drift`,
     /** Sorted set of bootstrap ids scored by start time (ms). */
     bootstraps: `${p}bootstraps`,
     /** Hash {index, lsn, total, startedAt, completedAt}. */
@@ -271,6 +274,27 @@ export class UpstashCheckpointStore implements CheckpointStore, Lease {
     );
   }
 
+  async readDrift(slot: string): Promise<Record<string, DriftRecord>> {
+    const k = redisKeys(slot);
+    const [records] = await this.readHashes([k.drift]);
+    const out: Record<string, DriftRecord> = {};
+    for (const [name, value] of Object.entries(records ?? {}))
+      out[name] = v.parseDrift(`${k.drift} ${name}`, value);
+    return out;
+  }
+
+  async writeDrift(slot: string, name: string, record: DriftRecord): Promise<void> {
+    const k = redisKeys(slot);
+    const value = v.checkDriftRecord(record);
+    await this.call("writeDrift", () => this.redis.hset(k.drift, { [v.checkId("drift name", name)]: value }));
+  }
+
+  async clearDrift(slot: string, name?: string): Promise<void> {
+    const k = redisKeys(slot);
+    if (name === undefined) await this.call("clearDrift", () => this.redis.del(k.drift));
+    else await this.call("clearDrift", () => this.redis.hdel(k.drift, v.checkId("drift name", name)));
+  }
+
   async reset(slot: string): Promise<void> {
     const k = redisKeys(slot);
     // Two rounds: a bootstrap begun while the first DEL ran is caught by the second.
@@ -278,7 +302,7 @@ export class UpstashCheckpointStore implements CheckpointStore, Lease {
       const ids = this.json(await this.eval("reset", lua.LIST, [k.bootstraps], []));
       const list = Array.isArray(ids) ? ids.map(String) : [];
       if (round > 0 && list.length === 0) break;
-      const keys = [k.lease, k.checkpoint, k.stats, k.alerts, k.bootstraps];
+      const keys = [k.lease, k.checkpoint, k.stats, k.alerts, k.drift, k.bootstraps];
       for (const id of list) keys.push(k.bootstrap(id), k.ranges(id), k.done(id));
       await this.call("reset", () => this.redis.del(...keys));
     }

@@ -169,6 +169,26 @@ export function parseAlert(where: string, value: unknown): AlertState {
   return a as AlertState;
 }
 
+/** Largest drift record accepted (a schema's fingerprint is a few KiB; this leaves ample room). */
+const MAX_DRIFT_BYTES = 256 * 1024;
+
+/** A drift record must be a JSON object of bounded size; returns its JSON text. */
+export function checkDriftRecord(record: unknown): string {
+  if (!record || typeof record !== "object" || Array.isArray(record))
+    invalid("drift", "a drift record must be a JSON object");
+  const text = JSON.stringify(record);
+  if (text.length > MAX_DRIFT_BYTES)
+    invalid("drift", `a drift record must be under ${MAX_DRIFT_BYTES} bytes`);
+  return text;
+}
+
+/** A stored drift record, parsed. */
+export function parseDrift(where: string, value: unknown): Record<string, unknown> {
+  const raw = typeof value === "string" ? safeJson(where, value) : value;
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) corrupt(where, "not a drift record");
+  return raw as Record<string, unknown>;
+}
+
 export function safeJson(where: string, text: string): unknown {
   try {
     return JSON.parse(text);

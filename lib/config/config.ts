@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors";
-import { type SinkConfig, sinkConfigFromEnv } from "../sink";
+import { type DocumentSinkConfig, documentSinkConfigFromEnv } from "../sink";
+import { type DriftConfig, readDriftConfig } from "./drift";
 import { type Env, EnvReader } from "./env";
 
 /** Where checkpoints, the lease and heartbeats live. */
@@ -34,14 +35,19 @@ export interface SlotsyncConfig {
   pgUrl: string;
   /** A file path, an https URL or an s3:// URL (`SCHEMA`, or `SCHEMA_URL`). */
   schema: string;
-  /** Absent when no search engine is configured and the command does not need one. */
-  sink: SinkConfig | undefined;
+  /**
+   * The sink (`SINK`: a search engine, the webhook or NDJSON); absent when none is configured and
+   * the command does not need one.
+   */
+  sink: DocumentSinkConfig | undefined;
   state: StateConfig;
   queue: QueueConfig | undefined;
   poller: PollerConfig;
   alerts: AlertConfig;
   /** Directory plugins named in the schema are loaded from (`PLUGINS_DIR`). */
   pluginsDir: string | undefined;
+  /** Schema drift checks and the back-off of records it blocks. */
+  drift: DriftConfig;
 }
 
 /** Which parts a command needs: only those are required. */
@@ -58,7 +64,8 @@ const GB = 1024n ** 3n;
 
 /**
  * Reads and validates the configuration once, at start-up. Names follow PGSync and the seeds
- * (`PG_URL`, `SCHEMA_URL`, `ELASTICSEARCH_*`, `OPENSEARCH`, `UPSTASH_REDIS_REST_*`, `WAL_*`).
+ * (`PG_URL`, `SCHEMA_URL`, `ELASTICSEARCH_*`, `OPENSEARCH`, `UPSTASH_REDIS_REST_*`, `WAL_*`);
+ * `SINK`, `WEBHOOK_*` and `NDJSON_PATH` choose and set up a stream sink instead of a search engine.
  * @throws ConfigError naming every bad or missing variable at once.
  */
 export function loadConfig(
@@ -102,20 +109,26 @@ export function loadConfig(
   ) {
     r.problem("WAL_WARNING_THRESHOLD_GB", "must be below WAL_CRITICAL_THRESHOLD_GB");
   }
+  const drift = readDriftConfig(r);
   r.throwIfProblems();
-  return { pgUrl, schema, sink, state, queue, poller, alerts, pluginsDir: r.string("PLUGINS_DIR") };
+  return { pgUrl, schema, sink, state, queue, poller, alerts, pluginsDir: r.string("PLUGINS_DIR"), drift };
 }
 
-/** The search engine settings, read by the sink's own parser (PGSync's ELASTICSEARCH_* names). */
+/**
+ * The sink settings, read by the sink's own parser: `SINK`, PGSync's ELASTICSEARCH_* names, or the
+ * stream sinks' WEBHOOK_* and NDJSON_PATH.
+ */
 function readSink(
   r: EnvReader,
   required: boolean,
   readFile: ((path: string) => string) | undefined,
-): SinkConfig | undefined {
-  const configured = ["ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID"].some((k) => r.string(k) !== undefined);
+): DocumentSinkConfig | undefined {
+  const configured = ["SINK", "ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID"].some(
+    (k) => r.string(k) !== undefined,
+  );
   if (!required && !configured) return undefined;
   try {
-    return sinkConfigFromEnv(r.env, readFile ? { readFile } : {});
+    return documentSinkConfigFromEnv(r.env, readFile ? { readFile } : {});
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The sink reports "KEY: message; KEY: message"; merge them with ours, one per variable.

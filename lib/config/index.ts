@@ -7,4 +7,5 @@ export {
   type SlotsyncConfig,
   type StateConfig,
 } from "./config";
+export type { DriftConfig } from "./drift";
 export { type ConfigProblem, type Env, EnvReader } from "./env";

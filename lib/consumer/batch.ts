@@ -72,6 +72,7 @@ export async function processBatch(
   for (const w of work.values()) stats.keys += w.keys.size;
 
   let built: BuiltDocument[] = [];
+  let batchError: unknown;
   let completedRanges: BuildOutcome["completedRanges"] = [];
   try {
     const result = await buildDocuments(work, deps, options);
@@ -80,13 +81,36 @@ export async function processBatch(
     if (deps.enqueue && result.continuations.length > 0) await deps.enqueue(result.continuations);
   } catch (error) {
     // Nothing was written: every record that needed the database comes again.
+    const needed = new Set<string>();
     for (const w of work.values()) {
-      for (const k of w.keys.values()) for (const id of k.records) failed.add(id);
-      for (const r of w.ranges) failed.add(r.record.messageId);
+      for (const k of w.keys.values()) for (const id of k.records) needed.add(id);
+      for (const r of w.ranges) needed.add(r.record.messageId);
     }
-    stats.failed = failed.size;
-    stats.durationMs = now() - started;
-    return { response: batchResponse(failed), stats, error };
+    const port = deps.drift;
+    const drift = await port?.explain(error).catch(() => undefined);
+    if (!drift || !port) {
+      // Nothing was written and nothing dead-lettered: every record comes again, truncates and
+      // records bound for the DLQ included (returning early must not let SQS delete them).
+      for (const record of event.Records) failed.add(record.messageId);
+      stats.failed = failed.size;
+      stats.durationMs = now() - started;
+      return { response: batchResponse(failed), stats, error };
+    }
+    // Schema drift: retrying soon cannot help. The records wait with a long back-off for the
+    // schema fix; those on their last delivery go to the DLQ with the reason (the re-index after
+    // the fix rebuilds their documents). The rest of the batch (truncates, bad records) goes on.
+    const blocked = [...needed].map((id) => records.get(id) as SqsRecord);
+    const waiting = blocked.filter(
+      (r) => Number(r.attributes?.ApproximateReceiveCount ?? 1) < port.maxReceives,
+    );
+    for (const r of blocked) {
+      if (waiting.includes(r)) failed.add(r.messageId);
+      else
+        kill(r, `schema-drift: ${drift.message}; the re-index after the schema fix rebuilds these documents`);
+    }
+    await port.delay(waiting).catch(() => undefined);
+    stats.delayed = waiting.length;
+    batchError = drift;
   }
   stats.documents = built.length;
 
@@ -182,7 +206,11 @@ export async function processBatch(
   }
   stats.failed = failed.size;
   stats.durationMs = now() - started;
-  return { response: batchResponse(failed), stats };
+  return {
+    response: batchResponse(failed),
+    stats,
+    ...(batchError === undefined ? {} : { error: batchError }),
+  };
 }
 
 function addWork(work: Map<string, IndexWork>, record: SqsRecord, message: QueueMessage): void {

@@ -3,6 +3,7 @@ export { type BuildOutcome, type BuiltDocument, buildDocuments } from "./build";
 export {
   type BatchStats,
   type ConsumerDeps,
+  type ConsumerDriftPort,
   type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
   emptyBatchStats,

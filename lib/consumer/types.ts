@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { DocumentBuilder } from "../document";
-import type { DeadLetter, QueueMessage } from "../queue";
+import type { SlotsyncError } from "../errors";
+import type { DeadLetter, QueueMessage, SqsRecord } from "../queue";
 import type { DocumentSink, WriteStats } from "../sink";
 
 /** A database connection lent for one batch. */
@@ -28,6 +29,24 @@ export interface ConsumerDeps {
   /** Marks a bootstrap range as copied. */
   rangeDone?(bootstrapId: string, rangeId: string, documents: number): Promise<void>;
   now?(): number;
+  /** Schema drift handling (lib/drift `consumerDriftPort`); without it a build failure is retried as usual. */
+  drift?: ConsumerDriftPort;
+}
+
+/**
+ * What the consumer needs to stop useless retries when the database no longer matches the schema
+ * (a table or column dropped or renamed, a type changed).
+ */
+export interface ConsumerDriftPort {
+  /**
+   * After building documents failed: the drift behind `error` when a catalog check finds one
+   * (only errors that suggest it are checked), else undefined.
+   */
+  explain(error: unknown): Promise<SlotsyncError | undefined>;
+  /** Delays the next delivery of records blocked by drift (a long back-off, e.g. SQS visibility). */
+  delay(records: readonly SqsRecord[]): Promise<void>;
+  /** Deliveries after which a blocked record goes to the DLQ with the reason `schema-drift`. */
+  maxReceives: number;
 }
 
 export interface ConsumerOptions {
@@ -50,6 +69,8 @@ export interface BatchStats extends Omit<WriteStats, "durationMs" | "operations"
   deadLettered: number;
   /** Records reported as failed, so SQS delivers them again. */
   failed: number;
+  /** Of the failed records: those held back by schema drift with a long back-off. */
+  delayed?: number;
   durationMs: number;
 }
 

@@ -1,10 +1,11 @@
 import type { AlertState } from "../checkpoint";
 import type { Queryable } from "../schema";
 import { buildAlert, decideAlert, previousCheck, WAL_ALERT_NAME } from "./alerts";
+import { alertDrift, readDriftReport } from "./drift";
 import { type ConfiguredThresholds, evaluateSlots, type PreviousCheck, resolveThresholds } from "./evaluate";
 import { type MonitorStore, readSyncHealth } from "./health";
 import { readServerWal } from "./server";
-import type { AlertOutcome, SlotReport, SyncHealth, WalReport, WalThresholds } from "./types";
+import type { AlertOutcome, DriftReport, SlotReport, SyncHealth, WalReport, WalThresholds } from "./types";
 import { type WalLevel, worse } from "./types";
 import type { AlertNotifier } from "./webhook";
 
@@ -108,6 +109,15 @@ export async function checkWal(
     }
   }
 
+  const drift = await checkDrift(deps, schemaSlot, storeReadable && options.alert !== false, {
+    slotReport: slots.find((s) => s.name === schemaSlot),
+    thresholds,
+    now,
+    reminderMs: (options.reminderMinutes ?? 60) * 60_000,
+    problems,
+    alerts,
+  });
+
   const { slots: _rows, ...serverSummary } = server;
   return {
     at: now.toISOString(),
@@ -119,7 +129,45 @@ export async function checkWal(
     slots,
     alerts,
     problems,
+    ...(drift === undefined ? {} : { drift }),
   };
+}
+
+/**
+ * The schema drift the poller and consumers recorded for the schema's slot, and its alert.
+ * Undefined when there is no store, no schema slot, or the store could not be read.
+ */
+async function checkDrift(
+  deps: CheckWalDependencies,
+  schemaSlot: string | null,
+  alert: boolean,
+  ctx: {
+    slotReport: SlotReport | undefined;
+    thresholds: WalThresholds;
+    now: Date;
+    reminderMs: number;
+    problems: string[];
+    alerts: AlertOutcome[];
+  },
+): Promise<DriftReport | null | undefined> {
+  const store = deps.store;
+  if (!store?.readDrift || schemaSlot === null) return undefined;
+  let report: DriftReport | null;
+  try {
+    report = await readDriftReport({ readDrift: store.readDrift.bind(store) }, schemaSlot);
+  } catch (error) {
+    ctx.problems.push(`could not read the schema drift state: ${describe(error)}`);
+    return undefined;
+  }
+  if (alert) {
+    try {
+      const outcome = await alertDrift(store, deps.notifiers ?? [], report, { slot: schemaSlot, ...ctx });
+      if (outcome) ctx.alerts.push(outcome);
+    } catch (error) {
+      ctx.problems.push(`could not decide the schema drift alert: ${describe(error)}`);
+    }
+  }
+  return report;
 }
 
 async function alertSlot(

@@ -11,6 +11,8 @@ import type { AlertNotifier } from "./webhook";
 export const EVENT_SOURCE = "slotsync";
 /** `detail-type` of the monitor's EventBridge events. */
 export const EVENT_DETAIL_TYPE = "slotsync.wal-alert";
+/** `detail-type` of the schema drift alert's events. */
+export const DRIFT_EVENT_DETAIL_TYPE = "slotsync.schema-drift";
 
 /** The `detail` of a `slotsync.wal-alert` event: the alert as every channel sees it. */
 export function eventDetail(alert: WalAlert): Record<string, unknown> {
@@ -24,7 +26,8 @@ export interface EventBridgeNotifierOptions {
 }
 
 /**
- * Puts each alert on an EventBridge bus (source `slotsync`, detail-type `slotsync.wal-alert`), for
+ * Puts each alert on an EventBridge bus (source `slotsync`, detail-type `slotsync.wal-alert`, or
+ * `slotsync.schema-drift` for the schema drift alert), for
  * rules that page, open tickets or fan out to SNS. The SDK retries throttling itself.
  */
 export class EventBridgeNotifier implements AlertNotifier {
@@ -43,7 +46,7 @@ export class EventBridgeNotifier implements AlertNotifier {
             {
               EventBusName: this.options.eventBus,
               Source: EVENT_SOURCE,
-              DetailType: EVENT_DETAIL_TYPE,
+              DetailType: alert.topic === "schema-drift" ? DRIFT_EVENT_DETAIL_TYPE : EVENT_DETAIL_TYPE,
               Time: new Date(alert.at),
               Detail: JSON.stringify(eventDetail(alert)),
             },

@@ -6,7 +6,9 @@ import type { BootstrapSummary, SyncHealth } from "./types";
 export type MonitorStore = Pick<
   CheckpointStore,
   "readStats" | "readCheckpoint" | "listBootstraps" | "readBootstrap" | "readAlert" | "writeAlert"
->;
+> &
+  /** Schema drift records (lib/drift); without them no drift alert. */
+  Partial<Pick<CheckpointStore, "readDrift">>;
 
 /**
  * The sync's own health for a slot: the poller's heartbeat and throughput, its checkpoint, and the

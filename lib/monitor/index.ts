@@ -12,6 +12,7 @@ export {
   type WalAlertState,
 } from "./alerts";
 export { type CheckWalDependencies, type CheckWalOptions, checkWal, couldNotCheck } from "./check";
+export { alertDrift, buildDriftAlert, DRIFT_ALERT_NAME, driftMessage, readDriftReport } from "./drift";
 export { AlertDeliveryError } from "./errors";
 export {
   type ConfiguredThresholds,
@@ -24,6 +25,7 @@ export {
   walStatusMeaning,
 } from "./evaluate";
 export {
+  DRIFT_EVENT_DETAIL_TYPE,
   EVENT_DETAIL_TYPE,
   EVENT_SOURCE,
   EventBridgeNotifier,
@@ -57,6 +59,7 @@ export {
   type AlertKind,
   type AlertOutcome,
   type BootstrapSummary,
+  type DriftReport,
   type Finding,
   type FindingCode,
   levelRank,

@@ -47,11 +47,17 @@ export function alertHeadline(alert: WalAlert): string {
 
 /** The title every format uses. */
 export function alertTitle(alert: WalAlert): string {
+  if (alert.topic === "schema-drift") {
+    const indices = [...new Set((alert.drift?.findings ?? []).map((f) => f.index))];
+    const where = indices.length > 0 ? `index ${indices.join(", ")}` : `slot ${alert.slot}`;
+    return `slotsync SCHEMA DRIFT ${alertHeadline(alert)}: ${where}`;
+  }
   return `slotsync WAL ${alertHeadline(alert)}: slot ${alert.slot}`;
 }
 
 /** The facts of an alert as name/value pairs, in display order. */
 export function alertFacts(alert: WalAlert): { name: string; value: string }[] {
+  if (alert.topic === "schema-drift") return driftFacts(alert);
   const bytes = (n: number | null) => (n === null ? "n/a" : formatBytes(n));
   const t = alert.thresholds;
   const facts = [
@@ -77,6 +83,24 @@ export function alertFacts(alert: WalAlert): { name: string; value: string }[] {
   if (alert.secondsSinceLastPoll !== null) {
     facts.push({ name: "Last successful poll", value: `${formatDuration(alert.secondsSinceLastPoll)} ago` });
   }
+  return facts;
+}
+
+/** The drift alert's facts: each finding by index and table, then when and by whom it was seen. */
+function driftFacts(alert: WalAlert): { name: string; value: string }[] {
+  const drift = alert.drift;
+  const facts = (drift?.findings ?? []).slice(0, 10).map((f) => ({
+    name: `${f.index} · ${f.table}`,
+    value:
+      f.kind === "table-missing"
+        ? `table missing${f.now ? ` (${f.now})` : ""}`
+        : f.kind === "column-missing"
+          ? `column ${f.column} missing${f.now ? ` (${f.now})` : ""}`
+          : `column ${f.column}: ${f.was} → ${f.now}`,
+  }));
+  if (drift?.detectedAt)
+    facts.push({ name: "Detected", value: `${drift.detectedAt} by the ${drift.source ?? "?"}` });
+  facts.push({ name: "Slot", value: alert.slot });
   return facts;
 }
 
@@ -150,7 +174,7 @@ export function slackPayload(alert: WalAlert): Record<string, unknown> {
 export function jsonPayload(alert: WalAlert): Record<string, unknown> {
   return {
     source: "slotsync",
-    type: "slotsync.wal-alert",
+    type: alert.topic === "schema-drift" ? "slotsync.schema-drift" : "slotsync.wal-alert",
     text: `${alertTitle(alert)}: ${alert.message}`,
     ...alert,
   };

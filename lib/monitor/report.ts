@@ -1,9 +1,12 @@
+import { describeFinding } from "../drift";
 import { formatBytes, formatDuration } from "./format";
-import { levelRank, type SlotReport, type WalReport, type WalThresholds } from "./types";
+import { type DriftReport, levelRank, type SlotReport, type WalReport, type WalThresholds } from "./types";
 
 /** `check-wal`'s exit code: 0 ok, 1 warning, 2 critical (lost included), 3 could not check. */
 export function exitCodeFor(report: WalReport): 0 | 1 | 2 | 3 {
   if (!report.checked || report.level === "unknown") return 3;
+  // Schema drift stops the sync: as serious as a critical slot.
+  if ((report.drift?.findings.length ?? 0) > 0) return 2;
   if (report.level === "ok") return 0;
   return report.level === "warning" ? 1 : 2;
 }
@@ -73,6 +76,7 @@ export function formatReport(report: WalReport): string {
   if (report.thresholds) lines.push(`thresholds: ${thresholdText(report.thresholds)}`);
   if (report.slots.length === 0) lines.push("", "no replication slots");
   for (const slot of report.slots) lines.push("", ...slotLines(slot));
+  if (report.drift) lines.push("", ...driftLines(report.drift));
   if (report.alerts.length > 0) {
     lines.push("");
     for (const a of report.alerts) {
@@ -81,7 +85,8 @@ export function formatReport(report: WalReport): string {
       const was =
         a.previousLevel && a.previousLevel !== a.level ? ` (was ${a.previousLevel.toUpperCase()})` : "";
       const headline = `${a.level.toUpperCase()}${was}`;
-      lines.push(`alert ${a.kind}: ${headline} for slot ${a.slot}${to}${failed}`);
+      const topic = a.topic === "schema-drift" ? "schema drift " : "";
+      lines.push(`alert ${topic}${a.kind}: ${headline} for slot ${a.slot}${to}${failed}`);
     }
   }
   for (const problem of report.problems) lines.push(`PROBLEM ${problem}`);
@@ -141,6 +146,19 @@ function slotLines(slot: SlotReport): string[] {
     const label = f.level.toUpperCase();
     lines.push(`  ${label} ${f.message}`);
     if (f.fix) lines.push(`  ${" ".repeat(label.length)} fix: ${f.fix}`);
+  }
+  return lines;
+}
+
+/** The schema drift section: one CRITICAL line per finding (index, table, column), then the fix. */
+function driftLines(drift: DriftReport): string[] {
+  if (drift.findings.length === 0) return ["schema drift: none (the database matches the deployed schema)"];
+  const lines = [
+    `schema drift: ${drift.findings.length} finding${drift.findings.length === 1 ? "" : "s"}, detected ${drift.detectedAt ?? "?"} by the ${drift.source ?? "?"}; the poller hands nothing on until it is fixed`,
+  ];
+  for (const f of drift.findings) {
+    lines.push(`  CRITICAL ${describeFinding(f)}`);
+    lines.push(`           fix: ${f.fix}`);
   }
   return lines;
 }

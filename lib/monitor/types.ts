@@ -3,6 +3,7 @@
  * WAL a server keeps) so a report is JSON as it stands: for `check-wal --json`, the Lambda's result,
  * webhook payloads and EventBridge events. LSNs are PostgreSQL's text form (`16/B374D848`).
  */
+import type { DriftFinding } from "../drift";
 
 /** How bad a slot is, in order. `lost` is beyond critical: the slot cannot recover. */
 export type WalLevel = "ok" | "warning" | "critical" | "lost";
@@ -54,7 +55,8 @@ export type FindingCode =
   | "stale-poll"
   | "never-polled"
   | "bootstrap-failed"
-  | "store-unreadable";
+  | "store-unreadable"
+  | "schema-drift";
 
 /** The sync's own health for the schema's slot, from the checkpoint store. */
 export interface SyncHealth {
@@ -172,11 +174,29 @@ export interface WalAlert {
   /** What to do; empty on recovery. */
   recovery: string;
   findings: Finding[];
+  /** Absent for WAL alerts; `schema-drift` for the schema drift alert (its `drift` says what). */
+  topic?: "schema-drift";
+  /** The schema drift alert only: every finding (index, table, column, what changed, fix). */
+  drift?: DriftReport;
+}
+
+/** Schema drift of the deployed schema, as the poller and consumers recorded it (lib/drift). */
+export interface DriftReport {
+  /** Identifies the deployed schema (a hash of schema.json). */
+  schemaHash: string;
+  /** Empty when the database matches the schema. */
+  findings: DriftFinding[];
+  detectedAt: string | null;
+  checkedAt: string | null;
+  /** Who found it: `poller`, `consumer`, `run`. */
+  source: string | null;
 }
 
 /** What happened to one notification. */
 export interface AlertOutcome {
   slot: string;
+  /** `schema-drift` for the drift alert; absent for WAL alerts. */
+  topic?: "schema-drift";
   kind: AlertKind;
   level: WalLevel;
   previousLevel: WalLevel | null;
@@ -202,4 +222,6 @@ export interface WalReport {
   alerts: AlertOutcome[];
   /** Trouble that did not stop the check: the store could not be read or written, delivery failed. */
   problems: string[];
+  /** Schema drift of the schema's slot, when the store was read; null when none is recorded. */
+  drift?: DriftReport | null;
 }

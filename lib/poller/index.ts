@@ -12,5 +12,13 @@ export {
   type PollerRunSummary,
   runPollerLoop,
 } from "./loop";
-export type { Handoff, HandoffPublisher, PollerCheckpoint, PollerHeartbeat, PollerStateStore } from "./ports";
+export type {
+  DriftGateVerdict,
+  Handoff,
+  HandoffPublisher,
+  PollerCheckpoint,
+  PollerDriftGate,
+  PollerHeartbeat,
+  PollerStateStore,
+} from "./ports";
 export { VisibilityError, waitUntilVisible, widenXid } from "./visibility";

@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { ChangeResolver } from "../resolve";
 import type { Lsn, SlotReader } from "../slot";
 import { type CycleOptions, type CycleResult, DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";
-import type { HandoffPublisher, PollerStateStore } from "./ports";
+import type { DriftGateVerdict, HandoffPublisher, PollerDriftGate, PollerStateStore } from "./ports";
 
 export interface PollerLoopOptions extends CycleOptions {
   slot: string;
@@ -33,16 +33,23 @@ export interface PollerLoopDeps {
   now?: () => number;
   /** Resolves after `ms`, or earlier when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Schema drift watch; without it a failing cycle throws as usual. */
+  drift?: PollerDriftGate;
 }
 
 export interface PollerRunSummary {
-  /** `lease-held`: another poller is working this slot, this one did nothing. */
-  outcome: "completed" | "lease-held" | "lease-lost" | "stopped";
+  /**
+   * `lease-held`: another poller is working this slot, this one did nothing. `schema-drift`: the
+   * database no longer matches the schema (see `drift`); nothing was handed on past that point.
+   */
+  outcome: "completed" | "lease-held" | "lease-lost" | "stopped" | "schema-drift";
   cycles: number;
   transactions: number;
   changes: number;
   keys: number;
   advancedTo: Lsn | undefined;
+  /** With `schema-drift`: what the drift check found (`reload`: resolve the schema again). */
+  drift?: Exclude<DriftGateVerdict, { status: "ok" }>;
 }
 
 /**
@@ -78,7 +85,24 @@ export async function runPollerLoop(
         break;
       }
       const started = now();
-      const cycle = await runCycle(deps, options);
+      const gate = await deps.drift?.beforeCycle(deps.db);
+      if (gate && gate.status !== "ok") {
+        summary.outcome = "schema-drift";
+        summary.drift = gate;
+        break;
+      }
+      let cycle: CycleResult;
+      try {
+        cycle = await runCycle(deps, options);
+      } catch (error) {
+        // A query the schema makes failed; if the catalog shows drift, stop cleanly (the slot was
+        // not advanced past anything unsent) instead of failing the same way every cycle.
+        const verdict = await deps.drift?.afterFailure(deps.db, error).catch(() => undefined);
+        if (!verdict || verdict.status === "ok") throw error;
+        summary.outcome = "schema-drift";
+        summary.drift = verdict;
+        break;
+      }
       summary.cycles++;
       summary.transactions += cycle.transactions;
       summary.changes += cycle.changes;

@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { Lsn } from "../slot";
 
 /**
@@ -47,3 +48,16 @@ export interface PollerStateStore {
   /** Records the heartbeat, fenced like the checkpoint. */
   heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void>;
 }
+
+/**
+ * Schema drift watch (lib/drift `DriftGuard`): checked before cycles (at its own interval) and after
+ * a failed cycle. A verdict other than `ok` stops the run before anything is handed on or the slot
+ * advanced: the changes stay in the slot until the schema matches the database again.
+ */
+export interface PollerDriftGate {
+  beforeCycle(db: pg.ClientBase): Promise<DriftGateVerdict>;
+  afterFailure(db: pg.ClientBase, error: unknown): Promise<DriftGateVerdict>;
+}
+
+/** `drift`: the database no longer matches the schema; `reload`: resolve the schema again first. */
+export type DriftGateVerdict = { status: "ok" } | { status: "drift" | "reload"; error: Error };

@@ -10,3 +10,4 @@ export {
   readSchema,
   slotName,
 } from "./factory";
+export { createDocumentSink, type DocumentSinkDependencies } from "./sink";

@@ -6,6 +6,12 @@
 /** Which search engine a sink talks to. */
 export type Engine = "elasticsearch" | "opensearch";
 
+/** Sinks that emit a stream of operations instead of maintaining indices (see `StreamSink`). */
+export type StreamEngine = "webhook" | "ndjson";
+
+/** Every kind of sink: a search engine or a stream. */
+export type SinkKind = Engine | StreamEngine;
+
 interface OperationBase {
   /** Index or alias to write to. */
   index: string;
@@ -130,26 +136,38 @@ export interface DocumentRef {
 
 /** What the engine says about itself. */
 export interface EngineInfo {
-  engine: Engine;
+  engine: SinkKind;
   version: string;
   clusterName?: string;
 }
 
 /**
- * Writes documents to, and manages indices of, one Elasticsearch or OpenSearch cluster.
- * Create one with `createSink(config)`; call `close()` when done.
+ * The part of a sink the consumer's write path needs: write a batch, and close. Every sink is
+ * one, search engine or stream.
  */
-export interface DocumentSink {
-  readonly engine: Engine;
+export interface DocumentWriter {
+  readonly engine: SinkKind;
 
   /**
-   * Writes a batch with `_bulk` and external versioning, retrying what is retryable with
-   * backoff. Never throws for per-document problems: each operation gets an outcome, in order.
-   * Throws `SinkError` only when nothing in the batch can succeed (bad credentials, missing
-   * privileges, every target index missing).
+   * Writes a batch (a search engine: `_bulk` with external versioning; a stream: one record per
+   * operation), retrying what is retryable with backoff. Never throws for per-document problems:
+   * each operation gets an outcome, in order. Throws `SinkError` only when nothing in the batch
+   * can succeed (bad credentials, missing privileges, every target index missing, wrong URL).
    */
   write(ops: readonly SinkOperation[], options?: WriteOptions): Promise<WriteResult>;
+  /** Closes connections and files. The sink must not be used afterwards. */
+  close(): Promise<void>;
+}
 
+/**
+ * Writes documents to, and manages indices of, one Elasticsearch or OpenSearch cluster.
+ * Create one with `createSink(config)`; call `close()` when done.
+ *
+ * Stream sinks (`StreamSink`: webhook, NDJSON) implement it too, with the index management
+ * described there: a stream has no indices, so they never exist, creating or deleting one does
+ * nothing, and bootstrap skips index creation and the alias switch for them (`isStreamSink`).
+ */
+export interface DocumentSink extends DocumentWriter {
   /** Creates an index; `created: false` when it already existed (its body is not compared). */
   createIndex(name: string, body?: IndexBody): Promise<{ created: boolean }>;
   /** Deletes one concrete index by exact name; `deleted: false` when there was none. */
@@ -182,6 +200,4 @@ export interface DocumentSink {
   scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument>;
   /** Engine kind, version and cluster name. */
   info(): Promise<EngineInfo>;
-  /** Closes connections. The sink must not be used afterwards. */
-  close(): Promise<void>;
 }

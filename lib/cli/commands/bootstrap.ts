@@ -17,8 +17,15 @@ import {
 } from "../../bootstrap";
 import type { ConsumerDeps } from "../../consumer";
 import { type DeadLetter, MemoryQueue } from "../../queue";
-import { createBuilders, createKeyPublisher, createStateStore, openSchema, slotName } from "../../runtime";
-import { createSink, type DocumentSink } from "../../sink";
+import {
+  createBuilders,
+  createDocumentSink,
+  createKeyPublisher,
+  createStateStore,
+  openSchema,
+  slotName,
+} from "../../runtime";
+import type { DocumentSink } from "../../sink";
 import { defineCommand, EXIT, type TextOutput } from "../command";
 import { connectDatabase, createPool } from "../database";
 import { UsageError } from "../flags";
@@ -46,8 +53,12 @@ schema needs it); every problem is listed with the SQL that fixes it.
 Exit codes: 0 every index is served (or, with --no-wait, the ranges are queued); 1 failure; 2 bad
 usage, configuration or schema, or the database is not ready (the fixes are listed).
 
-Environment: PG_URL, SCHEMA or SCHEMA_URL, ELASTICSEARCH_* or OPENSEARCH, SLOTSYNC_SLOT,
-SQS_QUEUE_URL, SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR,
+With SINK=webhook or SINK=ndjson there is no index or alias: every document is emitted as an
+"index" record under the schema's index name, then live changes follow (run again with --reindex to
+emit everything again).
+
+Environment: PG_URL, SCHEMA or SCHEMA_URL, ELASTICSEARCH_* or OPENSEARCH (or SINK with WEBHOOK_* or
+NDJSON_PATH), SLOTSYNC_SLOT, SQS_QUEUE_URL, SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR,
 BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER_RULE_NAME, PLUGINS_DIR.`,
   flags: {
     schema: {
@@ -99,7 +110,8 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
     }
     const log = createLogger({ out: ctx.stderr, quiet: ctx.flags.quiet, now: ctx.now });
     const consumers = ctx.flags.consumers ?? 4;
-    const sink = createSink(config.sink as NonNullable<typeof config.sink>);
+    // With SINK=ndjson and no NDJSON_PATH the copy is this command's output (the report goes to stderr then).
+    const sink = createDocumentSink(config.sink as NonNullable<typeof config.sink>, { stdout: ctx.stdout });
     const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
     const db = await connectDatabase(config.pgUrl, "slotsync-bootstrap");
     const pool = inProcess ? createPool(config.pgUrl, "slotsync-bootstrap-copy", consumers + 1) : undefined;
@@ -201,7 +213,8 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
         }
         if (fatal !== undefined) throw fatal;
       }
-      return report(ctx.stdout, summary, last, ctx.flags["no-wait"]);
+      const toStdout = config.sink?.engine === "ndjson" && (config.sink.path ?? "-").trim() === "-";
+      return report(toStdout ? ctx.stderr : ctx.stdout, summary, last, ctx.flags["no-wait"]);
     } finally {
       await pool?.end().catch(() => undefined);
       await db.end().catch(() => undefined);
@@ -268,6 +281,11 @@ function logEvent(log: CliLogger, e: BootstrapEvent): void {
       if (e.sent === e.total) log.info(e.step, `${e.index}: ${count(e.sent)} ranges queued`, { ...e });
       return;
     case "switched":
+      // A stream sink has no alias: the copy was emitted under the index name itself.
+      if (e.concrete === e.index) {
+        log.info(e.step, `${e.index}: every document emitted; live changes follow`, { ...e });
+        return;
+      }
       log.info(
         e.step,
         `${e.index}: alias now serves "${e.concrete}"${e.previous.length > 0 ? ` (was ${e.previous.join(", ")})` : ""}`,
@@ -335,8 +353,10 @@ function report(
       if (i.state !== "serving") ok = false;
     } else if (update?.state === "serving") {
       const seconds = Math.max(0.001, update.elapsedMs / 1000);
+      // A stream sink's copy has the index's own name: it was emitted, not switched in.
+      const what = i.concrete === i.index ? "emitted" : `serving "${i.concrete}":`;
       out.write(
-        `${i.index}: serving "${i.concrete}": ${count(update.documents)} documents in ` +
+        `${i.index}: ${what} ${count(update.documents)} documents in ` +
           `${formatDuration(update.elapsedMs)} (${count(Math.round(update.documents / seconds))} documents/s)\n`,
       );
     } else if (noWait) {

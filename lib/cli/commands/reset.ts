@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { bootstrapSettingsFromEnv, EventBridgeSchedule, resetSlot } from "../../bootstrap";
-import { createStateStore, openSchema, slotName } from "../../runtime";
-import { createSink } from "../../sink";
+import { createDocumentSink, createStateStore, openSchema, slotName } from "../../runtime";
+import { isStreamSink } from "../../sink";
 import { defineCommand, EXIT } from "../command";
 import { connectDatabase } from "../database";
 import { UsageError } from "../flags";
@@ -41,7 +41,7 @@ UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, WRITE_TARGETS_CACHE_SECONDS, P
     }
     const config = ctx.config({ pg: true, schema: true, sink: true });
     const settings = bootstrapSettingsFromEnv(ctx.env);
-    const sink = createSink(config.sink as NonNullable<typeof config.sink>);
+    const sink = createDocumentSink(config.sink as NonNullable<typeof config.sink>);
     const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
     const db = await connectDatabase(config.pgUrl, "slotsync-reset");
     try {
@@ -73,7 +73,11 @@ UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, WRITE_TARGETS_CACHE_SECONDS, P
           : `replication slot "${slot}" did not exist\n`,
       );
       out.write("cleared checkpoints, leases, alerts and bootstrap progress\n");
-      if (ctx.flags["delete-indices"]) {
+      if (ctx.flags["delete-indices"] && isStreamSink(sink)) {
+        out.write(
+          `no indices to delete: the ${sink.engine} sink has none (its receiver keeps the documents)\n`,
+        );
+      } else if (ctx.flags["delete-indices"]) {
         out.write(
           result.deletedIndices.length > 0
             ? `deleted indices: ${result.deletedIndices.join(", ")}\n`

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { bootstrapSettingsFromEnv, consumerBootstrapHooks } from "../../bootstrap";
 import type { BatchStats, ConsumerDeps } from "../../consumer";
+import { consumerDriftPort, type DriftGuard, openWatchedSchema, SqsRecordDelayer } from "../../drift";
 import { SlotsyncError } from "../../errors";
 import type { HandoffPublisher } from "../../poller";
 import type { DeadLetter, KeyPublisher } from "../../queue";
@@ -9,14 +10,16 @@ import {
   CheckpointPollerState,
   createBuilders,
   createDeadLetterPublisher,
+  createDocumentSink,
   createKeyPublisher,
   createSqsClient,
   createStateStore,
-  openSchema,
   QueueHandoffPublisher,
+  readSchema,
   slotName,
 } from "../../runtime";
-import { createSink, type DocumentSink } from "../../sink";
+import type { ResolvedSchema } from "../../schema";
+import { type DocumentSink, isStreamSink } from "../../sink";
 import { formatLsn, PgSlotReader } from "../../slot";
 import { defineCommand, EXIT } from "../command";
 import { connectDatabase, createPool } from "../database";
@@ -49,8 +52,11 @@ Logs: one line per cycle and per batch on stderr, readable on a terminal, JSON l
 Exit codes: 0 stopped cleanly (or --once done); 1 failure (slot missing or lost, index missing,
 credentials refused); 2 bad usage, configuration or schema.
 
-Environment: PG_URL, SCHEMA or SCHEMA_URL, ELASTICSEARCH_* or OPENSEARCH, SLOTSYNC_SLOT,
-POLL_INTERVAL_SECONDS, POLLER_FETCH_SIZE, POLLER_MAX_CHANGES_PER_CYCLE, SQS_QUEUE_URL, SQS_DLQ_URL,
+With SINK=webhook or SINK=ndjson the changes are emitted as records (a signed JSON POST, or one
+line each on stdout or appended to NDJSON_PATH) instead of written to an index.
+
+Environment: PG_URL, SCHEMA or SCHEMA_URL, ELASTICSEARCH_* or OPENSEARCH (or SINK with WEBHOOK_* or
+NDJSON_PATH), SLOTSYNC_SLOT, POLL_INTERVAL_SECONDS, POLLER_FETCH_SIZE, POLLER_MAX_CHANGES_PER_CYCLE, SQS_QUEUE_URL, SQS_DLQ_URL,
 SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUGINS_DIR.`,
   flags: {
     schema: {
@@ -82,15 +88,30 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
     const consumers = ctx.flags.consumers ?? 2;
     const once = ctx.flags.once;
     const pool = createPool(config.pgUrl, "slotsync-consumer", consumers + 1);
-    const sink = createSink(config.sink as NonNullable<typeof config.sink>);
+    // With SINK=ndjson and no NDJSON_PATH the records are this command's output; logs go to stderr.
+    const sink = createDocumentSink(config.sink as NonNullable<typeof config.sink>, { stdout: ctx.stdout });
     let sqs: SQSClient | undefined;
     try {
       // Start-up checks first, so a missing slot or index is one clear line before anything runs.
       const db = await connectDatabase(config.pgUrl, "slotsync-run");
-      let schema: Awaited<ReturnType<typeof openSchema>>;
+      let schema: ResolvedSchema;
+      let guard: DriftGuard;
       let confirmed: bigint | null;
       try {
-        schema = await openSchema(config, ctx.env, db);
+        // Schema drift (a table or column the schema used is gone, a type changed) is one clear
+        // line naming index, table, column and the fix, recorded for `slotsync status`.
+        const opened = await openWatchedSchema({
+          db,
+          spec: await readSchema(config, ctx.env),
+          store: createStateStore(config.state),
+          slotFor: (database) => slotName(config, { database }),
+          source: "run",
+          intervalMs: config.drift.checkIntervalMs,
+        });
+        if ("drift" in opened) throw opened.drift;
+        ({ schema, guard } = opened);
+        const verdict = await guard.check(db);
+        if (verdict.status !== "ok") throw verdict.error;
         confirmed = (await new PgSlotReader(db, slotName(config, schema)).check()).confirmedFlushLsn;
       } finally {
         await db.end().catch(() => undefined);
@@ -140,11 +161,12 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       // Like the consumer Lambda: during a bootstrap or re-index, live changes also reach the copy
       // being built, and the last range done completes the copy (switches the alias).
       const settings = bootstrapSettingsFromEnv(ctx.env);
+      const connect = async () => {
+        const client = await pool.connect();
+        return { client, release: (error?: Error) => client.release(error) };
+      };
       const deps: ConsumerDeps = {
-        async connect() {
-          const client = await pool.connect();
-          return { client, release: (error?: Error) => client.release(error) };
-        },
+        connect,
         builders,
         sink,
         deadLetter: deadLetterSink(config.queue, sqs, log),
@@ -153,6 +175,21 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
           { slot, sink, store, holder },
           { targetsCacheMs: settings.targetsCacheMs, graceMs: settings.graceMs },
         ),
+        // Drift stops the in-process run (a fatal batch error); with SQS, blocked records wait.
+        drift: consumerDriftPort({
+          guard,
+          connect,
+          ...(sqs && config.queue
+            ? {
+                delayer: new SqsRecordDelayer({
+                  client: sqs,
+                  queueUrl: config.queue.url,
+                  settings: { firstDelaySeconds: config.drift.retryDelaySeconds },
+                }),
+              }
+            : {}),
+          maxReceives: config.drift.maxReceiveCount,
+        }),
       };
       const control = {
         finishing: () => pollerDone,
@@ -186,7 +223,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       );
       let pollerError: unknown;
       try {
-        await runPoller({
+        const last = await runPoller({
           pgUrl: config.pgUrl,
           slot,
           holder,
@@ -197,7 +234,11 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
           once,
           stop: stopPolling.signal,
           log,
+          drift: guard,
         });
+        // Drift found while running: stop with it (the changes stay in the slot); fix the schema
+        // and start again.
+        if (last?.outcome === "schema-drift" && last.drift) pollerError = last.drift.error;
       } catch (error) {
         pollerError = error;
       }
@@ -226,8 +267,12 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
   },
 });
 
-/** Every schema index must exist (bootstrap creates them): writing to a missing one would fail every batch. */
+/**
+ * Every schema index must exist (bootstrap creates them): writing to a missing one would fail every
+ * batch. A stream sink (webhook, NDJSON) has no indices: nothing to check.
+ */
 async function requireIndices(sink: DocumentSink, names: readonly string[]): Promise<void> {
+  if (isStreamSink(sink)) return;
   for (const name of names) {
     if (!(await sink.indexExists(name))) {
       throw new SlotsyncError(`index "${name}" does not exist on ${sink.engine}`, {

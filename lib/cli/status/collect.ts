@@ -3,9 +3,10 @@ import type pg from "pg";
 import { bootstrapStatus } from "../../bootstrap";
 import type { CheckpointStore, Lease } from "../../checkpoint";
 import type { Env, SlotsyncConfig } from "../../config";
-import { createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
+import { readCurrentDrift } from "../../drift";
+import { createDocumentSink, createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
 import { checkSchema, qualifiedName, type ResolvedSchema, type SchemaSpec } from "../../schema";
-import { createSink } from "../../sink";
+import { type DocumentSink, isStreamSinkConfig } from "../../sink";
 import { formatLsn, PgSlotReader, SlotMissingError } from "../../slot";
 import { connectDatabase, describePgUrl } from "../database";
 import { errorLine } from "../errors";
@@ -22,6 +23,7 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
       postgres: config.pgUrl ? describePgUrl(config.pgUrl) : null,
       schema: config.schema || null,
       search: config.sink ? `${config.sink.engine} ${sinkNodes(config.sink)}` : null,
+      sinkHasIndices: config.sink ? !isStreamSinkConfig(config.sink) : null,
       queue: config.queue ? redactUrl(config.queue.url) : "in-process",
       state:
         config.state.kind === "upstash"
@@ -77,6 +79,10 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
       const store = createStateStore(config.state);
       report.poller = await readPoller(store, slot, now);
       report.bootstraps = await readBootstraps(store, slot);
+      const drift = await readCurrentDrift(store, slot);
+      report.drift = drift?.drift
+        ? { findings: drift.drift.findings, detectedAt: drift.drift.detectedAt, source: drift.drift.source }
+        : null;
     } catch (error) {
       fail(config.state.kind === "upstash" ? "Upstash" : "state directory", error);
     }
@@ -114,8 +120,20 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
       }
     }
   }
-  if (config.sink && names.length > 0) {
-    const sink = createSink(config.sink);
+  if (config.sink && isStreamSinkConfig(config.sink)) {
+    // A stream has no index to count: only what bootstrap recorded about the copies it emitted.
+    if (resolved && slot) {
+      const sink = createDocumentSink(config.sink);
+      try {
+        report.copies = await readCopies(slot, resolved, sink, config);
+      } catch (error) {
+        fail("state", error);
+      } finally {
+        await sink.close().catch(() => undefined);
+      }
+    }
+  } else if (config.sink && names.length > 0) {
+    const sink = createDocumentSink(config.sink);
     try {
       for (const entry of report.indices) {
         entry.exists = await sink.indexExists(entry.index);
@@ -214,13 +232,15 @@ async function readBootstraps(store: CheckpointStore, slot: string): Promise<Sta
 async function readCopies(
   slot: string,
   schema: ResolvedSchema,
-  sink: ReturnType<typeof createSink>,
+  sink: DocumentSink,
   config: SlotsyncConfig,
 ): Promise<StatusReport["copies"]> {
   const status = await bootstrapStatus({ slot, schema, sink, store: createStateStore(config.state) });
+  const stream = config.sink !== undefined && isStreamSinkConfig(config.sink);
   return status.indices.map((i) => ({
     index: i.index,
-    state: i.serving.length > 0 ? "serving" : i.building ? "building" : "none",
+    // A stream sink serves nothing itself: a copy counts once bootstrap emitted all of it.
+    state: (stream ? i.served !== null : i.serving.length > 0) ? "serving" : i.building ? "building" : "none",
     servingKind: i.servingKind,
     serving: i.serving,
     building: i.building
@@ -267,6 +287,8 @@ async function readQueue(queue: NonNullable<SlotsyncConfig["queue"]>): Promise<S
 }
 
 function sinkNodes(sink: NonNullable<SlotsyncConfig["sink"]>): string {
+  if (sink.engine === "webhook") return redactUrl(new URL(sink.url).origin);
+  if (sink.engine === "ndjson") return !sink.path || sink.path.trim() === "-" ? "stdout" : sink.path;
   const node = sink.node;
   if (typeof node === "string") return redactUrl(node);
   if (node !== undefined) return node.map(redactUrl).join(", ");

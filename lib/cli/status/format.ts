@@ -1,3 +1,4 @@
+import { describeFinding } from "../../drift";
 import { formatBytes, formatDuration, formatTable } from "../output";
 import type { StatusReport } from "./types";
 
@@ -49,9 +50,14 @@ export function formatStatus(report: StatusReport, now: number): string {
       : `${c.queue}: ${n(q.visible)} waiting, ${n(q.inFlight)} in flight${q.deadLetters === null ? "" : `, ${q.deadLetters} in the DLQ`}`,
   ]);
 
+  const stream = c.sinkHasIndices === false;
+  if (stream) {
+    rows.push(["indices", "none: the sink is a stream; its receiver keeps the documents (nothing to count)"]);
+  }
   for (const i of report.indices) {
-    const docs =
-      i.exists === false
+    const docs = stream
+      ? "emitted as records (no index)"
+      : i.exists === false
         ? "index does not exist (run slotsync bootstrap)"
         : i.documents === null
           ? "documents unknown"
@@ -61,7 +67,9 @@ export function formatStatus(report: StatusReport, now: number): string {
   }
   for (const copy of report.copies) {
     const parts: string[] = [];
-    if (copy.state === "serving") {
+    if (copy.state === "serving" && stream) {
+      parts.push("every document emitted by bootstrap; live changes follow");
+    } else if (copy.state === "serving") {
       parts.push(
         copy.servingKind === "alias"
           ? `serving ${copy.serving.join(", ")}`
@@ -88,6 +96,9 @@ export function formatStatus(report: StatusReport, now: number): string {
       `bootstrap ${b.bootstrapId}`,
       `${b.index}: ${b.done}/${b.total} ranges done${running}${failed}, ${b.documents} documents, ${state}`,
     ]);
+  }
+  for (const f of report.drift?.findings ?? []) {
+    rows.push(["SCHEMA DRIFT", `${describeFinding(f)} — ${f.fix}`]);
   }
   for (const missing of report.notConfigured) rows.push(["not configured", missing]);
   for (const error of report.errors) rows.push(["error", error]);

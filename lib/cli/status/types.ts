@@ -1,3 +1,5 @@
+import type { DriftFinding } from "../../drift";
+
 /** What `slotsync status` reports; `--json` prints exactly this object. */
 export interface StatusReport {
   /** What is configured, without secrets. */
@@ -6,6 +8,11 @@ export interface StatusReport {
     postgres: string | null;
     schema: string | null;
     search: string | null;
+    /**
+     * False for a stream sink (webhook, NDJSON): it has no indices, so there is nothing to count
+     * or alias; null when no sink is configured.
+     */
+    sinkHasIndices: boolean | null;
     /** The SQS queue URL, or `in-process`. */
     queue: string;
     state: string;
@@ -81,6 +88,11 @@ export interface StatusReport {
     /** The schema's mappings or settings changed since the served copy: run bootstrap --reindex. */
     reindexNeeded: boolean;
   }[];
+  /**
+   * Schema drift recorded for the deployed schema (lib/drift): what no longer matches the database.
+   * Absent when the checkpoint store was not read; null when nothing is recorded.
+   */
+  drift?: { findings: DriftFinding[]; detectedAt: string | null; source: string | null } | null;
   /** Settings that are missing, and what they would show. */
   notConfigured: string[];
   /** Parts that are configured but could not be read, one line each. */

@@ -4,6 +4,7 @@ import { isRetryable, SlotsyncError } from "../../errors";
 import {
   DEFAULT_LOOP_OPTIONS,
   type HandoffPublisher,
+  type PollerDriftGate,
   type PollerRunSummary,
   runPollerLoop,
 } from "../../poller";
@@ -32,6 +33,8 @@ export interface PollerRunOptions {
   log: CliLogger;
   /** How long to wait before trying again when another poller holds the lease (default 5 s). */
   leaseRetryMs?: number;
+  /** Schema drift watch (lib/drift DriftGuard): the run stops with outcome "schema-drift". */
+  drift?: PollerDriftGate;
 }
 
 /**
@@ -51,7 +54,15 @@ export async function runPoller(options: PollerRunOptions): Promise<PollerRunSum
       const reader = new PgSlotReader(db, options.slot);
       await reader.check();
       last = await runPollerLoop(
-        { db, reader, resolver, publisher: options.publisher, state: options.state, sleep: pause },
+        {
+          db,
+          reader,
+          resolver,
+          publisher: options.publisher,
+          state: options.state,
+          sleep: pause,
+          ...(options.drift ? { drift: options.drift } : {}),
+        },
         {
           ...DEFAULT_LOOP_OPTIONS,
           slot: options.slot,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../lib/config";
 import { ConfigError } from "../../../lib/errors";
+import type { SinkConfig } from "../../../lib/sink";
 
 const base = {
   PG_URL: "postgresql://u:secret-pw@db:5432/app",
@@ -37,7 +38,7 @@ describe("loadConfig", () => {
     expect(config.pgUrl).toBe(base.PG_URL);
     expect(config.state).toEqual({ kind: "upstash", url: base.UPSTASH_REDIS_REST_URL, token: "tok-123" });
     expect(config.sink?.engine).toBe("elasticsearch");
-    expect(config.sink?.chunkSize).toBe(50);
+    expect((config.sink as SinkConfig | undefined)?.chunkSize).toBe(50);
     expect(config.queue?.region).toBe("us-east-1");
     expect(config.alerts.warningBytes).toBe(12n * 1024n ** 3n);
     expect(config.alerts.criticalBytes).toBe(15n * 1024n ** 3n);

@@ -30,7 +30,7 @@ function alarms(template: ReturnType<typeof buildSync>["template"]): Record<stri
 }
 
 describe("SlotsyncSync alarms", () => {
-  it("creates the eleven alarms, each notifying the topic on alarm and on recovery, with what to do", () => {
+  it("creates the twelve alarms, each notifying the topic on alarm and on recovery, with what to do", () => {
     const { template } = buildSync();
     const all = alarms(template);
     expect(Object.keys(all).sort()).toEqual([
@@ -43,6 +43,7 @@ describe("SlotsyncSync alarms", () => {
       "QueueOldestMessageAge",
       "RetainedWalCritical",
       "RetainedWalWarning",
+      "SchemaDrift",
       "SlotLag",
       "WalStatusLost",
     ]);
@@ -52,6 +53,26 @@ describe("SlotsyncSync alarms", () => {
       expect(a.OKActions).toEqual([{ Ref: topicId }]);
       expect(a.AlarmDescription.length).toBeGreaterThan(60);
     }
+  });
+
+  it("alarms on the poller's SchemaDrift metric at once, naming the fix", () => {
+    const drift = alarms(buildSync().template).SchemaDrift;
+    expect(drift).toMatchObject({ Threshold: 1, EvaluationPeriods: 1 });
+    // A labelled metric is written as a one-entry Metrics list.
+    expect(drift?.Metrics).toEqual([
+      expect.objectContaining({
+        MetricStat: {
+          Metric: {
+            Dimensions: [{ Name: "service", Value: "slotsync-poller" }],
+            MetricName: "SchemaDrift",
+            Namespace: "slotsync",
+          },
+          Period: 300,
+          Stat: "Sum",
+        },
+      }),
+    ]);
+    expect(drift?.AlarmDescription).toContain("re-index");
   });
 
   it("alarms on the first message in the DLQ and on old messages in the key queue", () => {

@@ -1,0 +1,134 @@
+import { type FileHandle, open } from "node:fs/promises";
+import { SinkError } from "./errors";
+import { StreamSink, streamWriteStats } from "./stream";
+import type { NdjsonSinkConfig } from "./stream-config";
+import { validateStreamSinkConfig } from "./stream-config";
+import { encodeStreamRecord } from "./stream-format";
+import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "./types";
+
+/** A text stream such as `process.stdout` (or the CLI's stdout). */
+export interface TextStream {
+  write(text: string): boolean;
+  once?(event: "drain", listener: () => void): unknown;
+}
+
+/** Optional collaborators of `createNdjsonSink`. */
+export interface NdjsonSinkDependencies {
+  /** Where `path: "-"` (or no path) writes; `process.stdout` by default. */
+  stdout?: TextStream;
+  now?: () => number;
+}
+
+/**
+ * Creates the NDJSON sink: one stream record (see `encodeStreamRecord`) per operation and line,
+ * to stdout or appended to a file. Useful for debugging (`slotsync run` with `SINK=ndjson`) and
+ * for feeding other systems (a file tailed by a log shipper, a pipe into a script).
+ *
+ * A file is opened for appending on the first write and flushed to disk (`fdatasync`) before
+ * `write` returns, so an operation reported `ok` survives a crash of this process. Writes of
+ * concurrent `write` calls never interleave within a line. Throws `ConfigError` for a bad config.
+ */
+export function createNdjsonSink(config: NdjsonSinkConfig, deps: NdjsonSinkDependencies = {}): NdjsonSink {
+  validateStreamSinkConfig(config);
+  return new NdjsonSink(config, deps);
+}
+
+/** The NDJSON sink; see `createNdjsonSink`. */
+export class NdjsonSink extends StreamSink {
+  readonly engine = "ndjson" as const;
+  readonly target: string;
+  private readonly path: string | undefined;
+  private readonly stdout: TextStream | undefined;
+  private readonly now: () => number;
+  private file: Promise<FileHandle> | undefined;
+  /** The previous write's completion: writes are serialized so lines never interleave. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(config: NdjsonSinkConfig, deps: NdjsonSinkDependencies = {}) {
+    super();
+    this.path = config.path === undefined || config.path.trim() === "-" ? undefined : config.path;
+    this.stdout = this.path === undefined ? (deps.stdout ?? process.stdout) : undefined;
+    this.target = this.path ?? "stdout";
+    this.now = deps.now ?? Date.now;
+  }
+
+  write(ops: readonly SinkOperation[], _options?: WriteOptions): Promise<WriteResult> {
+    const run = this.tail.then(() => this.writeNow(ops));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(ops: readonly SinkOperation[]): Promise<WriteResult> {
+    if (this.closed) throw new SinkError("the NDJSON sink is closed", { errorType: "closed" });
+    const started = this.now();
+    const outcomes: SinkOutcome[] = new Array(ops.length);
+    const lines: string[] = [];
+    const sent: number[] = [];
+    ops.forEach((op, i) => {
+      const encoded = encodeStreamRecord(op);
+      if ("invalid" in encoded) {
+        outcomes[i] = {
+          op,
+          status: "rejected",
+          errorType: "invalid_operation",
+          reason: encoded.invalid,
+          attempts: 0,
+        };
+      } else {
+        lines.push(`${encoded.json}\n`);
+        sent.push(i);
+      }
+    });
+    const text = lines.join("");
+    let failure: string | undefined;
+    if (text) {
+      try {
+        await this.append(text);
+      } catch (error) {
+        failure = `cannot write to ${this.target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+      }
+    }
+    for (const i of sent) {
+      const op = ops[i] as SinkOperation;
+      outcomes[i] = failure
+        ? { op, status: "retryable", errorType: "io", reason: failure, attempts: 1 }
+        : { op, status: "ok", attempts: 1 };
+    }
+    const stats = streamWriteStats(outcomes, {
+      requests: text ? 1 : 0,
+      bytes: failure ? 0 : Buffer.byteLength(text),
+      retried: 0,
+      durationMs: this.now() - started,
+    });
+    return { outcomes, stats };
+  }
+
+  private async append(text: string): Promise<void> {
+    if (this.stdout) {
+      const out = this.stdout;
+      if (!out.write(text) && out.once) await new Promise<void>((resolve) => out.once?.("drain", resolve));
+      return;
+    }
+    this.file ??= open(this.path as string, "a");
+    let handle: FileHandle;
+    try {
+      handle = await this.file;
+    } catch (error) {
+      // Opened again on the next write: the directory may be created meanwhile.
+      this.file = undefined;
+      throw error;
+    }
+    await handle.write(text);
+    await handle.datasync();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    const file = this.file;
+    this.file = undefined;
+    if (file) await (await file.catch(() => undefined))?.close();
+  }
+}

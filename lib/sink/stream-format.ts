@@ -1,0 +1,63 @@
+import { MAX_VERSION, stringifyExact } from "./ndjson";
+import type { SinkOperation } from "./types";
+
+/**
+ * The id of the one document a stream sink's `scan` yields: it stands for "every document of the
+ * index". A delete of it is emitted as a `truncate` record. PostgreSQL text cannot hold a NUL
+ * character, so no document built from the database can have this id.
+ */
+export const ALL_DOCUMENTS_ID = "\u0000all";
+
+/** Version of the wire format: the webhook body's `v`. Receivers refuse a version they do not know. */
+export const STREAM_FORMAT_VERSION = 1;
+
+/** One operation in the stream wire format, as JSON text without a line break. */
+export interface EncodedRecord {
+  json: string;
+  /** UTF-8 byte length of `json`. */
+  bytes: number;
+}
+
+/**
+ * Encodes one operation as a stream record, or says why it cannot be:
+ *
+ * ```json
+ * {"op":"index","index":"books","id":"42","version":"1234","source":{...}}
+ * {"op":"delete","index":"books","id":"42","version":"1240"}
+ * {"op":"truncate","index":"books","version":"1300"}
+ * ```
+ *
+ * `version` is the commit LSN as a decimal string (a 64-bit integer; a JSON number would be
+ * rounded by most parsers). `routing` is added when the operation has one. Receivers apply
+ * last-writer-wins per `index` + `id`: a record whose version is below the stored one is ignored;
+ * a `truncate` removes every document of the index whose version is at most its version.
+ */
+export function encodeStreamRecord(op: SinkOperation): EncodedRecord | { invalid: string } {
+  if (typeof op.version !== "bigint") return { invalid: "version must be a bigint (the commit LSN)" };
+  if (op.version < 0n || op.version > MAX_VERSION) {
+    return { invalid: `version ${op.version} is outside 0 .. 2^63-1` };
+  }
+  if (typeof op.index !== "string" || op.index.length === 0) return { invalid: "index name is empty" };
+  if (typeof op.id !== "string" || op.id.length === 0) return { invalid: "document id is empty" };
+  const version = `"${op.version}"`;
+  if (op.id === ALL_DOCUMENTS_ID) {
+    if (op.kind !== "delete") return { invalid: "the all-documents id can only be deleted" };
+    return measured(`{"op":"truncate","index":${JSON.stringify(op.index)},"version":${version}}`);
+  }
+  let head = `{"op":"${op.kind}","index":${JSON.stringify(op.index)},"id":${JSON.stringify(op.id)},"version":${version}`;
+  if (op.routing !== undefined) head += `,"routing":${JSON.stringify(op.routing)}`;
+  if (op.kind === "delete") return measured(`${head}}`);
+  const source = op.source as unknown;
+  if (source === null || typeof source !== "object" || Array.isArray(source)) {
+    return { invalid: "document source must be a JSON object" };
+  }
+  try {
+    return measured(`${head},"source":${stringifyExact(source)}}`);
+  } catch (err) {
+    return { invalid: `document source cannot be serialized: ${(err as Error).message}` };
+  }
+}
+
+function measured(json: string): EncodedRecord {
+  return { json, bytes: Buffer.byteLength(json) };
+}

@@ -1,0 +1,407 @@
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { backoffDelay, type SinkRuntime, systemRuntime } from "./backoff";
+import { redact, SinkError } from "./errors";
+import { planChunks } from "./ndjson";
+import { StreamSink, streamWriteStats } from "./stream";
+import {
+  type ResolvedWebhookConfig,
+  resolveWebhookConfig,
+  validateStreamSinkConfig,
+  type WebhookSinkConfig,
+} from "./stream-config";
+import { type EncodedRecord, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream-format";
+import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "./types";
+
+/** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const SIGNATURE_HEADER = "x-slotsync-signature";
+/** Names one batch; the same on every retry of it, so a receiver can drop a repeat. */
+export const DELIVERY_HEADER = "x-slotsync-delivery";
+/** Starting a request with less time than this left is pointless. */
+const MIN_REQUEST_MS = 50;
+/** Bytes of `{"v":1,"operations":[` and `]}` around the records, plus commas (one per record, counted with it). */
+const ENVELOPE_BYTES = `{"v":${STREAM_FORMAT_VERSION},"operations":[]}`.length;
+/** The most of a refusal's body kept as the reason. */
+const REASON_CHARS = 300;
+
+/** The `fetch` the sink calls (the global one by default); replaceable in unit tests. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Optional collaborators of `createWebhookSink`. */
+export interface WebhookSinkDependencies {
+  runtime?: SinkRuntime;
+  fetch?: FetchLike;
+}
+
+/**
+ * The value of the signature header for `body` sent at `timestamp` (unix seconds):
+ * `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+ */
+export function signWebhookBody(secret: string, timestamp: number, body: string): string {
+  const mac = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
+  return `t=${timestamp},v1=${mac}`;
+}
+
+/**
+ * What a receiver does with a delivery: true when `header` carries a valid signature of `body`
+ * made with `secret` at most `toleranceSeconds` away from `nowSeconds` (a replay of an old
+ * delivery fails). Compares in constant time. `body` must be the raw request body, unparsed.
+ */
+export function verifyWebhookSignature(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  options: { nowSeconds?: number; toleranceSeconds?: number } = {},
+): boolean {
+  if (!header) return false;
+  const parts = new Map<string, string[]>();
+  for (const part of header.split(",")) {
+    const at = part.indexOf("=");
+    if (at <= 0) continue;
+    const key = part.slice(0, at).trim();
+    parts.set(key, [...(parts.get(key) ?? []), part.slice(at + 1).trim()]);
+  }
+  const t = Number(parts.get("t")?.[0]);
+  if (!Number.isInteger(t)) return false;
+  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - t) > (options.toleranceSeconds ?? 300)) return false;
+  const expected = Buffer.from(createHmac("sha256", secret).update(`${t}.${body}`).digest("hex"));
+  return (parts.get("v1") ?? []).some((v) => {
+    const given = Buffer.from(v);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+/**
+ * Creates the webhook sink: operations are POSTed in batches as `{"v":1,"operations":[...]}`
+ * (records as `encodeStreamRecord` writes them), signed in `X-Slotsync-Signature`.
+ *
+ * Answers: 2xx is success for the whole batch. 408, 429, 5xx, timeouts and network errors are
+ * retried with full-jitter backoff (at least `Retry-After` when the receiver sends one) until the
+ * retries or the write deadline run out, then `retryable`. 401, 403, 404, 405 and redirects throw
+ * a `SinkError`: nothing can succeed until the setup is fixed. Any other 4xx refuses the batch:
+ * it is bisected until the refused operations stand alone, and those are `rejected` with the
+ * receiver's reason (the consumer dead-letters them). Throws `ConfigError` for a bad config.
+ */
+export function createWebhookSink(
+  config: WebhookSinkConfig,
+  deps: WebhookSinkDependencies = {},
+): WebhookSink {
+  validateStreamSinkConfig(config);
+  return new WebhookSink(resolveWebhookConfig(config), deps);
+}
+
+interface Failure {
+  httpStatus?: number;
+  errorType: string;
+  reason: string;
+}
+
+/** The webhook sink; see `createWebhookSink`. */
+export class WebhookSink extends StreamSink {
+  readonly engine = "webhook" as const;
+  /** The receiver's host: the path and query may hold a token. */
+  readonly target: string;
+  private readonly runtime: SinkRuntime;
+  private readonly fetch: FetchLike;
+  private readonly secrets: string[];
+
+  constructor(
+    private readonly config: ResolvedWebhookConfig,
+    deps: WebhookSinkDependencies = {},
+  ) {
+    super();
+    this.target = new URL(config.url).host;
+    this.runtime = deps.runtime ?? systemRuntime;
+    this.fetch = deps.fetch ?? ((url, init) => fetch(url, init));
+    this.secrets = [config.secret, config.url];
+  }
+
+  write(ops: readonly SinkOperation[], options: WriteOptions = {}): Promise<WriteResult> {
+    return new WebhookWrite(this, this.config, this.runtime, this.fetch, this.secrets, ops, options).run();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** One `write` call: its outcomes, counters and deadline. */
+class WebhookWrite {
+  private readonly outcomes: (SinkOutcome | undefined)[];
+  private readonly attempts: number[];
+  private readonly encoded: (EncodedRecord | undefined)[];
+  private readonly started: number;
+  private readonly deadline: number;
+  private requests = 0;
+  private bytes = 0;
+  private retried = 0;
+
+  constructor(
+    private readonly sink: WebhookSink,
+    private readonly config: ResolvedWebhookConfig,
+    private readonly runtime: SinkRuntime,
+    private readonly fetch: FetchLike,
+    private readonly secrets: readonly string[],
+    private readonly ops: readonly SinkOperation[],
+    options: WriteOptions,
+  ) {
+    this.outcomes = new Array(ops.length).fill(undefined);
+    this.attempts = new Array(ops.length).fill(0);
+    this.encoded = new Array(ops.length).fill(undefined);
+    this.started = runtime.now();
+    this.deadline = Math.min(
+      options.deadline ?? Number.POSITIVE_INFINITY,
+      this.started + config.writeDeadlineMs,
+    );
+  }
+
+  async run(): Promise<WriteResult> {
+    const pending: number[] = [];
+    const sizes: number[] = new Array(this.ops.length).fill(0);
+    this.ops.forEach((op, i) => {
+      const encoded = encodeStreamRecord(op);
+      if ("invalid" in encoded) {
+        this.finish([i], "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
+        return;
+      }
+      this.encoded[i] = encoded;
+      sizes[i] = encoded.bytes + 1; // the comma
+      pending.push(i);
+    });
+    const maxBytes = Math.max(1, this.config.batchBytes - ENVELOPE_BYTES);
+    let heldBack: Failure | undefined;
+    for (const chunk of planChunks(sizes, this.config.batchSize, maxBytes, pending)) {
+      // After a batch failed for good, the rest is not sent: the receiver is down or overloaded.
+      if (heldBack)
+        this.finish(chunk, "retryable", {
+          ...heldBack,
+          reason: `not sent after a failed request: ${heldBack.reason}`,
+        });
+      else heldBack = await this.deliver(chunk);
+    }
+    const outcomes = this.outcomes.map(
+      (o, i): SinkOutcome =>
+        o ?? {
+          op: this.ops[i] as SinkOperation,
+          status: "retryable",
+          errorType: "internal",
+          reason: "no outcome recorded",
+          attempts: 0,
+        },
+    );
+    const stats = streamWriteStats(outcomes, {
+      requests: this.requests,
+      bytes: this.bytes,
+      retried: this.retried,
+      durationMs: this.runtime.now() - this.started,
+    });
+    return { outcomes, stats };
+  }
+
+  /**
+   * Sends one batch until it is accepted, refused or out of retries. Returns the failure when it
+   * ended `retryable`, so the caller holds the rest back.
+   */
+  private async deliver(chunk: number[]): Promise<Failure | undefined> {
+    const body = `{"v":${STREAM_FORMAT_VERSION},"operations":[${chunk.map((i) => this.encoded[i]?.json).join(",")}]}`;
+    const delivery = randomUUID();
+    let last: Failure | undefined;
+    for (let round = 0; ; round++) {
+      const remaining = this.deadline - this.runtime.now();
+      if (remaining < MIN_REQUEST_MS) {
+        return this.giveUp(
+          chunk,
+          last ?? { errorType: "deadline", reason: "not sent: the write deadline came" },
+          "the write deadline came first",
+        );
+      }
+      for (const i of chunk) this.attempts[i] = (this.attempts[i] ?? 0) + 1;
+      this.requests++;
+      this.bytes += Buffer.byteLength(body);
+      const answer = await this.post(body, delivery, Math.min(this.config.requestTimeoutMs, remaining));
+      let retryAfterMs = 0;
+      if ("failure" in answer) {
+        last = answer.failure;
+      } else {
+        const { status, reason, retryAfter } = answer;
+        if (status >= 200 && status < 300) {
+          this.finish(chunk, "ok", { httpStatus: status });
+          return undefined;
+        }
+        if (status === 408 || status === 429 || status >= 500) {
+          last = { httpStatus: status, errorType: `http_${status}`, reason: reason || `HTTP ${status}` };
+          retryAfterMs = retryAfter ?? 0;
+        } else if ((status >= 300 && status < 400) || [401, 403, 404, 405].includes(status)) {
+          throw this.setupError(status, reason);
+        } else if (chunk.length > 1) {
+          // A refusal of the whole batch may be about one operation: find it, let the rest through.
+          const mid = Math.ceil(chunk.length / 2);
+          const first = await this.deliver(chunk.slice(0, mid));
+          if (first) {
+            this.finish(chunk.slice(mid), "retryable", {
+              ...first,
+              reason: `not sent after a failed request: ${first.reason}`,
+            });
+            return first;
+          }
+          return this.deliver(chunk.slice(mid));
+        } else {
+          this.finish(chunk, "rejected", {
+            httpStatus: status,
+            errorType: `http_${status}`,
+            reason: `the webhook receiver refused it with HTTP ${status}${reason ? `: ${reason}` : ""}`,
+          });
+          return undefined;
+        }
+      }
+      if (round >= this.config.maxRetries) return this.giveUp(chunk, last, "no retries left");
+      const wait = Math.max(
+        retryAfterMs,
+        backoffDelay(round, this.config.baseDelayMs, this.config.maxDelayMs, this.runtime.random),
+      );
+      if (this.runtime.now() + wait + MIN_REQUEST_MS > this.deadline) {
+        return this.giveUp(
+          chunk,
+          last,
+          retryAfterMs > 0
+            ? `the receiver asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, past the write deadline`
+            : "the write deadline came first",
+        );
+      }
+      await this.runtime.sleep(wait);
+      this.retried += chunk.length;
+    }
+  }
+
+  private async post(
+    body: string,
+    delivery: string,
+    timeoutMs: number,
+  ): Promise<{ failure: Failure } | { status: number; reason: string; retryAfter: number | undefined }> {
+    const timestamp = Math.floor(this.runtime.now() / 1000);
+    let response: Response;
+    try {
+      response = await this.fetch(this.config.url, {
+        method: "POST",
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "slotsync-webhook/1",
+          [SIGNATURE_HEADER]: signWebhookBody(this.config.secret, timestamp, body),
+          [DELIVERY_HEADER]: delivery,
+        },
+      });
+    } catch (error) {
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      if (e.name === "TimeoutError" || e.name === "AbortError") {
+        return {
+          failure: {
+            errorType: "timeout",
+            reason: `the webhook receiver did not answer within ${timeoutMs} ms`,
+          },
+        };
+      }
+      const detail = e.cause?.code ?? e.cause?.message ?? e.message;
+      return {
+        failure: {
+          errorType: "network",
+          reason: `cannot reach the webhook receiver at ${this.sink.target}: ${this.clean(detail)}`,
+        },
+      };
+    }
+    let text = "";
+    try {
+      text = await response.text();
+    } catch {
+      // The status is what counts; a body cut short only loses the reason.
+    }
+    return {
+      status: response.status,
+      reason: this.clean(reasonOf(text)),
+      retryAfter: parseRetryAfter(response.headers.get("retry-after"), this.runtime.now()),
+    };
+  }
+
+  private giveUp(chunk: readonly number[], last: Failure | undefined, why: string): Failure {
+    const failure = last ?? { errorType: "unknown", reason: "unknown failure" };
+    for (const i of chunk) {
+      const n = this.attempts[i] ?? 0;
+      this.finish([i], "retryable", {
+        ...failure,
+        reason: `${failure.reason} (sent ${n} time${n === 1 ? "" : "s"}; ${why})`,
+      });
+    }
+    return failure;
+  }
+
+  private finish(
+    positions: readonly number[],
+    status: SinkOutcome["status"],
+    detail: Partial<Failure> & { httpStatus?: number },
+  ): void {
+    for (const i of positions) {
+      const op = this.ops[i];
+      if (!op) continue;
+      const outcome: SinkOutcome = { op, status, attempts: this.attempts[i] ?? 0 };
+      if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
+      if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
+      if (detail.reason) outcome.reason = this.clean(detail.reason);
+      this.outcomes[i] = outcome;
+    }
+  }
+
+  private setupError(status: number, reason: string): SinkError {
+    const redirect = status >= 300 && status < 400;
+    return new SinkError(
+      `the webhook receiver at ${this.sink.target} answered HTTP ${status}${reason ? `: ${reason}` : ""}`,
+      {
+        httpStatus: status,
+        errorType: `http_${status}`,
+        where: "WEBHOOK_URL",
+        fix: redirect
+          ? "set WEBHOOK_URL to the final URL: slotsync does not follow redirects (they would drop the POST body)"
+          : status === 401 || status === 403
+            ? "check that the receiver verifies X-Slotsync-Signature with the same WEBHOOK_SECRET, and that it accepts slotsync's requests"
+            : "check WEBHOOK_URL: the receiver has no endpoint there that takes a POST",
+      },
+    );
+  }
+
+  /** Secrets and the full URL (it may hold a token) never reach an outcome or an error. */
+  private clean(text: string): string {
+    return redact(text, this.secrets);
+  }
+}
+
+/** The receiver's reason: `error`, `reason` or `message` of a JSON body, else the text, clipped. */
+function reasonOf(text: string): string {
+  const trimmed = text.trim();
+  if (!trimmed) return "";
+  try {
+    const parsed = JSON.parse(trimmed) as Record<string, unknown>;
+    for (const key of ["error", "reason", "message"]) {
+      const value = parsed?.[key];
+      if (typeof value === "string" && value) return clip(value);
+      if (value && typeof value === "object") {
+        const inner = (value as Record<string, unknown>).message ?? (value as Record<string, unknown>).reason;
+        if (typeof inner === "string" && inner) return clip(inner);
+      }
+    }
+  } catch {
+    // Not JSON: the text itself.
+  }
+  return clip(trimmed.replace(/\s+/g, " "));
+}
+
+function clip(text: string): string {
+  return text.length > REASON_CHARS ? `${text.slice(0, REASON_CHARS - 3)}...` : text;
+}
+
+/** `Retry-After` as ms from now: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
