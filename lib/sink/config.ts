@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors";
+import { checkRequestTuning, checkWholeNumber } from "./settings-check";
 
 /**
  * How `write` batches and retries. Every field has a default (`SINK_DEFAULTS`).
@@ -165,24 +166,10 @@ export function sinkConfigProblems(config: SinkConfig): SinkConfigProblem[] {
 type Add = (where: string, message: string) => void;
 
 function checkTuning(config: SinkTuning, add: Add): void {
-  const int = (key: keyof ResolvedTuning, min: number, max: number) => {
-    const value = config[key];
-    if (value === undefined) return;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      add(key, `must be a whole number from ${min} to ${max}`);
-    }
-  };
-  int("chunkSize", 1, 100_000);
+  checkWholeNumber(config.chunkSize, "chunkSize", 1, 100_000, add);
   // Below 1 KiB almost every document would go alone; above 2 GiB no engine accepts a request.
-  int("chunkBytes", 1024, 2 ** 31 - 1);
-  int("requestTimeoutMs", 1, 15 * 60_000);
-  int("maxRetries", 0, 50);
-  int("baseDelayMs", 0, 15 * 60_000);
-  int("maxDelayMs", 0, 15 * 60_000);
-  int("writeDeadlineMs", 1, 24 * 3_600_000);
-  if (config.baseDelayMs !== undefined && config.maxDelayMs !== undefined) {
-    if (config.baseDelayMs > config.maxDelayMs) add("baseDelayMs", "must not be larger than maxDelayMs");
-  }
+  checkWholeNumber(config.chunkBytes, "chunkBytes", 1024, 2 ** 31 - 1, add);
+  checkRequestTuning(config, add);
   if (config.compression !== undefined && typeof config.compression !== "boolean") {
     add("compression", "must be true or false");
   }

@@ -6,6 +6,7 @@ import {
   type SinkTuning,
   sinkConfigProblems,
 } from "./config";
+import { envReader } from "./settings-check";
 
 /** Environment variables, passed in so the library never reads `process.env` itself. */
 export type SinkEnv = Readonly<Record<string, string | undefined>>;
@@ -37,28 +38,7 @@ export function sinkConfigFromEnv(
 ): SinkConfig {
   const problems: { where: string; message: string }[] = [];
   const add = (where: string, message: string) => problems.push({ where, message });
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const bool = (name: string): boolean | undefined => {
-    const value = get(name)?.toLowerCase();
-    if (value === undefined) return undefined;
-    if (["true", "1", "yes", "on"].includes(value)) return true;
-    if (["false", "0", "no", "off"].includes(value)) return false;
-    add(name, "must be true or false");
-    return undefined;
-  };
-  const num = (name: string, scale = 1): number | undefined => {
-    const value = get(name);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) {
-      add(name, "must be a non-negative number");
-      return undefined;
-    }
-    return Math.round(n * scale);
-  };
+  const { get, bool, num } = envReader(env, add);
 
   const tuning: SinkTuning = {};
   const set = <K extends keyof SinkTuning>(key: K, value: SinkTuning[K] | undefined) => {

@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors";
 import type { SinkConfig, SinkConfigProblem } from "./config";
+import { checkRequestTuning, checkWholeNumber } from "./settings-check";
 
 /**
  * The webhook sink: operations are POSTed as JSON batches (`{"v":1,"operations":[...]}`) to one
@@ -103,27 +104,9 @@ export function streamSinkConfigProblems(config: StreamSinkConfig): SinkConfigPr
   if (typeof config.secret !== "string" || config.secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
     add("secret", `must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`);
   }
-  const int = (key: keyof typeof WEBHOOK_DEFAULTS, min: number, max: number) => {
-    const value = config[key];
-    if (value === undefined) return;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      add(key, `must be a whole number from ${min} to ${max}`);
-    }
-  };
-  int("batchSize", 1, 100_000);
-  int("batchBytes", 1024, 2 ** 31 - 1);
-  int("requestTimeoutMs", 1, 15 * 60_000);
-  int("maxRetries", 0, 50);
-  int("baseDelayMs", 0, 15 * 60_000);
-  int("maxDelayMs", 0, 15 * 60_000);
-  int("writeDeadlineMs", 1, 24 * 3_600_000);
-  if (
-    config.baseDelayMs !== undefined &&
-    config.maxDelayMs !== undefined &&
-    config.baseDelayMs > config.maxDelayMs
-  ) {
-    add("baseDelayMs", "must not be larger than maxDelayMs");
-  }
+  checkWholeNumber(config.batchSize, "batchSize", 1, 100_000, add);
+  checkWholeNumber(config.batchBytes, "batchBytes", 1024, 2 ** 31 - 1, add);
+  checkRequestTuning(config, add);
   return problems;
 }
 

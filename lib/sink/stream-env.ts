@@ -1,5 +1,6 @@
 import { ConfigError } from "../errors";
 import { type SinkEnv, sinkConfigFromEnv } from "./env";
+import { envReader } from "./settings-check";
 import type { DocumentSinkConfig, StreamSinkConfig, WebhookSinkConfig } from "./stream-config";
 import { streamSinkConfigProblems } from "./stream-config";
 import type { SinkKind } from "./types";
@@ -75,24 +76,11 @@ function streamSinkConfigFromEnv(
   kind: "webhook" | "ndjson",
   add: (where: string, message: string) => void,
 ): StreamSinkConfig | undefined {
-  const get = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
+  const { get, num } = envReader(env, add);
   if (kind === "ndjson") {
     const path = get("NDJSON_PATH");
     return { engine: "ndjson", ...(path ? { path } : {}) };
   }
-  const num = (name: string, scale = 1): number | undefined => {
-    const value = get(name);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) {
-      add(name, "must be a non-negative number");
-      return undefined;
-    }
-    return Math.round(n * scale);
-  };
   const url = get("WEBHOOK_URL");
   const secret = env.WEBHOOK_SECRET; // not trimmed: the receiver signs with it exactly as given
   if (!url) add("WEBHOOK_URL", "is required with SINK=webhook: the URL the batches are POSTed to");
