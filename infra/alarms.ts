@@ -143,7 +143,7 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       evaluationPeriods: 3,
       missing: TreatMissingData.NOT_BREACHING,
       description:
-        "Most poller ticks were throttled for 15 minutes: runs overlap (a poller timeout longer than the schedule) or reserved concurrency was removed. Make the poller timeout at most the schedule's rate and keep reserved concurrency 1.",
+        "Most poller ticks were throttled for 15 minutes: runs overlap (POLLER_RUN_SECONDS at or above the schedule's rate, or cycles that take longer than the safety margin) or reserved concurrency was removed. Keep POLLER_RUN_SECONDS below the rate (the stack's default) and reserved concurrency 1.",
     },
     {
       id: "ConsumerErrors",

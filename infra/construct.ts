@@ -24,6 +24,7 @@ export {
   DEFAULT_ENTRIES,
   defaultPollerTimeout,
   MONITOR_SCHEDULE,
+  pollerRunSeconds,
   SyncFunctions,
   type SyncFunctionsProps,
 } from "./functions";

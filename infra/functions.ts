@@ -130,7 +130,15 @@ export class SyncFunctions extends Construct {
     const make = (role: FunctionRole, overrides: { timeout?: Duration; memorySize?: number } = {}) =>
       this.makeFunction(role, props, environment, overrides);
 
-    this.poller = make("poller", { timeout: pollerTimeout });
+    const runSeconds = pollerRunSeconds(props.pollSchedule, pollerTimeout);
+    this.poller = this.makeFunction(
+      "poller",
+      props,
+      runSeconds === undefined || environment.POLLER_RUN_SECONDS !== undefined
+        ? environment
+        : { ...environment, POLLER_RUN_SECONDS: String(runSeconds) },
+      { timeout: pollerTimeout },
+    );
     this.consumer = make("consumer", {
       timeout: consumerTimeout,
       memorySize: props.consumer.memorySize ?? DEFAULT_CONSUMER.memorySize,
@@ -138,8 +146,8 @@ export class SyncFunctions extends Construct {
     this.bootstrap = make("bootstrap");
     this.monitor = make("monitor");
 
-    // A failed or throttled tick is not worth a retry: the next tick polls again. Events older than
-    // one interval are dropped instead of queuing behind a running poller.
+    // A failed tick is not worth a retry: the next tick polls again. A tick throttled because the
+    // previous run is finishing its last cycle is retried by Lambda within the event age.
     this.poller.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: clampEventAge(pollerTimeout) });
     this.monitor.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
     // A failed bootstrap is re-run by the operator, who reads why it failed first.
@@ -380,17 +388,38 @@ function schemaCopyHooks(file: string) {
   };
 }
 
+/** The rate of a `rate(...)` schedule in seconds, or undefined for a cron schedule. */
+function rateSeconds(schedule: Schedule): number | undefined {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
+  if (!match) return undefined;
+  const unit = match[2] ?? "minutes";
+  return Number(match[1]) * (unit.startsWith("minute") ? 60 : unit.startsWith("hour") ? 3600 : 86_400);
+}
+
 /**
- * The poller's default timeout: its schedule's rate, from 1 to 15 minutes, so one run ends as the
- * next tick arrives; 5 minutes for cron schedules. The poller itself stops ~15 s before the end.
+ * The poller's default timeout: its schedule's rate plus the 15 s safety margin (at most 15
+ * minutes), so the last cycle of a run can finish after the run stops starting new ones; 5
+ * minutes for cron schedules.
  */
 export function defaultPollerTimeout(schedule: Schedule): Duration {
-  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
-  if (!match) return Duration.minutes(5);
-  const unit = match[2] ?? "minutes";
-  const minutes = Number(match[1]) * (unit.startsWith("minute") ? 1 : unit.startsWith("hour") ? 60 : 1440);
-  return Duration.minutes(Math.min(15, Math.max(1, minutes)));
+  const rate = rateSeconds(schedule);
+  if (rate === undefined) return Duration.minutes(5);
+  return Duration.seconds(Math.min(900, rate + POLLER_SAFETY_MARGIN_SECONDS));
 }
+
+/**
+ * How long one poller run keeps starting cycles (`POLLER_RUN_SECONDS`): 2 s short of the
+ * schedule's rate, so it hands the lease on as the next tick arrives and no part of the minute
+ * goes unpolled. Undefined (run until the margin before the timeout) for cron schedules.
+ */
+export function pollerRunSeconds(schedule: Schedule, timeout: Duration): number | undefined {
+  const rate = rateSeconds(schedule);
+  if (rate === undefined) return undefined;
+  return Math.max(1, Math.min(rate, timeout.toSeconds() - POLLER_SAFETY_MARGIN_SECONDS) - 2);
+}
+
+/** The poller's default `POLLER_SAFETY_MARGIN_SECONDS`. */
+const POLLER_SAFETY_MARGIN_SECONDS = 15;
 
 /** Lambda accepts event ages from 60 s to 6 h. */
 function clampEventAge(age: Duration): Duration {

@@ -63,7 +63,12 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
     logger.error("configuration is invalid", errorFields(error));
     throw error;
   }
-  const deadline = Date.now() + context.getRemainingTimeInMillis();
+  const started = Date.now();
+  const timeoutAt = started + context.getRemainingTimeInMillis();
+  const { runMs, safetyMarginMs } = w.config.poller;
+  // The loop stops starting cycles `safetyMarginMs` before `deadline`: here, `runMs` after the
+  // start (just before the next tick) or the margin before the timeout, whichever comes first.
+  const deadline = runMs > 0 ? Math.min(timeoutAt, started + runMs + safetyMarginMs) : timeoutAt;
   const db = new pg.Client(pgConnectionConfig(w.config.pgUrl, "slotsync-poller"));
   await db.connect();
   try {

@@ -19,6 +19,12 @@ export interface PollerConfig {
   slot: string | undefined;
   pollIntervalMs: number;
   safetyMarginMs: number;
+  /**
+   * How long one poller Lambda invocation keeps starting cycles, from its start; 0: until the
+   * safety margin before its timeout. The stack sets it just under the schedule's rate, so one
+   * run ends as the next tick arrives and no minute passes unpolled.
+   */
+  runMs: number;
   fetchSize: number;
   maxChangesPerCycle: number;
   /** How long a poller's lease lasts without renewal: how soon another may take over after a crash. */
@@ -89,6 +95,7 @@ export function loadConfig(
     slot: readSlotName(r),
     pollIntervalMs: r.number("POLL_INTERVAL_SECONDS", 1, { min: 0.05, max: 60 }) * 1000,
     safetyMarginMs: r.number("POLLER_SAFETY_MARGIN_SECONDS", 15, { min: 1, max: 300 }) * 1000,
+    runMs: r.number("POLLER_RUN_SECONDS", 0, { min: 0, max: 900 }) * 1000,
     fetchSize: r.number("POLLER_FETCH_SIZE", 5000, { min: 100, max: 100_000, integer: true }),
     maxChangesPerCycle: r.number("POLLER_MAX_CHANGES_PER_CYCLE", 200_000, {
       min: 1,

@@ -50,6 +50,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: "x",
     POLL_INTERVAL_SECONDS: "0.1",
     POLLER_SAFETY_MARGIN_SECONDS: "1",
+    POLLER_RUN_SECONDS: "1",
   });
   sink = createSink({
     engine: "elasticsearch",
@@ -97,6 +98,15 @@ describe("Lambda handlers", () => {
     const [one, two] = await sink.getDocuments(index, ["1", "2"]);
     expect(one?.source).toMatchObject({ book_title: "From the Lambda" });
     expect((two?.source.reviews as { reviewer: string }[] | null)?.map((r) => r.reviewer)).toContain("bob");
+  });
+
+  it("the poller stops starting cycles POLLER_RUN_SECONDS after its start, long before its timeout", async () => {
+    // Ten minutes of Lambda time, but the run is meant to end as the next tick arrives.
+    const summary = await poller({}, context(10 * 60_000));
+    expect(summary).toMatchObject({ outcome: "completed", slot });
+    // About one second of 0.1 s polls; running to the timeout would be thousands of cycles.
+    expect(Number(summary.cycles)).toBeGreaterThan(0);
+    expect(Number(summary.cycles)).toBeLessThan(50);
   });
 
   it("refuses to start with one error naming every bad variable, and starts once they are fixed", async () => {

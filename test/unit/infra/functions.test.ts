@@ -2,7 +2,7 @@ import { CfnParameter, Duration } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Schedule } from "aws-cdk-lib/aws-events";
 import { describe, expect, it } from "vitest";
-import { defaultPollerTimeout, SchemaSource } from "../../../infra/construct";
+import { defaultPollerTimeout, pollerRunSeconds, SchemaSource } from "../../../infra/construct";
 import {
   actionsOf,
   buildSync,
@@ -92,7 +92,9 @@ describe("SlotsyncSync functions", () => {
     const { template } = buildSync();
     const poller = functionProps(template, "poller");
     expect(poller.ReservedConcurrentExecutions).toBe(1);
-    expect(poller.Timeout).toBe(60);
+    // The run stops starting cycles 2 s before the next tick; the timeout leaves the margin after it.
+    expect(poller.Timeout).toBe(75);
+    expect(poller.Environment.Variables.POLLER_RUN_SECONDS).toBe("58");
     template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(1 minute)",
       State: "ENABLED",
@@ -101,12 +103,12 @@ describe("SlotsyncSync functions", () => {
     template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
       FunctionName: { Ref: functionId(template, "poller") },
       MaximumRetryAttempts: 0,
-      MaximumEventAgeInSeconds: 60,
+      MaximumEventAgeInSeconds: 75,
     });
   });
 
   it("derives the poller timeout from the schedule, and takes an explicit one", () => {
-    expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(5))).toSeconds()).toBe(300);
+    expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(5))).toSeconds()).toBe(315);
     expect(defaultPollerTimeout(Schedule.rate(Duration.hours(1))).toSeconds()).toBe(900);
     expect(defaultPollerTimeout(Schedule.expression("cron(0/2 * * * ? *)")).toSeconds()).toBe(300);
     const { template } = buildSync({
@@ -114,6 +116,9 @@ describe("SlotsyncSync functions", () => {
       pollerTimeout: Duration.seconds(90),
     });
     expect(functionProps(template, "poller").Timeout).toBe(90);
+    // 90 s leaves 75 s before the margin: the run stops at 73 s, within the 2-minute rate.
+    expect(functionProps(template, "poller").Environment.Variables.POLLER_RUN_SECONDS).toBe("73");
+    expect(pollerRunSeconds(Schedule.expression("cron(0/2 * * * ? *)"), Duration.minutes(5))).toBeUndefined();
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(2 minutes)" });
   });
 
