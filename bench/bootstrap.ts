@@ -1,22 +1,16 @@
 /**
- * Bootstrap throughput against the engine's own bulk-indexing ceiling, in one run.
+ * Bootstrap throughput against the engine's own bulk-indexing ceiling, in one run (part of
+ * `npm run bench`, bench/main.ts).
  *
- * Seeds N books, each with a publisher, one or two authors through book_author and about 1.5
- * reviews; bootstraps them through the real path (slot, plan, range messages on an in-process
- * queue, the consumer building documents from PostgreSQL and bulk-writing them, the alias
- * switch); then indexes the same documents, built beforehand, straight through the sink at the
- * same batch size and concurrency. Creates and drops its own database, slot and indices.
- *
- *   npx tsx bench/bootstrap.ts [--rows 1000000] [--engine elasticsearch|opensearch]
- *                              [--range-rows 2500] [--batch 10] [--concurrency 2]
- *
- * Prints one JSON object: both rates and their ratio.
+ * Bootstraps a seeded bookstore (bench/seed.ts) through the real path (slot, plan, range messages
+ * on an in-process queue, the consumer building documents from PostgreSQL and bulk-writing them,
+ * the alias switch); then indexes the same documents, built beforehand, straight through the sink
+ * at the same batch size and concurrency: the ceiling. Leaves the slot and the served index in
+ * place for the steady-state runs; removes the ceiling's index.
  */
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import {
   copyIndexBody,
@@ -28,7 +22,7 @@ import {
 import { FileCheckpointStore } from "../lib/checkpoint";
 import { DEFAULT_CONSUMER_OPTIONS } from "../lib/consumer";
 import { createDocumentBuilder, type DocumentBuilder } from "../lib/document";
-import { MemoryQueue, packKeys } from "../lib/queue";
+import { MemoryQueue } from "../lib/queue";
 import { parseSchema, resolveSchema } from "../lib/schema";
 import {
   createSink,
@@ -37,118 +31,58 @@ import {
   type SinkConfig,
   type SinkOperation,
 } from "../lib/sink";
-import { getServices } from "../test/support/services";
+import { bookstoreSchema } from "./seed";
 
-const { values: args } = parseArgs({
-  options: {
-    rows: { type: "string", default: "1000000" },
-    engine: { type: "string", default: "elasticsearch" },
-    "range-rows": { type: "string", default: "2500" },
-    batch: { type: "string", default: "10" },
-    concurrency: { type: "string", default: "2" },
-  },
-});
-const rows = Number(args.rows);
-const rangeRows = Number(args["range-rows"]);
-const batch = Number(args.batch);
-const concurrency = Number(args.concurrency);
-const engineName = args.engine === "opensearch" ? "opensearch" : "elasticsearch";
-
-const SCHEMA = (database: string, index: string) => [
-  {
-    database,
-    index,
-    nodes: {
-      table: "book",
-      columns: ["id", "isbn", "title", "description", "price", "published_at"],
-      children: [
-        {
-          table: "publisher",
-          label: "publisher",
-          columns: ["id", "name", "country"],
-          relationship: { type: "one_to_one", variant: "object" },
-        },
-        {
-          table: "author",
-          label: "authors",
-          columns: ["id", "name", "born"],
-          relationship: { type: "one_to_many", variant: "object", through_tables: ["book_author"] },
-        },
-        {
-          table: "review",
-          label: "reviews",
-          columns: ["id", "reviewer", "stars", "body", "created_at"],
-          relationship: { type: "one_to_many", variant: "object" },
-        },
-      ],
-    },
-  },
-];
-
-async function seed(client: pg.Client): Promise<number> {
-  const started = performance.now();
-  await client.query(`
-    CREATE TABLE publisher (id int PRIMARY KEY, name text NOT NULL, country text NOT NULL);
-    CREATE TABLE author (id int PRIMARY KEY, name text NOT NULL, born date);
-    CREATE TABLE book (id int PRIMARY KEY, isbn text NOT NULL UNIQUE, title text NOT NULL, description text,
-                       price numeric(10, 2), published_at timestamptz, publisher_id int REFERENCES publisher (id));
-    CREATE TABLE book_author (book_id int NOT NULL REFERENCES book (id), author_id int NOT NULL REFERENCES author (id),
-                              PRIMARY KEY (book_id, author_id));
-    CREATE TABLE review (id int PRIMARY KEY, book_id int NOT NULL REFERENCES book (id), reviewer text NOT NULL,
-                         stars smallint NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL);
-    INSERT INTO publisher SELECT g, 'Publisher ' || g, (ARRAY['UK', 'US', 'JP', 'FR'])[g % 4 + 1] FROM generate_series(1, 500) g;
-    INSERT INTO author SELECT g, 'Author ' || g, date '1940-01-01' + g FROM generate_series(1, 50000) g;
-    INSERT INTO book SELECT g, 'isbn-' || g, 'Title of book ' || g, repeat('Words about book ' || g || '. ', 5),
-                            (g % 100) + 0.99, timestamptz '2000-01-01' + g * interval '1 minute', g % 500 + 1
-      FROM generate_series(1, ${rows}) g;
-    INSERT INTO book_author SELECT g, g % 50000 + 1 FROM generate_series(1, ${rows}) g;
-    INSERT INTO book_author SELECT g, (g * 7) % 50000 + 1 FROM generate_series(1, ${rows}, 2) g
-      ON CONFLICT DO NOTHING;
-    INSERT INTO review SELECT g, (g * 2) / 3 + 1, 'reader ' || (g % 1000), g % 5 + 1, 'A review, number ' || g,
-                              timestamptz '2024-01-01' + g * interval '1 second'
-      FROM generate_series(1, ${Math.round(rows * 1.5)}) g WHERE (g * 2) / 3 + 1 <= ${rows};
-    CREATE INDEX ON book (publisher_id);
-    CREATE INDEX ON book_author (author_id);
-    CREATE INDEX ON review (book_id);
-    ALTER TABLE review REPLICA IDENTITY FULL;
-    ALTER TABLE book_author REPLICA IDENTITY FULL;
-  `);
-  // Its own statement: VACUUM cannot run in the implicit transaction of a multi-statement query.
-  // The visibility map it sets lets the planner's key walk be an index-only scan.
-  await client.query("VACUUM ANALYZE");
-  return performance.now() - started;
+export interface BootstrapBenchOptions {
+  /** URL of the seeded database. */
+  url: string;
+  database: string;
+  /** The schema's index name (the alias the bootstrap serves). */
+  index: string;
+  slot: string;
+  rows: number;
+  sink: SinkConfig;
+  /** Root rows per range message. */
+  rangeRows: number;
+  /** Messages per consumer batch (the event source mapping's batch size). */
+  batch: number;
+  concurrency: number;
 }
 
-function sinkConfig(): SinkConfig {
-  const services = getServices();
-  if (engineName === "opensearch") return { engine: "opensearch", node: services.opensearch.url };
-  const { url, username, password } = services.elasticsearch;
-  return { engine: "elasticsearch", node: url, auth: { type: "basic", username, password } };
+export interface BootstrapBenchResult {
+  rows: number;
+  rangeRows: number;
+  batchMessages: number;
+  concurrency: number;
+  rangePageSize: number;
+  bulkChunkSize: number;
+  bootstrap: {
+    seconds: number;
+    planAndSendSeconds: number;
+    ranges: number;
+    batches: number;
+    documentsPerSecond: number;
+  };
+  ceiling: { seconds: number; documentsPerSecond: number; prebuildSeconds: number };
+  ratio: number;
+  /** The physical index the alias serves after the bootstrap. */
+  concreteIndex: string;
 }
 
 const seconds = (ms: number) => +(ms / 1000).toFixed(2);
 
-async function main(): Promise<void> {
-  const superUrl = getServices().postgres.url;
-  const suffix = randomBytes(4).toString("hex");
-  const database = `bench_bootstrap_${suffix}`;
-  const index = `bench-bootstrap-${suffix}`;
-  const slot = `bench_bootstrap_${suffix}`;
-  const admin = new pg.Client({ connectionString: superUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${database}"`);
-  const url = new URL(superUrl);
-  url.pathname = `/${database}`;
+/** Runs the bootstrap and the ceiling on an already seeded database; see the file comment. */
+export async function benchBootstrap(o: BootstrapBenchOptions): Promise<BootstrapBenchResult> {
+  const { rows, rangeRows, batch, concurrency, index, slot, database } = o;
   const options = "-c TimeZone=UTC -c jit=off";
-  const client = new pg.Client({ connectionString: url.toString(), options });
+  const client = new pg.Client({ connectionString: o.url, options });
   await client.connect();
-  const pool = new pg.Pool({ connectionString: url.toString(), options, max: concurrency + 1 });
-  const sink = createSink(sinkConfig());
+  const pool = new pg.Pool({ connectionString: o.url, options, max: concurrency + 1 });
+  const sink = createSink(o.sink);
   const dir = await mkdtemp(join(tmpdir(), "bench-bootstrap-"));
-  const created: string[] = [];
+  const ceilingIndex = `${index}-ceiling`;
   try {
-    const seedMs = await seed(client);
-    const schema = await resolveSchema(parseSchema(SCHEMA(database, index)), client);
+    const schema = await resolveSchema(parseSchema(bookstoreSchema(database, index)), client);
     const spec = schema.indices[0];
     if (!spec) throw new Error("no index");
     const builder = await createDocumentBuilder(spec);
@@ -179,7 +113,6 @@ async function main(): Promise<void> {
     const planned = performance.now();
     const copy = summary.indices[0];
     if (!copy?.concrete) throw new Error("no copy started");
-    created.push(copy.concrete);
     const consumed = await runLocalConsumers(queue, consumer, { concurrency, batchSize: batch });
     const finished = performance.now();
     const targets = await sink.getAliasTargets(index);
@@ -193,9 +126,7 @@ async function main(): Promise<void> {
     const buildStarted = performance.now();
     const ops = await buildAll(client, builder, index);
     const buildMs = performance.now() - buildStarted;
-    const ceilingIndex = `${index}-ceiling`;
     await sink.createIndex(ceilingIndex, copyIndexBody(spec.spec));
-    created.push(ceilingIndex);
     for (const op of ops) op.index = ceilingIndex;
     const perBatch = rangeRows * batch;
     const ceilingStarted = performance.now();
@@ -204,65 +135,37 @@ async function main(): Promise<void> {
     await sink.refresh(ceilingIndex);
     if ((await sink.count(ceilingIndex)) !== rows) throw new Error("the ceiling run lost documents");
 
-    // 3. The live path: every root key as the poller hands keys on (packed keys messages), rebuilt
-    // and written by the same consumers at a higher version, so each write replaces a document.
-    const { rows: keyRows } = await client.query<{ id: string }>(
-      `SELECT id::text AS id FROM book ORDER BY id`,
-    );
-    const liveVersion = (1n << 40n) + BigInt(Date.now());
-    await queue.publish(packKeys({ index, keys: keyRows.map((r) => [r.id]), lsn: liveVersion }));
-    const liveStarted = performance.now();
-    const live = await runLocalConsumers(queue, consumer, { concurrency, batchSize: batch });
-    const liveMs = performance.now() - liveStarted;
-    const [sample] = await sink.getDocuments(index, [keyRows[0]?.id ?? "1"]);
-    if (sample?.version !== liveVersion) throw new Error("the live path did not write the newer version");
+    await sink.deleteIndex(ceilingIndex).catch(() => undefined);
 
     const bootstrapRate = rows / (bootstrapMs / 1000);
     const ceilingRate = rows / (ceilingMs / 1000);
-    const liveRate = rows / (liveMs / 1000);
-    console.log(
-      JSON.stringify(
-        {
-          rows,
-          engine: engineName,
-          rangeRows,
-          batchMessages: batch,
-          concurrency,
-          rangePageSize: DEFAULT_CONSUMER_OPTIONS.rangePageSize,
-          bulkChunkSize: SINK_DEFAULTS.chunkSize,
-          seedSeconds: seconds(seedMs),
-          bootstrap: {
-            seconds: seconds(bootstrapMs),
-            planAndSendSeconds: seconds(planned - started),
-            ranges: copy.total,
-            batches: consumed.batches,
-            documentsPerSecond: Math.round(bootstrapRate),
-          },
-          ceiling: {
-            seconds: seconds(ceilingMs),
-            documentsPerSecond: Math.round(ceilingRate),
-            prebuildSeconds: seconds(buildMs),
-          },
-          ratio: +(bootstrapRate / ceilingRate).toFixed(3),
-          consumerKeysPath: {
-            seconds: seconds(liveMs),
-            batches: live.batches,
-            documentsPerSecond: Math.round(liveRate),
-            ratioToCeiling: +(liveRate / ceilingRate).toFixed(3),
-          },
-        },
-        null,
-        2,
-      ),
-    );
+    return {
+      rows,
+      rangeRows,
+      batchMessages: batch,
+      concurrency,
+      rangePageSize: DEFAULT_CONSUMER_OPTIONS.rangePageSize,
+      bulkChunkSize: SINK_DEFAULTS.chunkSize,
+      bootstrap: {
+        seconds: seconds(bootstrapMs),
+        planAndSendSeconds: seconds(planned - started),
+        ranges: copy.total,
+        batches: consumed.batches,
+        documentsPerSecond: Math.round(bootstrapRate),
+      },
+      ceiling: {
+        seconds: seconds(ceilingMs),
+        documentsPerSecond: Math.round(ceilingRate),
+        prebuildSeconds: seconds(buildMs),
+      },
+      ratio: +(bootstrapRate / ceilingRate).toFixed(3),
+      concreteIndex: copy.concrete,
+    };
   } finally {
-    for (const name of created) await sink.deleteIndex(name).catch(() => undefined);
+    await sink.deleteIndex(ceilingIndex).catch(() => undefined);
     await sink.close();
     await pool.end();
-    await client.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
     await client.end();
-    await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    await admin.end();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -304,5 +207,3 @@ async function bulkIndex(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
-
-await main();

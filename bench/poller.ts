@@ -1,28 +1,13 @@
 /**
- * Poller benchmark: changes decoded and resolved per second, and the poller's peak memory while
- * one 1,000,000-row transaction passes (target: under 256 MB RSS).
- *
- *   npx tsx bench/poller.ts [--rows 1000000] [--child-rows 100000]
- *
- * Two workloads in one run, each measured in a fresh poller process against real PostgreSQL +
- * wal2json and real SQS (ElasticMQ): (1) one transaction updating `rows` root rows, whose keys
- * come straight from the WAL; (2) `child-rows` updates of child rows spread over many
- * transactions, whose root keys need resolution queries. Results: bench/results/poller.json.
+ * Poller memory: peak RSS of a fresh poller process while one transaction updating `rows` root
+ * rows passes through it (real PostgreSQL + wal2json, real SQS on ElasticMQ), heap capped as
+ * Lambda caps it for the poller's memory size. Part of `npm run bench` (bench/main.ts).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { ensureServices } from "../test/services";
 import { createTestQueues } from "../test/support/sqs";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
+import { createDatabase, databaseUrl, dropDatabase } from "./seed";
 
 const SCHEMA = [
   {
@@ -43,17 +28,37 @@ const SCHEMA = [
   },
 ];
 
-/** Heap cap for the poller process: what the CDK stack sets for a 256 MB function (NODE_OPTIONS). */
-export const LAMBDA_HEAP_MB = 160;
+/**
+ * The poller's memory in the CDK stack (infra/functions.ts). The stack sets no heap flag in
+ * NODE_OPTIONS, so the heap is what Lambda's Node.js runtime derives from the memory size:
+ * old space = memory less 1/64 of it (the runtime's bootstrap; re-check for new runtimes).
+ */
+export const POLLER_MEMORY_MB = 512;
+export const LAMBDA_HEAP_MB = POLLER_MEMORY_MB - POLLER_MEMORY_MB / 64;
 
-async function runChild(env: Record<string, string>, heapMb?: number): Promise<Record<string, number>> {
+export interface PollerMemoryResult {
+  rows: number;
+  heapMb: number;
+  changes: number;
+  keys: number;
+  seconds: number;
+  changesPerSecond: number;
+  peakRssBytes: number;
+  peakRssMb: number;
+}
+
+async function runChild(
+  root: string,
+  env: Record<string, string>,
+  heapMb?: number,
+): Promise<Record<string, number>> {
   const flags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [...flags, "--import", "tsx", join(ROOT, "bench/poller-child.ts")],
+      [...flags, "--import", "tsx", join(root, "bench/poller-child.ts")],
       {
-        cwd: ROOT,
+        cwd: root,
         env: { ...process.env, ...env },
         stdio: ["ignore", "pipe", "inherit"],
       },
@@ -70,20 +75,20 @@ async function runChild(env: Record<string, string>, heapMb?: number): Promise<R
   });
 }
 
-async function main(): Promise<void> {
-  const rows = flag("rows", 1_000_000);
-  const childRows = flag("child-rows", 100_000);
-  const { endpoints } = await ensureServices(["postgres", "elasticmq"]);
-  const admin = new pg.Client({ connectionString: endpoints.postgres.url });
-  await admin.connect();
+/** One `rows`-row transaction through a poller process with the Lambda heap cap; see the file comment. */
+export async function benchPollerMemory(
+  root: string,
+  superUrl: string,
+  sqsEndpoint: string,
+  rows: number,
+): Promise<PollerMemoryResult> {
   const name = `bench_poller_${process.pid}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = endpoints.postgres.url.replace(/\/postgres$/, `/${name}`);
+  await createDatabase(superUrl, name);
+  const url = databaseUrl(superUrl, name);
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   const slot = `bench_poller_${process.pid}`;
   const queues = await createTestQueues("bench-poller");
-  const results: Record<string, unknown> = { rows, childRows, date: new Date().toISOString() };
   try {
     await db.query(`
       CREATE TABLE publisher (id int PRIMARY KEY, name text);
@@ -92,57 +97,33 @@ async function main(): Promise<void> {
       ALTER TABLE review REPLICA IDENTITY FULL;
       INSERT INTO publisher SELECT g, 'publisher ' || g FROM generate_series(1, 100) g;
       INSERT INTO book SELECT g, 'title ' || g, g % 50, 1 + g % 100 FROM generate_series(1, ${rows}) g;
-      INSERT INTO review SELECT g, 1 + (g * 7) % ${rows}, g % 5, 'review ' || g FROM generate_series(1, ${childRows}) g;
       CREATE INDEX ON review (book_id);`);
     await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
-    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [`${slot}_capped`]);
-    const env = {
-      PG_URL: url,
-      SLOT: slot,
-      SCHEMA_JSON: JSON.stringify(SCHEMA),
-      QUEUE_URL: queues.queueUrl,
-      SQS_ENDPOINT: endpoints.elasticmq.endpoint,
-    };
-
-    process.stderr.write(`one transaction updating ${rows} root rows...\n`);
-    // The same transaction twice: once with Node's default heap sizing, once capped as in Lambda.
     await db.query("UPDATE book SET price = price + 1");
-    results.bigTransaction = await runChild(env);
-    await purge(queues);
-    results.bigTransactionCapped = {
+    const result = await runChild(
+      root,
+      {
+        PG_URL: url,
+        SLOT: slot,
+        SCHEMA_JSON: JSON.stringify(SCHEMA),
+        QUEUE_URL: queues.queueUrl,
+        SQS_ENDPOINT: sqsEndpoint,
+      },
+      LAMBDA_HEAP_MB,
+    );
+    return {
+      rows,
       heapMb: LAMBDA_HEAP_MB,
-      ...(await runChild({ ...env, SLOT: `${slot}_capped` }, LAMBDA_HEAP_MB)),
+      changes: result.changes ?? 0,
+      keys: result.keys ?? 0,
+      seconds: +(result.seconds ?? 0).toFixed(1),
+      changesPerSecond: Math.round(result.changesPerSecond ?? 0),
+      peakRssBytes: result.peakRssBytes ?? 0,
+      peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
     };
-    await purge(queues);
-    await db.query("SELECT pg_drop_replication_slot($1)", [`${slot}_capped`]);
-
-    process.stderr.write(`${childRows} child updates in transactions of 100...\n`);
-    for (let start = 1; start <= childRows; start += 100) {
-      await db.query("UPDATE review SET stars = (stars + 1) % 5 WHERE id BETWEEN $1 AND $2", [
-        start,
-        start + 99,
-      ]);
-    }
-    results.childUpdates = await runChild(env);
   } finally {
-    await db.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
-    await db.query("SELECT pg_drop_replication_slot($1)", [`${slot}_capped`]).catch(() => undefined);
     await db.end();
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
+    await dropDatabase(superUrl, name);
     await queues.remove();
   }
-  mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-  writeFileSync(join(ROOT, "bench/results/poller.json"), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(JSON.stringify(results, null, 2));
 }
-
-async function purge(queues: Awaited<ReturnType<typeof createTestQueues>>): Promise<void> {
-  const { PurgeQueueCommand } = await import("@aws-sdk/client-sqs");
-  await queues.client.send(new PurgeQueueCommand({ QueueUrl: queues.queueUrl }));
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});

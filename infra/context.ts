@@ -26,7 +26,7 @@ export const CONTEXT_KEYS = {
   pollerTimeoutSeconds: "poller timeout (default: the schedule's rate, 60-900 s)",
   pollerEnabled: "false to deploy the schedule disabled until bootstrap enables it",
   consumerBatchSize: "messages per consumer invocation (default 10)",
-  consumerMaxBatchingWindowSeconds: "seconds SQS gathers a batch (default 2)",
+  consumerMaxBatchingWindowSeconds: "seconds SQS gathers a batch (default 0; 1 above 10 messages)",
   consumerMaxConcurrency: "most concurrent consumers (default 5)",
   consumerTimeoutSeconds: "consumer timeout (default 60; queue visibility is 6x)",
   consumerMemoryMb: "consumer memory (default 1024)",

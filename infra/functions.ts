@@ -179,10 +179,15 @@ export class SyncFunctions extends Construct {
       }),
     );
 
+    const batchSize = props.consumer.batchSize ?? DEFAULT_CONSUMER.batchSize;
     this.consumer.addEventSource(
       new SqsEventSource(props.queue, {
-        batchSize: props.consumer.batchSize ?? DEFAULT_CONSUMER.batchSize,
-        maxBatchingWindow: props.consumer.maxBatchingWindow ?? DEFAULT_CONSUMER.maxBatchingWindow,
+        batchSize,
+        // No window by default: a batch leaves as soon as SQS has messages, which keeps
+        // commit-to-searchable near a second. Batches above 10 messages need one (SQS rule).
+        maxBatchingWindow:
+          props.consumer.maxBatchingWindow ??
+          (batchSize > 10 ? Duration.seconds(1) : DEFAULT_CONSUMER.maxBatchingWindow),
         maxConcurrency: props.consumer.maxConcurrency ?? DEFAULT_CONSUMER.maxConcurrency,
         reportBatchItemFailures: true,
       }),

@@ -92,7 +92,7 @@ export interface ConsumerSettings {
    * range of 2500 rows, so a few messages already make a large bulk write.
    */
   readonly batchSize?: number;
-  /** How long SQS gathers a batch (0-300 s), default 2 s; needed above 10 messages. */
+  /** How long SQS gathers a batch (0-300 s); default 0, or 1 s above 10 messages (which need one). */
   readonly maxBatchingWindow?: Duration;
   /** Most concurrent consumer invocations (2-1000), default 5; each holds up to 2 database connections. */
   readonly maxConcurrency?: number;
@@ -105,7 +105,7 @@ export interface ConsumerSettings {
 /** Defaults of {@link ConsumerSettings}. */
 export const DEFAULT_CONSUMER = {
   batchSize: 10,
-  maxBatchingWindow: Duration.seconds(2),
+  maxBatchingWindow: Duration.seconds(0),
   maxConcurrency: 5,
   timeout: Duration.seconds(60),
   memorySize: 1024,

@@ -2,7 +2,7 @@ import pg from "pg";
 import type { CheckpointStore, Lease } from "../lib/checkpoint";
 import { loadConfig, type SlotsyncConfig } from "../lib/config";
 import { type DriftGuard, openWatchedSchema, type SchemaDriftError } from "../lib/drift";
-import { DEFAULT_LOOP_OPTIONS, runPollerLoop } from "../lib/poller";
+import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
 import { ChangeResolver } from "../lib/resolve";
 import {
   CheckpointPollerState,
@@ -64,11 +64,8 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
     throw error;
   }
   const started = Date.now();
-  const timeoutAt = started + context.getRemainingTimeInMillis();
   const { runMs, safetyMarginMs } = w.config.poller;
-  // The loop stops starting cycles `safetyMarginMs` before `deadline`: here, `runMs` after the
-  // start (just before the next tick) or the margin before the timeout, whichever comes first.
-  const deadline = runMs > 0 ? Math.min(timeoutAt, started + runMs + safetyMarginMs) : timeoutAt;
+  const deadline = runDeadline(started, started + context.getRemainingTimeInMillis(), runMs, safetyMarginMs);
   const db = new pg.Client(pgConnectionConfig(w.config.pgUrl, "slotsync-poller"));
   await db.connect();
   try {

@@ -10,6 +10,7 @@ export {
   type PollerLoopDeps,
   type PollerLoopOptions,
   type PollerRunSummary,
+  runDeadline,
   runPollerLoop,
 } from "./loop";
 export type {

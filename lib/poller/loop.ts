@@ -161,3 +161,18 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     );
   });
 }
+
+/**
+ * The `deadline` for {@link runPollerLoop} in one poller Lambda run: the loop stops starting
+ * cycles `safetyMarginMs` before it, that is `runMs` after `started` (just before the next
+ * scheduled tick) or the margin before the timeout `timeoutAt`, whichever comes first.
+ * `runMs` 0 means: until the margin before the timeout.
+ */
+export function runDeadline(
+  started: number,
+  timeoutAt: number,
+  runMs: number,
+  safetyMarginMs: number,
+): number {
+  return runMs > 0 ? Math.min(timeoutAt, started + runMs + safetyMarginMs) : timeoutAt;
+}

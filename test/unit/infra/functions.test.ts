@@ -140,7 +140,7 @@ describe("SlotsyncSync functions", () => {
       FunctionName: { Ref: functionId(template, "consumer") },
       EventSourceArn: { "Fn::GetAtt": [Match.stringLikeRegexp("^SyncQueuesQueue"), "Arn"] },
       BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 2,
+      MaximumBatchingWindowInSeconds: 0,
       ScalingConfig: { MaximumConcurrency: 5 },
       FunctionResponseTypes: ["ReportBatchItemFailures"],
     });

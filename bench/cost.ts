@@ -1,0 +1,193 @@
+/**
+ * Cost model: the AWS and Upstash cost per million row changes and the idle cost per month, for
+ * the CDK stack's default settings, from counts measured in the benchmark run. List prices only
+ * (us-east-1, no free tiers, no savings plans); each price names its source and the date it was
+ * read. They change: re-check them before relying on the result.
+ */
+
+export interface Price {
+  usd: number;
+  unit: string;
+  source: string;
+  /** When the price was read from the source. */
+  asOf: string;
+}
+
+/** List prices, us-east-1. */
+export const PRICES = {
+  lambdaArmGbSecond: {
+    usd: 0.0000133334,
+    unit: "GB-second, Arm (first 7.5 billion GB-s per month)",
+    source: "https://aws.amazon.com/lambda/pricing/",
+    asOf: "2026-03",
+  },
+  lambdaRequest: {
+    usd: 0.2 / 1e6,
+    unit: "request",
+    source: "https://aws.amazon.com/lambda/pricing/",
+    asOf: "2026-03",
+  },
+  sqsRequest: {
+    usd: 0.4 / 1e6,
+    unit: "standard-queue request (each 64 KB of payload is one request)",
+    source: "https://aws.amazon.com/sqs/pricing/",
+    asOf: "2026-03",
+  },
+  upstashCommand: {
+    usd: 0.2 / 1e5,
+    unit: "command, pay-as-you-go",
+    source: "https://upstash.com/pricing/redis",
+    asOf: "2026-04",
+  },
+  eventBridgeScheduledEvent: {
+    usd: 0,
+    unit: "scheduled rule invocation (no charge for scheduled events on the default bus)",
+    source: "https://aws.amazon.com/eventbridge/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
+  cloudWatchMetric: {
+    usd: 0.3,
+    unit: "custom metric per month (first 10,000)",
+    source: "https://aws.amazon.com/cloudwatch/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
+} as const satisfies Record<string, Price>;
+
+/** The CDK stack's defaults that the cost depends on (infra/functions.ts, infra/props.ts). */
+export const STACK_DEFAULTS = {
+  pollerMemoryMb: 512,
+  consumerMemoryMb: 1024,
+  monitorMemoryMb: 256,
+  pollerInvocationsPerMonth: 60 * 24 * 30,
+  monitorInvocationsPerMonth: 12 * 24 * 30,
+  /** The event source mapping's pollers long-poll (20 s) even when the queue is empty. */
+  idleSqsReceivesPerMonth: 5 * 3 * 60 * 24 * 30,
+  /** Metrics the Lambdas publish (poller 3, consumer 7, monitor ~4). */
+  customMetrics: 14,
+} as const;
+
+export interface MeasuredCounts {
+  /** Row changes committed during the measured window. */
+  changes: number;
+  consumerInvocations: number;
+  consumerMs: number;
+  /** SQS API requests, all actions (sends, receives, deletes). */
+  sqsRequests: number;
+  /** Upstash commands attributable to the changes (total less the idle rate over the window). */
+  upstashCommands: number;
+  /** Extra poller GB-seconds the changes cost beyond an idle poller (0: the poller runs its full
+   * invocation either way). */
+  pollerExtraMs: number;
+  /** Upstash commands per second of an idle poller (lease renewal, heartbeat per cycle). */
+  idleUpstashPerSecond: number;
+  /** Seconds an invocation of the poller runs when idle (until its safety margin). */
+  idlePollerSeconds: number;
+  /** Monitor invocation duration in seconds (estimated when not measured). */
+  monitorSeconds: number;
+}
+
+export interface CostLine {
+  item: string;
+  quantity: number;
+  usd: number;
+}
+
+export interface CostModel {
+  perMillionChanges: { lines: CostLine[]; totalUsd: number };
+  idlePerMonth: { lines: CostLine[]; totalUsd: number };
+  prices: typeof PRICES;
+  assumptions: string[];
+}
+
+const money = (v: number) => +v.toFixed(4);
+
+/** Applies the price table to measured counts; see the file comment. */
+export function costModel(m: MeasuredCounts): CostModel {
+  const perChange = 1e6 / Math.max(1, m.changes);
+  const gbs = (ms: number, mb: number) => (ms / 1000) * (mb / 1024);
+  const consumerGbs = gbs(m.consumerMs, STACK_DEFAULTS.consumerMemoryMb) * perChange;
+  const changeLines: CostLine[] = [
+    {
+      item: "consumer Lambda compute (GB-s)",
+      quantity: consumerGbs,
+      usd: consumerGbs * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: "consumer Lambda requests",
+      quantity: m.consumerInvocations * perChange,
+      usd: m.consumerInvocations * perChange * PRICES.lambdaRequest.usd,
+    },
+    {
+      item: "poller Lambda extra compute (GB-s)",
+      quantity: gbs(m.pollerExtraMs, STACK_DEFAULTS.pollerMemoryMb) * perChange,
+      usd: gbs(m.pollerExtraMs, STACK_DEFAULTS.pollerMemoryMb) * perChange * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: "SQS requests",
+      quantity: m.sqsRequests * perChange,
+      usd: m.sqsRequests * perChange * PRICES.sqsRequest.usd,
+    },
+    {
+      item: "Upstash commands",
+      quantity: m.upstashCommands * perChange,
+      usd: m.upstashCommands * perChange * PRICES.upstashCommand.usd,
+    },
+  ];
+  const d = STACK_DEFAULTS;
+  const pollerGbs = d.pollerInvocationsPerMonth * m.idlePollerSeconds * (d.pollerMemoryMb / 1024);
+  const monitorGbs = d.monitorInvocationsPerMonth * m.monitorSeconds * (d.monitorMemoryMb / 1024);
+  const idleUpstash = m.idleUpstashPerSecond * m.idlePollerSeconds * d.pollerInvocationsPerMonth;
+  const idleLines: CostLine[] = [
+    {
+      item: "poller Lambda compute (GB-s)",
+      quantity: pollerGbs,
+      usd: pollerGbs * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: "poller + monitor Lambda requests",
+      quantity: d.pollerInvocationsPerMonth + d.monitorInvocationsPerMonth,
+      usd: (d.pollerInvocationsPerMonth + d.monitorInvocationsPerMonth) * PRICES.lambdaRequest.usd,
+    },
+    {
+      item: "monitor Lambda compute (GB-s)",
+      quantity: monitorGbs,
+      usd: monitorGbs * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: "SQS empty receives (event source mapping)",
+      quantity: d.idleSqsReceivesPerMonth,
+      usd: d.idleSqsReceivesPerMonth * PRICES.sqsRequest.usd,
+    },
+    {
+      item: "Upstash commands (idle poller)",
+      quantity: idleUpstash,
+      usd: idleUpstash * PRICES.upstashCommand.usd,
+    },
+    {
+      item: "EventBridge scheduled invocations",
+      quantity: d.pollerInvocationsPerMonth + d.monitorInvocationsPerMonth,
+      usd: 0,
+    },
+    {
+      item: "CloudWatch custom metrics",
+      quantity: d.customMetrics,
+      usd: d.customMetrics * PRICES.cloudWatchMetric.usd,
+    },
+  ];
+  const total = (lines: CostLine[]) => money(lines.reduce((sum, l) => sum + l.usd, 0));
+  const tidy = (lines: CostLine[]) =>
+    lines.map((l) => ({ ...l, quantity: Math.round(l.quantity), usd: money(l.usd) }));
+  return {
+    perMillionChanges: { lines: tidy(changeLines), totalUsd: total(changeLines) },
+    idlePerMonth: { lines: tidy(idleLines), totalUsd: total(idleLines) },
+    prices: PRICES,
+    assumptions: [
+      "us-east-1 list prices, no free tiers, Arm Lambdas, 30-day month",
+      `poller: rate(1 minute), ${d.pollerMemoryMb} MB, starts cycles for POLLER_RUN_SECONDS = 58 s (${m.idlePollerSeconds} s per invocation)`,
+      `consumer: ${d.consumerMemoryMb} MB; compute and invocations as measured in the 1,000 changes/s run`,
+      `monitor: rate(5 minutes), ${d.monitorMemoryMb} MB, ${m.monitorSeconds} s per invocation (estimate)`,
+      "SQS: the event source mapping's 5 pollers long-poll 20 s when idle (AWS does not publish the exact number)",
+      "CloudWatch Logs ingestion and data transfer are not included",
+    ],
+  };
+}

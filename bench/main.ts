@@ -1,0 +1,459 @@
+/**
+ * The benchmark suite: where slotsync stands against PGSync and the physical limits, measured in
+ * one run on the same machine, reported as ratios.
+ *
+ *   npm run bench [-- --rows 1000000] [--steady-seconds 30] [--latency-seconds 60]
+ *                 [--pgsync-bootstrap-seconds 60] [--pgsync-start-rate 50] [--poller-rows 1000000]
+ *                 [--consumers 5] [--quick] [--out latest]
+ *
+ * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
+ * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
+ * bulk-indexing ceiling and against PGSync; searches the highest sustained change rate of
+ * slotsync's pipeline (poller, SQS, consumers as processes) and of PGSync's daemon; measures
+ * commit-to-searchable at 1,000 changes/s with the default schedule; the poller's peak RSS through a
+ * 1,000,000-row transaction; and the cost model. Writes bench/results/latest.{json,md,png}.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Client as Elastic } from "@elastic/elasticsearch";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { ensureServices, type ServiceName, stopServices } from "../test/services";
+import { createTestQueues } from "../test/support/sqs";
+import { benchBootstrap } from "./bootstrap";
+import { costModel } from "./cost";
+import { startProxy } from "./http-proxy";
+import {
+  benchPgsyncBootstrap,
+  ensureVenv,
+  type PgSyncSetup,
+  setPgsyncCheckpoint,
+  startPgsync,
+  stopProcess,
+  writePgsyncSchema,
+} from "./pgsync";
+import { startPipeline } from "./pipeline";
+import { benchPollerMemory } from "./poller";
+import { type BenchResult, TARGETS, writeReport } from "./report";
+import { bookstoreSchema, createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
+import { runStep, type StepResult, searchRate } from "./steady";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string" },
+    "steady-seconds": { type: "string" },
+    "latency-seconds": { type: "string" },
+    "pgsync-bootstrap-seconds": { type: "string" },
+    "poller-rows": { type: "string" },
+    consumers: { type: "string", default: "5" },
+    "pgsync-start-rate": { type: "string" },
+    quick: { type: "boolean", default: false },
+    out: { type: "string", default: "latest" },
+  },
+});
+const quick = args.quick === true;
+const num = (v: string | undefined, normal: number, small: number) =>
+  v ? Number(v) : quick ? small : normal;
+const settings = {
+  rows: num(args.rows, 1_000_000, 50_000),
+  steadySeconds: num(args["steady-seconds"], 30, 15),
+  latencySeconds: num(args["latency-seconds"], 60, 20),
+  pgsyncBootstrapSeconds: num(args["pgsync-bootstrap-seconds"], 60, 30),
+  pollerRows: num(args["poller-rows"], 1_000_000, 100_000),
+  consumers: Number(args.consumers),
+  pgsyncStartRate: num(args["pgsync-start-rate"], 50, 50),
+  lagLimitSeconds: 10,
+  maxSteps: 4,
+  /** Time allowed to each pipeline's rate search. */
+  searchBudgetSeconds: num(undefined, 150, 90),
+};
+
+const t0 = performance.now();
+const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
+const log = (line: string) => process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Cleanups run on the way out, also when interrupted. */
+const cleanups: (() => Promise<unknown>)[] = [];
+let servicesStarted: ServiceName[] = [];
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  if (servicesStarted.length > 0) await stopServices(servicesStarted.splice(0));
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<void> {
+  log(`settings ${JSON.stringify(settings)}`);
+  const { endpoints, started } = await ensureServices(
+    ["postgres", "redis", "upstash", "elasticsearch", "elasticmq"],
+    (line) => log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  const stages: Record<string, number> = {};
+  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const s = performance.now();
+    log(`${name}...`);
+    try {
+      return await fn();
+    } finally {
+      stages[name] = +((performance.now() - s) / 1000).toFixed(1);
+      log(`${name} took ${stages[name]} s`);
+    }
+  };
+  try {
+    const venv = await stage("install PGSync and matplotlib", () => ensureVenv(ROOT, log));
+    const es = endpoints.elasticsearch;
+    const basic = `Basic ${Buffer.from(`${es.username}:${es.password}`).toString("base64")}`;
+    const esProxy = await startProxy(es.url, { elasticRoot: { auth: basic } });
+    const sqsProxy = await startProxy(endpoints.elasticmq.endpoint);
+    const upstashProxy = await startProxy(endpoints.upstash.url, { upstash: true });
+    cleanups.push(
+      () => esProxy.close(),
+      () => sqsProxy.close(),
+      () => upstashProxy.close(),
+    );
+    const elastic = new Elastic({
+      node: esProxy.url,
+      auth: { username: es.username, password: es.password },
+    });
+    cleanups.push(() => elastic.close());
+
+    const suffix = randomBytes(3).toString("hex");
+    const superUrl = endpoints.postgres.url;
+    const database = `bench_${suffix}`;
+    const pgsyncDatabase = `bench_${suffix}_pgsync`;
+    const index = `bench_${suffix}`;
+    const pgsyncIndex = `bench_${suffix}_pgsync`;
+    const slot = `bench_${suffix}`;
+    const work = mkdtempSync(join(tmpdir(), "slotsync-bench-"));
+    cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
+    cleanups.push(
+      () => dropDatabase(superUrl, database),
+      () => dropDatabase(superUrl, pgsyncDatabase),
+    );
+    const url = databaseUrl(superUrl, database);
+    const pgsyncUrl = databaseUrl(superUrl, pgsyncDatabase);
+
+    await stage(`seed ${settings.rows} books`, async () => {
+      await createDatabase(superUrl, database);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await seedBookstore(client, settings.rows).finally(() => client.end());
+      // PGSync gets a file copy of the same data: its triggers and slot stay out of slotsync's way.
+      await createDatabase(superUrl, pgsyncDatabase, database);
+    });
+
+    // 1. Bootstrap: slotsync and the ceiling, then PGSync.
+    const sinkConfig = {
+      engine: "elasticsearch" as const,
+      node: esProxy.url,
+      auth: { type: "basic" as const, username: es.username, password: es.password },
+    };
+    cleanups.push(() =>
+      elastic.indices.delete({ index: `${index}*`, allow_no_indices: true }).catch(() => undefined),
+    );
+    const bootstrap = await stage("slotsync bootstrap and ceiling", () =>
+      benchBootstrap({
+        url,
+        database,
+        index,
+        slot,
+        rows: settings.rows,
+        sink: sinkConfig,
+        rangeRows: 2500,
+        batch: 10,
+        concurrency: 2,
+      }),
+    );
+    log(
+      `slotsync ${bootstrap.bootstrap.documentsPerSecond}/s, ceiling ${bootstrap.ceiling.documentsPerSecond}/s`,
+    );
+
+    const pgsync: PgSyncSetup = {
+      venv,
+      dir: join(work, "pgsync"),
+      database: pgsyncDatabase,
+      index: pgsyncIndex,
+      pg: endpoints.postgres,
+      es: {
+        host: "127.0.0.1",
+        port: Number(new URL(esProxy.url).port),
+        user: es.username,
+        password: es.password,
+      },
+      redis: { host: endpoints.redis.host, port: endpoints.redis.port, db: 9 },
+    };
+    await writePgsyncSchema(pgsync);
+    const pgsyncBootstrap = await stage("PGSync bootstrap", () =>
+      benchPgsyncBootstrap(pgsync, elastic, settings.pgsyncBootstrapSeconds, (child) =>
+        cleanups.push(() => stopProcess(child)),
+      ),
+    );
+    log(`PGSync ${pgsyncBootstrap.documentsPerSecond}/s (${pgsyncBootstrap.documents} documents)`);
+
+    // 2 and 3. slotsync's pipeline: rate search (poller always on), then latency on the default schedule.
+    const queues = await createTestQueues(`bench-${suffix}`);
+    cleanups.push(() => queues.remove());
+    const schemaFile = join(work, "schema.json");
+    writeFileSync(schemaFile, JSON.stringify(bookstoreSchema(database, index)));
+    const pipelineEnv: Record<string, string> = {
+      PG_URL: url,
+      SCHEMA: schemaFile,
+      SLOTSYNC_SLOT: slot,
+      ELASTICSEARCH_URL: esProxy.url,
+      ELASTICSEARCH_USER: es.username,
+      ELASTICSEARCH_PASSWORD: es.password,
+      UPSTASH_REDIS_REST_URL: upstashProxy.url,
+      UPSTASH_REDIS_REST_TOKEN: endpoints.upstash.token,
+      SQS_QUEUE_URL: queues.queueUrl,
+      SQS_DLQ_URL: queues.dlqUrl,
+      SQS_ENDPOINT: sqsProxy.url,
+      AWS_REGION: endpoints.elasticmq.region,
+      AWS_ACCESS_KEY_ID: "x",
+      AWS_SECRET_ACCESS_KEY: "x",
+      POLL_INTERVAL_SECONDS: "1",
+      // As the stack deploys a rate(1 minute) poller: runs start cycles for 58 s, time out at 75 s.
+      POLLER_RUN_SECONDS: "58",
+      BENCH_SCHEDULE_MS: "60000",
+      BENCH_INVOCATION_MS: "75000",
+      // The stack's default batching window (0 s for batches of 10).
+      BENCH_BATCH_WINDOW_MS: "0",
+      POWERTOOLS_LOG_LEVEL: "ERROR",
+      POWERTOOLS_METRICS_DISABLED: "true",
+    };
+    const pipeline = startPipeline(ROOT, pipelineEnv, { consumers: settings.consumers, mode: "continuous" });
+    cleanups.push(() => pipeline.stop());
+    const base = {
+      url,
+      rows: settings.rows,
+      es: elastic,
+      index,
+      seconds: settings.steadySeconds,
+      lagLimitSeconds: settings.lagLimitSeconds,
+      markersPerSecond: 10,
+      tag: `s${suffix}`,
+    };
+    const settle = async (step?: StepResult) => {
+      if (step?.keptUp) return;
+      // A step that fell behind leaves a backlog: wait until a fresh marker is searchable.
+      await runStep({
+        ...base,
+        rate: 2,
+        seconds: 1,
+        lagLimitSeconds: 60,
+        tag: `settle${randomBytes(2).toString("hex")}`,
+      });
+    };
+    const slotsyncSteady = await stage("slotsync steady state", async () => {
+      await settle(); // cold starts
+      upstashProxy.reset();
+      sqsProxy.reset();
+      await sleep(10_000);
+      const idle = {
+        upstashPerSecond: upstashProxy.commands.value / 10,
+        sqs: Object.fromEntries(sqsProxy.counts),
+      };
+      const search = await searchRate(
+        base,
+        {
+          start: 1000,
+          maxSteps: settings.maxSteps,
+          minRate: 125,
+          budgetSeconds: settings.searchBudgetSeconds,
+        },
+        log,
+        settle,
+      );
+      return { idle, search };
+    });
+    const latency = await stage("slotsync latency at 1,000 changes/s, default schedule", async () => {
+      pipeline.setMode("scheduled");
+      await sleep(500);
+      pipeline.reset();
+      upstashProxy.reset();
+      sqsProxy.reset();
+      const { markers: _m, ...step } = await runStep({
+        ...base,
+        rate: 1000,
+        seconds: settings.latencySeconds,
+        lagLimitSeconds: 30,
+        markersPerSecond: 20,
+        tag: `l${suffix}`,
+      });
+      const counters = { ...pipeline.counters };
+      const sqsRequests = [...sqsProxy.counts.values()].reduce((a, b) => a + b, 0);
+      return {
+        step,
+        counters,
+        sqsRequests,
+        sqs: Object.fromEntries(sqsProxy.counts),
+        upstash: upstashProxy.commands.value,
+      };
+    });
+    await pipeline.stop();
+    log(`slotsync latency ${JSON.stringify(latency.step.latency)}`);
+    // What a batching window costs in latency: the same load with a 2 s window (fewer invocations).
+    const withWindow = await stage("slotsync latency with a 2 s batching window", async () => {
+      const p = startPipeline(
+        ROOT,
+        { ...pipelineEnv, BENCH_BATCH_WINDOW_MS: "2000" },
+        {
+          consumers: settings.consumers,
+          mode: "continuous",
+        },
+      );
+      try {
+        await settle();
+        const { markers: _m, ...step } = await runStep({
+          ...base,
+          rate: 1000,
+          seconds: settings.steadySeconds,
+          markersPerSecond: 20,
+          tag: `w${suffix}`,
+        });
+        return step;
+      } finally {
+        await p.stop();
+      }
+    });
+    log(`with a 2 s batching window ${JSON.stringify(withWindow.latency)}`);
+
+    // PGSync's daemon on the same load.
+    const pgsyncSteady = await stage("PGSync steady state", async () => {
+      const redis = new Redis({ host: pgsync.redis.host, port: pgsync.redis.port, db: pgsync.redis.db });
+      let daemon: ReturnType<typeof startPgsync> | undefined;
+      const pgBase = { ...base, url: pgsyncUrl, index: pgsyncIndex, tag: `p${suffix}` };
+      // Each step starts from an empty backlog: PGSync's queue (its own Redis database,
+      // db ${pgsync.redis.db}) is emptied and a fresh marker must come through before the next step.
+      const settlePgsync = () =>
+        runStep({
+          ...pgBase,
+          rate: 2,
+          seconds: 1,
+          lagLimitSeconds: 60,
+          tag: `ps${randomBytes(2).toString("hex")}`,
+        });
+      const startDaemon = async () => {
+        const check = new pg.Client({ connectionString: pgsyncUrl });
+        await check.connect();
+        await setPgsyncCheckpoint(pgsync, check).finally(() => check.end());
+        daemon = startPgsync(pgsync, ["--daemon"], "daemon.log");
+        await settlePgsync();
+      };
+      try {
+        await startDaemon();
+        return await searchRate(
+          pgBase,
+          {
+            start: settings.pgsyncStartRate,
+            maxSteps: settings.maxSteps,
+            minRate: 5,
+            budgetSeconds: settings.searchBudgetSeconds,
+          },
+          log,
+          async (step) => {
+            if (step.keptUp) return;
+            await redis.flushdb();
+            await settlePgsync();
+          },
+        );
+      } finally {
+        if (daemon) await stopProcess(daemon);
+        await redis.flushdb().catch(() => undefined);
+        redis.disconnect();
+      }
+    });
+
+    // 4. Poller memory.
+    const pollerMemory = await stage(`poller peak RSS, ${settings.pollerRows}-row transaction`, () =>
+      benchPollerMemory(ROOT, superUrl, endpoints.elasticmq.endpoint, settings.pollerRows),
+    );
+
+    // 5. Cost model, from the latency run's counts (default schedule, 1,000 changes/s).
+    // An idle run starts cycles for POLLER_RUN_SECONDS and ends within a poll interval after.
+    const idlePollerSeconds = 59;
+    const windowSeconds = latency.step.seconds;
+    const cost = costModel({
+      changes: latency.step.changes,
+      consumerInvocations: latency.counters.consumerInvocations,
+      consumerMs: latency.counters.consumerMs,
+      sqsRequests: latency.sqsRequests,
+      upstashCommands: Math.max(0, latency.upstash - slotsyncSteady.idle.upstashPerSecond * windowSeconds),
+      pollerExtraMs: 0,
+      idleUpstashPerSecond: slotsyncSteady.idle.upstashPerSecond,
+      idlePollerSeconds,
+      monitorSeconds: 1,
+    });
+
+    const pgsync1000 = pgsyncSteady.steps.find((s) => s.targetRate === 1000) ?? pgsyncSteady.steps[0];
+    const continuous1000 = slotsyncSteady.search.steps.find((s) => s.targetRate === 1000);
+    const result: BenchResult = {
+      date: new Date().toISOString(),
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+      machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+      settings,
+      wallSeconds: +((performance.now() - t0) / 1000).toFixed(0),
+      stages,
+      targets: TARGETS,
+      bootstrap: {
+        rows: settings.rows,
+        slotsync: bootstrap.bootstrap,
+        ceiling: bootstrap.ceiling,
+        pgsync: pgsyncBootstrap,
+        details: bootstrap,
+        ratioToCeiling: bootstrap.ratio,
+        ratioToPgsync: +(
+          bootstrap.bootstrap.documentsPerSecond / Math.max(1, pgsyncBootstrap.documentsPerSecond)
+        ).toFixed(2),
+      },
+      steady: {
+        slotsync: slotsyncSteady.search,
+        pgsync: pgsyncSteady,
+        // A pipeline that never kept up is bounded by its first step, the only one from an idle start.
+        ratio: +(
+          slotsyncSteady.search.sustained / (pgsyncSteady.sustained || pgsyncSteady.steps[0]?.targetRate || 1)
+        ).toFixed(2),
+        mix: "transactions of 10 book rows (60%), 10 review rows (38%) or 1 author row (2%; each author is on ~30 books), fewer rows per transaction below 1,000/s; markers (a title or review body) up to 10/s",
+      },
+      latency: {
+        rate: 1000,
+        scheduled: latency.step.latency,
+        continuous: continuous1000?.latency ?? latency.step.latency,
+        ...(pgsync1000 ? { pgsync: pgsync1000.latency, pgsyncRate: pgsync1000.targetRate } : {}),
+        step: latency.step,
+        withBatchingWindow: withWindow.latency,
+      },
+      pollerMemory,
+      counts: {
+        windowSeconds,
+        changes: latency.step.changes,
+        pipeline: latency.counters,
+        sqs: latency.sqs,
+        upstashCommands: latency.upstash,
+        idle: slotsyncSteady.idle,
+      },
+      cost,
+    };
+    result.wallSeconds = +((performance.now() - t0) / 1000).toFixed(0);
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    await writeReport(ROOT, result, args.out ?? "latest", venv.python, log);
+    log(`done in ${result.wallSeconds} s`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+/**
+ * slotsync's pipeline as separate processes, the way Lambda runs it (bench/pipeline-worker.ts):
+ * one poller and `consumers` consumer processes (the event source mapping's maximum concurrency),
+ * with counters of what they did for the cost model.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export interface PipelineCounters {
+  pollerInvocations: number;
+  pollerMs: number;
+  pollerChanges: number;
+  consumerInvocations: number;
+  consumerMs: number;
+  consumerRecords: number;
+  consumerFailedRecords: number;
+  errors: string[];
+}
+
+export interface Pipeline {
+  readonly counters: PipelineCounters;
+  reset(): void;
+  /** Switches the poller between EventBridge-like scheduled invocations and back-to-back ones. */
+  setMode(mode: "scheduled" | "continuous"): void;
+  stop(): Promise<void>;
+}
+
+const empty = (): PipelineCounters => ({
+  pollerInvocations: 0,
+  pollerMs: 0,
+  pollerChanges: 0,
+  consumerInvocations: 0,
+  consumerMs: 0,
+  consumerRecords: 0,
+  consumerFailedRecords: 0,
+  errors: [],
+});
+
+/** Starts the processes with `env` (the Lambdas' configuration) added to this process's environment. */
+export function startPipeline(
+  root: string,
+  env: Record<string, string>,
+  options: { consumers: number; mode: "scheduled" | "continuous" },
+): Pipeline {
+  let counters = empty();
+  const children: ChildProcess[] = [];
+  const start = (role: "poller" | "consumer") => {
+    const child = fork(join(root, "bench", "pipeline-worker.ts"), [], {
+      cwd: root,
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, ...env, BENCH_ROLE: role, BENCH_POLLER_MODE: options.mode },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on("line", (line) => {
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (typeof m.error === "string") {
+        if (counters.errors.length < 20) counters.errors.push(`${role}: ${m.error}`);
+        return;
+      }
+      const ms = Number(m.durationMs ?? 0);
+      if (m.role === "poller") {
+        counters.pollerInvocations++;
+        counters.pollerMs += ms;
+        counters.pollerChanges += Number(m.changes ?? 0);
+      } else {
+        counters.consumerInvocations++;
+        counters.consumerMs += ms;
+        counters.consumerRecords += Number(m.records ?? 0);
+        counters.consumerFailedRecords += Number(m.failed ?? 0);
+      }
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
+    child.once("exit", (code, signal) => {
+      if (code !== 0 && signal !== "SIGTERM" && code !== null)
+        counters.errors.push(`${role} exited ${code}: ${stderr.slice(-500)}`);
+    });
+    children.push(child);
+    return child;
+  };
+  const poller = start("poller");
+  for (let i = 0; i < options.consumers; i++) start("consumer");
+  return {
+    get counters() {
+      return counters;
+    },
+    reset() {
+      counters = empty();
+    },
+    setMode(mode) {
+      poller.send({ mode });
+    },
+    async stop() {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              const timer = setTimeout(() => c.kill("SIGKILL"), 10_000);
+              c.once("exit", () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              c.kill("SIGTERM");
+            }),
+        ),
+      );
+    },
+  };
+}
