@@ -8,7 +8,7 @@ export interface PollerLoopOptions extends CycleOptions {
   slot: string;
   /** Identifies this poller in the lease (e.g. the Lambda request id). */
   holder: string;
-  /** Pause between cycles that found nothing. */
+  /** Time from the start of one cycle to the start of the next, unless a backlog waits. */
   pollIntervalMs: number;
   /** Stop starting cycles when less than this is left before the deadline. */
   safetyMarginMs: number;
@@ -124,8 +124,12 @@ export async function runPollerLoop(
         keys: cycle.keys,
         durationMs: now() - started,
       });
-      if (idle(cycle)) {
-        const wait = Math.min(options.pollIntervalMs, deadline - options.safetyMarginMs - now());
+      // Cycles are paced at the poll interval: a cycle's fixed costs (lease, checkpoint and
+      // heartbeat in Upstash, SQS requests) are paid per cycle, so under a steady load back-to-back
+      // cycles of a few changes each would multiply them. Only a cycle that stopped at
+      // maxChangesPerCycle, with a backlog behind it, goes straight on.
+      if (!full(cycle, options)) {
+        const wait = Math.min(started + options.pollIntervalMs, deadline - options.safetyMarginMs) - now();
         if (wait > 0) await sleep(wait, signal);
       }
     }
@@ -135,8 +139,8 @@ export async function runPollerLoop(
   return summary;
 }
 
-function idle(cycle: CycleResult): boolean {
-  return cycle.transactions === 0;
+function full(cycle: CycleResult, options: PollerLoopOptions): boolean {
+  return cycle.changes >= options.maxChangesPerCycle;
 }
 
 async function lagBytes(db: pg.ClientBase, slot: string): Promise<bigint> {
