@@ -4,6 +4,8 @@ import { handoffMessages } from "../../runtime";
 
 /** How long a received message stays hidden: longer than any batch, consumers always answer. */
 const IN_FLIGHT_MS = 15 * 60_000;
+/** How often a waiting receive looks again without a notification. */
+const RECEIVE_RECHECK_MS = 250;
 
 /**
  * The in-process queue of `slotsync run`: a {@link MemoryQueue} (SQS semantics) that consumers
@@ -47,7 +49,9 @@ export class LocalQueue implements KeyPublisher {
       const got = this.memory.receive({ maxMessages: max });
       if (got.length > 0) return got;
       if (done()) return [];
-      await this.changed(signal);
+      // Also wake up now and then: a retry's timer can fire a moment before the message's
+      // visibility time has passed, and no other notification would follow.
+      await this.changed(signal, RECEIVE_RECHECK_MS);
     }
   }
 
