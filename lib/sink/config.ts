@@ -1,5 +1,4 @@
-import { ConfigError } from "../errors";
-import { checkRequestTuning, checkWholeNumber } from "./settings-check";
+import { checkRequestTuning, checkWholeNumber, throwSettingProblems } from "./settings-check";
 
 /**
  * How `write` batches and retries. Every field has a default (`SINK_DEFAULTS`).
@@ -126,15 +125,7 @@ export interface SinkConfigProblem {
  * Values are never echoed, so a misplaced secret does not end up in a log.
  */
 export function validateSinkConfig(config: SinkConfig): void {
-  const problems = sinkConfigProblems(config);
-  const first = problems[0];
-  if (!first) return;
-  throw new ConfigError(
-    problems.length === 1
-      ? first.message
-      : `${problems.length} problems: ${problems.map((p) => `${p.where}: ${p.message}`).join("; ")}`,
-    { where: first.where, fix: "correct the search engine settings and start again" },
-  );
+  throwSettingProblems(sinkConfigProblems(config), "correct the search engine settings and start again");
 }
 
 /** Every problem of a sink configuration (empty when it is valid). */

@@ -1,4 +1,5 @@
 /** Checks and readers that the settings of every sink kind share. */
+import { ConfigError } from "../errors";
 
 /** Records one problem with a setting, named by `where`. */
 export type AddProblem = (where: string, message: string) => void;
@@ -70,4 +71,22 @@ export function envReader(env: Readonly<Record<string, string | undefined>>, add
     return Math.round(n * scale);
   };
   return { get, bool, num };
+}
+
+/**
+ * Throws one `ConfigError` listing every problem (`where` is the first one), or returns when
+ * there are none. Values are never echoed, so a misplaced secret does not end up in a log.
+ */
+export function throwSettingProblems(
+  problems: readonly { where: string; message: string }[],
+  fix: string,
+): void {
+  const first = problems[0];
+  if (!first) return;
+  throw new ConfigError(
+    problems.length === 1
+      ? first.message
+      : `${problems.length} problems: ${problems.map((p) => `${p.where}: ${p.message}`).join("; ")}`,
+    { where: first.where, fix },
+  );
 }

@@ -1,6 +1,5 @@
-import { ConfigError } from "../errors";
 import type { SinkConfig, SinkConfigProblem } from "./config";
-import { checkRequestTuning, checkWholeNumber } from "./settings-check";
+import { checkRequestTuning, checkWholeNumber, throwSettingProblems } from "./settings-check";
 
 /**
  * The webhook sink: operations are POSTed as JSON batches (`{"v":1,"operations":[...]}`) to one
@@ -112,15 +111,7 @@ export function streamSinkConfigProblems(config: StreamSinkConfig): SinkConfigPr
 
 /** Throws one `ConfigError` listing every problem of a stream sink configuration. */
 export function validateStreamSinkConfig(config: StreamSinkConfig): void {
-  const problems = streamSinkConfigProblems(config);
-  const first = problems[0];
-  if (!first) return;
-  throw new ConfigError(
-    problems.length === 1
-      ? first.message
-      : `${problems.length} problems: ${problems.map((p) => `${p.where}: ${p.message}`).join("; ")}`,
-    { where: first.where, fix: "correct the sink settings and start again" },
-  );
+  throwSettingProblems(streamSinkConfigProblems(config), "correct the sink settings and start again");
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
