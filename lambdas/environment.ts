@@ -1,3 +1,5 @@
+import { SECRET_KEYS_VARIABLE } from "../lib/schema";
+
 /**
  * The environment of a handler, with secrets merged in. In AWS the stack passes
  * `SLOTSYNC_SECRET_ARN`: a Secrets Manager secret holding a JSON object of variables (PG_URL,
@@ -17,6 +19,8 @@ export async function loadEnvironment(
     const merged: Record<string, string | undefined> = { ...env };
     for (const [key, value] of Object.entries(values))
       if (typeof value === "string" && value) merged[key] = value;
+    // Whatever the secret holds stays out of the schema's ${NAME} references, whatever its name.
+    merged[SECRET_KEYS_VARIABLE] = Object.keys(values).join(",");
     return merged;
   } catch (error) {
     throw new Error(

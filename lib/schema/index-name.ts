@@ -19,7 +19,7 @@ export function indexNameProblem(name: string): string | undefined {
   }
   if (name === "." || name === "..") return `index name "${name}" is reserved`;
   if (Buffer.byteLength(name, "utf8") > 255) {
-    return `index name "${name.slice(0, 20)}..." is longer than 255 bytes`;
+    return "the index name is longer than 255 bytes; shorten it";
   }
   return undefined;
 }

@@ -13,7 +13,16 @@ export type {
 } from "./catalog";
 export { findRelation, introspectCatalog, relationKey } from "./catalog";
 export { parseColumnEntry } from "./columns";
-export { type EnvMap, substituteEnv } from "./env";
+export {
+  type EnvMap,
+  hideInterpolatedValues,
+  type Interpolation,
+  SCHEMA_ENV_ALLOW,
+  SCHEMA_ENV_PREFIX,
+  SECRET_KEYS_VARIABLE,
+  schemaEnvRefusal,
+  substituteEnv,
+} from "./env";
 export { formatProblems, SchemaError, SchemaLoadError, type SchemaProblem } from "./errors";
 export { indexNameProblem } from "./index-name";
 export { type LoadSchemaOptions, loadSchema, readSchemaText, type S3TextFetcher } from "./load";

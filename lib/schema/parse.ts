@@ -1,4 +1,4 @@
-import { type EnvMap, substituteEnv } from "./env";
+import { type EnvMap, hideInterpolatedValues, type Interpolation, substituteEnv } from "./env";
 import { SchemaError, type SchemaProblem } from "./errors";
 import { indexNameProblem } from "./index-name";
 import { parseNode } from "./parse-node";
@@ -39,15 +39,25 @@ export interface SchemaValidation {
 export function validateSchema(json: unknown, options: ParseOptions = {}): SchemaValidation {
   const problems = new Problems();
   let value = json as JsonLike;
+  let interpolations: Interpolation[] = [];
   if (options.env) {
     const substituted = substituteEnv(value, options.env);
     value = substituted.value;
+    interpolations = substituted.interpolations;
     for (const p of substituted.problems) problems.add(p.path, p.message);
   }
+  // No message may show what an environment variable holds.
+  const reported = () =>
+    interpolations.length === 0
+      ? problems.list
+      : problems.list.map((p) => ({
+          path: p.path,
+          message: hideInterpolatedValues(p.message, interpolations),
+        }));
   if (!Array.isArray(value)) {
     const hint = isObject(value) ? ": wrap the index definition in [ ]" : "";
     problems.add("", `expected an array of index definitions, got ${describe(value)}${hint}`);
-    return { schema: undefined, problems: problems.list };
+    return { schema: undefined, problems: reported() };
   }
   if (value.length === 0) {
     problems.add("", "the schema defines no index; add at least one index definition");
@@ -58,7 +68,7 @@ export function validateSchema(json: unknown, options: ParseOptions = {}): Schem
     if (spec) indices.push(spec);
   });
   checkDistinctIndices(indices, problems);
-  return { schema: problems.empty ? indices : undefined, problems: problems.list };
+  return { schema: problems.empty ? indices : undefined, problems: reported() };
 }
 
 /**

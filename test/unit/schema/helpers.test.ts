@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatProblems,
+  hideInterpolatedValues,
   indexNameProblem,
   parseColumnEntry,
   quoteIdent,
@@ -70,20 +71,83 @@ describe("environment substitution", () => {
   it("substitutes in nested string values, not in keys", () => {
     const { value, problems } = substituteEnv(
       { "${K}": ["${A}-${B:-b}", 1, { x: "$${A}" }] },
-      { A: "a", K: "k" },
+      { A: "a", K: "k", SCHEMA_ENV_ALLOW: "A,B,K" },
     );
     expect(value).toEqual({ "${K}": ["a-b", 1, { x: "${A}" }] });
     expect(problems).toEqual([]);
   });
 
   it("treats an empty variable as unset for the default but not as missing", () => {
-    expect(substituteEnv("${A:-d}", { A: "" }).value).toBe("d");
-    expect(substituteEnv("[${A}]", { A: "" })).toEqual({ value: "[]", problems: [] });
+    const env = { A: "", SCHEMA_ENV_ALLOW: "A" };
+    expect(substituteEnv("${A:-d}", env).value).toBe("d");
+    expect(substituteEnv("[${A}]", env)).toEqual({ value: "[]", problems: [], interpolations: [] });
   });
 
   it("cannot change the structure of the schema", () => {
-    const { value } = substituteEnv({ table: "${T}" }, { T: '", "schema": "evil' });
+    const { value } = substituteEnv(
+      { table: "${SLOTSYNC_SCHEMA_T}" },
+      { SLOTSYNC_SCHEMA_T: '", "schema": "evil' },
+    );
     expect(value).toEqual({ table: '", "schema": "evil' });
+  });
+});
+
+describe("environment substitution: which variables a schema may read", () => {
+  const secrets = {
+    PG_URL: "postgresql://u:pg-secret-1@db/x",
+    UPSTASH_REDIS_REST_TOKEN: "upstash-secret-2",
+    AWS_SECRET_ACCESS_KEY: "aws-secret-3",
+    ES_API_KEY: "es-secret-4",
+    MY_SECRET_THING: "secret-5",
+    FROM_THE_SECRET: "secret-6",
+    SLOTSYNC_SECRET_KEYS: "FROM_THE_SECRET",
+  };
+
+  it("reads DATABASE, SLOTSYNC_SCHEMA_* and the names SCHEMA_ENV_ALLOW lists (exactly or by PREFIX_*)", () => {
+    const env = { DATABASE: "d", SLOTSYNC_SCHEMA_X: "x", TENANT: "t", APP_ENV: "e", OTHER: "o" };
+    const allowed = { ...env, SCHEMA_ENV_ALLOW: " TENANT , APP_* " };
+    expect(substituteEnv("${DATABASE}${SLOTSYNC_SCHEMA_X}${TENANT}${APP_ENV}", allowed).value).toBe("dxte");
+    const refused = substituteEnv("${OTHER}", allowed);
+    expect(refused.value).toBe("");
+    expect(refused.problems).toEqual([
+      {
+        path: "",
+        message:
+          "the schema may not read environment variable OTHER: name it SLOTSYNC_SCHEMA_OTHER, or add OTHER to SCHEMA_ENV_ALLOW (comma-separated names)",
+      },
+    ]);
+  });
+
+  it.each(Object.keys(secrets).filter((k) => k !== "SLOTSYNC_SECRET_KEYS"))(
+    "never reads the secret-bearing %s, even when allowed, and never shows its value",
+    (name) => {
+      const env = { ...secrets, SCHEMA_ENV_ALLOW: Object.keys(secrets).join(",") };
+      const { value, problems } = substituteEnv({ index: `\${${name}}`, label: `\${${name}:-x}` }, env);
+      expect(value).toEqual({ index: "", label: "" });
+      expect(problems.map((p) => p.path)).toEqual(["index", "label"]);
+      expect(problems[0]?.message).toMatch(new RegExp(`^${name} holds a secret or a credential`));
+      const text = JSON.stringify(problems);
+      for (const secret of Object.values(secrets).filter((v) => v.includes("secret"))) {
+        expect(text).not.toContain(secret);
+      }
+    },
+  );
+
+  it("hides interpolated values from problem messages, long ones anywhere and short ones in quotes", () => {
+    const env = { SLOTSYNC_SCHEMA_IDX: "Tenant-Books", SLOTSYNC_SCHEMA_S: "ab" };
+    const { interpolations } = substituteEnv(
+      { index: "${SLOTSYNC_SCHEMA_IDX}", x: "${SLOTSYNC_SCHEMA_S}" },
+      env,
+    );
+    expect(
+      hideInterpolatedValues(
+        'index name "Tenant-Books" must be lowercase; use "tenant-books"',
+        interpolations,
+      ),
+    ).toBe('index name "${SLOTSYNC_SCHEMA_IDX}" must be lowercase; use "${SLOTSYNC_SCHEMA_IDX}"');
+    expect(hideInterpolatedValues('about "ab" and cabin', interpolations)).toBe(
+      'about "${SLOTSYNC_SCHEMA_S}" and cabin',
+    );
   });
 });
 

@@ -24,9 +24,13 @@ function fakeFetch(status: number, body: string): typeof fetch {
 
 describe("loadSchema", () => {
   it("loads a file path and a file:// URL, substituting from the env map", async () => {
-    const [spec] = await loadSchema(join(dir, "schema.json"), { env: { DB: "library" } });
+    const [spec] = await loadSchema(join(dir, "schema.json"), {
+      env: { DB: "library", SCHEMA_ENV_ALLOW: "DB" },
+    });
     expect(spec?.database).toBe("library");
-    const [again] = await loadSchema(pathToFileURL(join(dir, "schema.json")).href, { env: { DB: "x" } });
+    const [again] = await loadSchema(pathToFileURL(join(dir, "schema.json")).href, {
+      env: { DB: "x", SCHEMA_ENV_ALLOW: "DB" },
+    });
     expect(again?.database).toBe("x");
   });
 
@@ -45,7 +49,7 @@ describe("loadSchema", () => {
   it("fetches https URLs with the injected fetch", async () => {
     const [spec] = await loadSchema("https://example.com/schema.json", {
       fetch: fakeFetch(200, SCHEMA),
-      env: { DB: "web" },
+      env: { DB: "web", SCHEMA_ENV_ALLOW: "DB" },
     });
     expect(spec?.database).toBe("web");
   });
@@ -92,7 +96,7 @@ describe("loadSchema", () => {
         calls.push(`${bucket}|${key}`);
         return SCHEMA;
       },
-      env: { DB: "s3db" },
+      env: { DB: "s3db", SCHEMA_ENV_ALLOW: "DB" },
     });
     expect(calls).toEqual(["configs|slotsync/schema.json"]);
     expect(spec?.database).toBe("s3db");

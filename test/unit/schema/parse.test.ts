@@ -156,7 +156,7 @@ describe("parseSchema: index definitions", () => {
 describe("parseSchema: environment substitution", () => {
   it("substitutes ${NAME} and ${NAME:-default} from the env map only", () => {
     const [spec] = parseSchema([{ database: "${DB}", index: "${INDEX:-books}", nodes: { table: "book" } }], {
-      env: { DB: "production" },
+      env: { DB: "production", SCHEMA_ENV_ALLOW: "DB,INDEX" },
     });
     expect(spec?.database).toBe("production");
     expect(spec?.index).toBe("books");
@@ -164,11 +164,25 @@ describe("parseSchema: environment substitution", () => {
 
   it("reports an unset variable at the path of the value", () => {
     expect(
-      validateSchema([{ database: "${DB}", nodes: { table: "book" } }], { env: {} }).problems,
+      validateSchema([{ database: "${DB}", nodes: { table: "book" } }], { env: { SCHEMA_ENV_ALLOW: "DB" } })
+        .problems,
     ).toContainEqual({
       path: "[0].database",
       message: "environment variable DB is not set; set it or write ${DB:-default}",
     });
+  });
+
+  it("never prints an interpolated value in a problem", () => {
+    const { problems } = validateSchema([{ index: "${SLOTSYNC_SCHEMA_INDEX}", nodes: { table: "book" } }], {
+      env: { SLOTSYNC_SCHEMA_INDEX: "Secretive Name" },
+    });
+    expect(problems).toEqual([
+      {
+        path: "[0].index",
+        message:
+          'index name "${SLOTSYNC_SCHEMA_INDEX}" must be lowercase (Elasticsearch rejects uppercase); use "${SLOTSYNC_SCHEMA_INDEX}"',
+      },
+    ]);
   });
 
   it("leaves references alone without an env map", () => {
