@@ -23,13 +23,13 @@ import { Client as Elastic } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { ensureServices, type ServiceName, stopServices } from "../test/services";
+import { startProxy } from "../test/support/http-proxy";
 import { createTestQueues } from "../test/support/sqs";
 import { benchBootstrap } from "./bootstrap";
 import { costModel } from "./cost";
-import { startProxy } from "./http-proxy";
 import {
   benchPgsyncBootstrap,
-  ensureVenv,
+  ensureBenchVenv,
   type PgSyncSetup,
   setPgsyncCheckpoint,
   startPgsync,
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    const venv = await stage("install PGSync and matplotlib", () => ensureVenv(ROOT, log));
+    const venv = await stage("install PGSync and matplotlib", () => ensureBenchVenv(ROOT, log));
     const es = endpoints.elasticsearch;
     const basic = `Basic ${Buffer.from(`${es.username}:${es.password}`).toString("base64")}`;
     const esProxy = await startProxy(es.url, { elasticRoot: { auth: basic } });

@@ -4,84 +4,31 @@
  * its own documented environment variables, pointed at the same PostgreSQL, Redis and
  * Elasticsearch as slotsync. None of its code is part of this repository.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { openSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { Client as Elastic } from "@elastic/elasticsearch";
 import type pg from "pg";
+import {
+  ensureVenv,
+  PGSYNC_VERSION,
+  type PgSyncSetup,
+  pgsyncEnv,
+  runPgsyncProgram,
+  type Venv,
+} from "../test/support/pgsync";
 import { bookstoreSchema } from "./seed";
 
-const run = promisify(execFile);
+export type { PgSyncSetup } from "../test/support/pgsync";
 
 /** Pinned versions installed into the benchmark's virtual environment. */
-export const PYTHON_PACKAGES = { pgsync: "7.3.0", matplotlib: "3.11.2" } as const;
+export const PYTHON_PACKAGES = { pgsync: PGSYNC_VERSION, matplotlib: "3.11.2" } as const;
 
-export interface Venv {
-  dir: string;
-  bin: string;
-  python: string;
-  /** Seconds spent creating the environment and installing into it (0 when it was ready). */
-  installSeconds: number;
-}
-
-/** Creates the virtual environment and installs the pinned packages, unless already there. */
-export async function ensureVenv(root: string, log: (line: string) => void): Promise<Venv> {
-  const dir = join(root, ".slotsync", "bench", "venv");
-  const bin = join(dir, "bin");
-  const python = join(bin, "python");
-  const started = performance.now();
+/** Creates the benchmark's virtual environment (PGSync and matplotlib), unless already there. */
+export function ensureBenchVenv(root: string, log: (line: string) => void): Promise<Venv> {
   const wanted = Object.entries(PYTHON_PACKAGES).map(([name, version]) => `${name}==${version}`);
-  if (existsSync(python)) {
-    const { stdout } = await run(python, ["-m", "pip", "freeze"], { maxBuffer: 1 << 22 });
-    const have = new Set(stdout.split("\n").map((l) => l.trim().toLowerCase()));
-    if (wanted.every((w) => have.has(w))) return { dir, bin, python, installSeconds: 0 };
-  } else {
-    await mkdir(join(root, ".slotsync", "bench"), { recursive: true });
-    log("creating the Python virtual environment for PGSync and matplotlib");
-    await run("python3", ["-m", "venv", dir]);
-  }
-  log(`pip install ${wanted.join(" ")}`);
-  await run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", ...wanted], {
-    maxBuffer: 1 << 24,
-  });
-  return { dir, bin, python, installSeconds: +((performance.now() - started) / 1000).toFixed(1) };
-}
-
-export interface PgSyncSetup {
-  venv: Venv;
-  /** Working directory: schema.json, checkpoint file, logs. No `.env` is read from elsewhere. */
-  dir: string;
-  database: string;
-  index: string;
-  pg: { host: string; port: number; user: string; password: string };
-  /** Elasticsearch (through the benchmark's proxy, see bench/http-proxy.ts). */
-  es: { host: string; port: number; user: string; password: string };
-  redis: { host: string; port: number; db: number };
-}
-
-/** PGSync's documented settings (https://pgsync.com/env-vars), nothing else. */
-export function pgsyncEnv(s: PgSyncSetup): Record<string, string> {
-  return {
-    PATH: `${s.venv.bin}:${process.env.PATH ?? ""}`,
-    HOME: process.env.HOME ?? "/tmp",
-    PG_HOST: s.pg.host,
-    PG_PORT: String(s.pg.port),
-    PG_USER: s.pg.user,
-    PG_PASSWORD: s.pg.password,
-    PG_DATABASE: s.database,
-    ELASTICSEARCH_SCHEME: "http",
-    ELASTICSEARCH_HOST: s.es.host,
-    ELASTICSEARCH_PORT: String(s.es.port),
-    ELASTICSEARCH_USER: s.es.user,
-    ELASTICSEARCH_PASSWORD: s.es.password,
-    REDIS_HOST: s.redis.host,
-    REDIS_PORT: String(s.redis.port),
-    REDIS_DB: String(s.redis.db),
-    CHECKPOINT_PATH: s.dir,
-    SCHEMA: join(s.dir, "schema.json"),
-  };
+  return ensureVenv(join(root, ".slotsync", "bench", "venv"), wanted, log);
 }
 
 /** Writes the bookstore schema (the same one slotsync reads) for PGSync. */
@@ -95,11 +42,7 @@ export async function writePgsyncSchema(s: PgSyncSetup): Promise<string> {
 /** `bootstrap --config schema.json`: PGSync's one-time setup (triggers, replication slot). */
 export async function pgsyncSetup(s: PgSyncSetup): Promise<number> {
   const started = performance.now();
-  await run(join(s.venv.bin, "bootstrap"), ["--config", join(s.dir, "schema.json")], {
-    cwd: s.dir,
-    env: pgsyncEnv(s),
-    maxBuffer: 1 << 24,
-  });
+  await runPgsyncProgram(s, "bootstrap");
   return (performance.now() - started) / 1000;
 }
 

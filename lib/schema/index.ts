@@ -25,6 +25,7 @@ export {
 } from "./env";
 export { formatProblems, SchemaError, SchemaLoadError, type SchemaProblem } from "./errors";
 export { indexNameProblem } from "./index-name";
+export { selfJoinNotes } from "./join-notes";
 export { type LoadSchemaOptions, loadSchema, readSchemaText, type S3TextFetcher } from "./load";
 export type {
   DirectJoin,

@@ -18,9 +18,15 @@ interface Candidate {
 
 const sameTable = (a: TableName, b: TableName) => relationKey(a) === relationKey(b);
 
-/** Foreign keys joining `own` to `other`, read both ways (own references other, other references own). */
-function candidates(own: CatalogRelation, other: CatalogRelation): Candidate[] {
+/**
+ * Foreign keys joining `own` to `other`, read both ways (own references other, other references own).
+ * A self-referencing table (node.parent_id -> node.id) would list its one key twice; it is read one
+ * way only, as PGSync's `node` example intends: a child is a row that points at its parent
+ * (`bothWays` lists the other reading too, to name the constraint of a declared `foreign_key`).
+ */
+function candidates(own: CatalogRelation, other: CatalogRelation, bothWays = false): Candidate[] {
   const result: Candidate[] = [];
+  const self = sameTable(own, other) && !bothWays;
   for (const fk of own.foreignKeys) {
     if (sameTable(fk.refTable, other)) {
       result.push({
@@ -33,7 +39,7 @@ function candidates(own: CatalogRelation, other: CatalogRelation): Candidate[] {
     }
   }
   for (const fk of other.foreignKeys) {
-    if (sameTable(fk.refTable, own)) {
+    if (!self && sameTable(fk.refTable, own)) {
       result.push({
         constraint: fk.name,
         ownColumns: fk.refColumns,
@@ -145,7 +151,7 @@ function declaredJoin(
   });
   if (!ok) return undefined;
 
-  const match = candidates(child, parent).find(
+  const match = candidates(child, parent, true).find(
     (c) => sameList(c.ownColumns, declared.child) && sameList(c.otherColumns, declared.parent),
   );
   return {

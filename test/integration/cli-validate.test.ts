@@ -152,3 +152,27 @@ describe("slotsync validate with PG_URL", () => {
     }
   });
 });
+
+describe("slotsync validate on PGSync's node example (a self-referencing table)", () => {
+  it("accepts the one foreign key and says which way it reads it", async () => {
+    const nodeDb = await createTestDatabase("cli_validate_node");
+    try {
+      await applySchemaFixture(nodeDb.client, "node");
+      const r = await runCli(
+        ["validate", "--schema", join(schemaFixtureDir("node"), "schema.json"), "--fix-replica-identity"],
+        { env: { PG_URL: nodeDb.url, DATABASE: nodeDb.name } },
+      );
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(lines(r.stdout)).toEqual([
+        '[0].nodes.children[0]: fixed: ALTER TABLE "public"."node" REPLICA IDENTITY FULL;',
+        expect.stringMatching(/schema\.json: valid \(1 index\)$/),
+        `[0].nodes.children[0]: public.node joins itself (node_node_id_fkey); each "child" is a row that points at its parent, node_id = the parent's id (set "foreign_key" in the relationship to read it the other way)`,
+        `[0].nodes.children[0].children[0]: public.node joins itself (node_node_id_fkey); each "grand_child" is a row that points at its parent, node_id = the parent's id (set "foreign_key" in the relationship to read it the other way)`,
+        expect.stringMatching(/^database .*: ready/),
+      ]);
+    } finally {
+      await nodeDb.drop();
+    }
+  });
+});

@@ -7,7 +7,7 @@ import {
   type PrerequisiteProblem,
 } from "../../prereq";
 import { readSchema, slotName } from "../../runtime";
-import { checkSchema, SchemaError, type SchemaProblem, type SchemaSpec } from "../../schema";
+import { checkSchema, SchemaError, type SchemaProblem, type SchemaSpec, selfJoinNotes } from "../../schema";
 import { type CommandContext, defineCommand, EXIT, type FlagSpecs } from "../command";
 import { connectDatabase } from "../database";
 
@@ -33,7 +33,9 @@ names, plus the server and role: wal_level=logical (rds.logical_replication on R
 attribute (or rds_replication), USAGE and SELECT on every table, the wal2json plugin (a temporary
 slot is created and dropped), a free replication slot, and REPLICA IDENTITY FULL where deletes and
 re-parenting need the old row. Each problem is one line on stdout, "<path>: <message>", with the SQL
-that fixes it when there is one.
+that fixes it when there is one. A table joined to itself (a self-referencing foreign key, read
+the way PGSync's node example means it: a child is a row that points at its parent) gets one line
+saying which way it was read.
 
 Exit codes: 0 valid; 2 problems found (or bad usage/configuration); 1 the check itself failed
 (database unreachable).
@@ -92,6 +94,7 @@ async function validateDatabase(
     return reportProblems(ctx, label, check.problems, prereq);
   }
   ctx.stdout.write(`${label}: valid (${plural(spec.length, "index", "indices")})\n`);
+  if (check.resolved) for (const note of selfJoinNotes(check.resolved)) ctx.stdout.write(`${note}\n`);
   ctx.stdout.write(`database ${database}: ready (${readySummary(inspection.facts, slot)})\n`);
   return EXIT.ok;
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type Catalog, parseSchema, resolveWithCatalog, type SchemaCheck } from "../../../lib/schema";
+import {
+  type Catalog,
+  parseSchema,
+  resolveWithCatalog,
+  type SchemaCheck,
+  selfJoinNotes,
+} from "../../../lib/schema";
 import { catalog, table } from "./catalog-fixture";
 
 const BOOKS = catalog(
@@ -244,19 +250,36 @@ describe("resolving joins", () => {
     ]);
   });
 
-  it("treats a self-referencing foreign key as ambiguous (children or parent?)", () => {
+  it("reads a self-referencing foreign key one way: a child is the row that points at its parent", () => {
     const cat = catalog(
       table("node", ["id", "parent_id"], { fks: [[["parent_id"], "node", ["id"], "node_parent_fkey"]] }),
     );
-    expect(problems({ table: "node", children: [many("node")] }, cat)[0]).toContain(
-      "2 foreign keys could join public.node and public.node",
-    );
-    const index = resolved(
-      { table: "node", children: [many("node", { foreign_key: { child: ["parent_id"], parent: ["id"] } })] },
-      cat,
-    ).indices[0];
-    expect(index?.nodes[1]?.join).toMatchObject({
+    const index = resolved({ table: "node", children: [many("node")] }, cat).indices[0];
+    expect(index?.nodes[1]?.join).toEqual({
+      kind: "direct",
+      childColumns: ["parent_id"],
+      parentColumns: ["id"],
       direction: "child_holds_key",
+      constraint: "node_parent_fkey",
+    });
+  });
+
+  it("lets an explicit foreign_key on a self-referencing table choose the other way (the parent row)", () => {
+    const cat = catalog(
+      table("node", ["id", "parent_id"], { fks: [[["parent_id"], "node", ["id"], "node_parent_fkey"]] }),
+    );
+    const schema = resolved(
+      { table: "node", children: [one("node", { foreign_key: { child: ["id"], parent: ["parent_id"] } })] },
+      cat,
+    );
+    expect(selfJoinNotes(schema)).toEqual([
+      '[0].nodes.children[0]: public.node joins itself (node_parent_fkey); "node" is the row its parent points at, id = the parent\'s parent_id (set "foreign_key" in the relationship to read it the other way)',
+    ]);
+    const index = schema.indices[0];
+    expect(index?.nodes[1]?.join).toMatchObject({
+      childColumns: ["id"],
+      parentColumns: ["parent_id"],
+      direction: "parent_holds_key",
       constraint: "node_parent_fkey",
     });
   });

@@ -1,6 +1,7 @@
 /**
- * A pass-through HTTP proxy for the benchmark: counts requests (and Upstash commands, and SQS
- * actions) for the cost model, and can answer Elasticsearch's root endpoint (`GET /`) itself.
+ * A pass-through HTTP proxy, shared by the benchmark and the tests that run PGSync: counts requests
+ * (and Upstash commands, and SQS actions) for the benchmark's cost model, and can answer
+ * Elasticsearch's root endpoint (`GET /`) itself.
  *
  * Why the root endpoint: the local Elasticsearch is the integration-test distribution, which lacks
  * the `rest-root` module, so `GET /` answers 405 there. PGSync's client (elasticsearch-py 7.17)
