@@ -44,7 +44,7 @@ interface AlarmSpec {
 
 /**
  * The alarms, each with what it means and what to do in its description, and the topic they
- * notify (on alarm and on recovery). The README's alarm table says the same in more words.
+ * notify (on alarm and on recovery). docs/operations/alarms.md says the same in more words.
  */
 export class SyncAlarms extends Construct {
   readonly topic: ITopic;

@@ -1,13 +1,10 @@
 #!/usr/bin/env bash
-# Installs the npm dependencies when node_modules is missing or older than the lock file.
+# Installs the npm dependencies from the committed lock file when node_modules is missing or older
+# than it. The lock file lists every platform's optional packages, so `npm ci` works on Linux and
+# macOS alike; if it refuses, the lock file is out of date and must be fixed, not worked around.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[setup] npm ci"
-  # Some npm 11 releases write lock files without other platforms' optional packages and then
-  # refuse them in `npm ci`; `npm install` installs the same locked versions.
-  if ! npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then
-    echo "[setup] npm ci refused the lock file; npm install instead"
-    npm install --no-audit --no-fund --loglevel=error
-  fi
+  npm ci --no-audit --no-fund --loglevel=error
 fi

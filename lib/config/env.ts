@@ -90,7 +90,7 @@ export class EnvReader {
       lines.length === 1 ? (lines[0] ?? "") : `${lines.length} configuration problems: ${lines.join("; ")}`,
       {
         where: first.key,
-        fix: "set the variables in the environment or a .env file (see the Configuration table in the README)",
+        fix: "set the variables in the environment or a .env file (see docs/reference/configuration.md)",
       },
     );
   }

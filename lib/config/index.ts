@@ -9,3 +9,11 @@ export {
 } from "./config";
 export type { DriftConfig } from "./drift";
 export { type ConfigProblem, type Env, EnvReader } from "./env";
+export {
+  CONFIG_SECTIONS,
+  CONFIG_VARIABLES,
+  type ConfigSection,
+  type ConfigVariable,
+  configVariable,
+  renderConfigReference,
+} from "./variables";

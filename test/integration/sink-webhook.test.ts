@@ -52,7 +52,7 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-/** The receiver's check, written out as the README tells receivers to do it (no slotsync code). */
+/** The receiver's check, written out as docs/guides/sinks.md tells receivers to do it (no slotsync code). */
 function signatureValid(request: RecordedRequest): boolean {
   const header = String(request.headers["x-slotsync-signature"] ?? "");
   const t = /(?:^|,)t=(\d+)/.exec(header)?.[1];
