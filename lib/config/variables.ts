@@ -62,6 +62,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 
   v("schema", "SCHEMA", "—", "schema.json path, `https://` or `s3://` URL (`--schema` wins)"),
   v("schema", "SCHEMA_URL", "—", "the same, read when `SCHEMA` is not set"),
+  v(
+    "schema",
+    "SCHEMA_ENV_ALLOW",
+    "—",
+    "names (comma-separated, `PREFIX_*` for a prefix) a schema may read as `$\{NAME}`, besides `DATABASE` and `SLOTSYNC_SCHEMA_*`; never a secret ([details](schema-environment.md))",
+  ),
   v("schema", "PLUGINS_DIR", "—", "directory of the schema's document plugins"),
 
   v(
