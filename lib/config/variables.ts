@@ -66,7 +66,8 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "schema",
     "SCHEMA_ENV_ALLOW",
     "—",
-    "names (comma-separated, `PREFIX_*` for a prefix) a schema may read as `$\{NAME}`, besides `DATABASE` and `SLOTSYNC_SCHEMA_*`; never a secret ([details](schema-environment.md))",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the schema's own ${NAME} syntax, written out
+    "names (comma-separated, `PREFIX_*` for a prefix) a schema may read as `${NAME}`, besides `DATABASE` and `SLOTSYNC_SCHEMA_*`; never a secret ([details](schema-environment.md))",
   ),
   v("schema", "PLUGINS_DIR", "—", "directory of the schema's document plugins"),
 
