@@ -23,6 +23,7 @@ import {
 import pg from "pg";
 import { handler as consumerHandler } from "../lambdas/consumer";
 import { loadConfig } from "../lib/config";
+import { pgConnectionConfig } from "../lib/database";
 import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
 import { recordFromSqsMessage } from "../lib/queue";
 import { ChangeResolver } from "../lib/resolve";
@@ -31,7 +32,6 @@ import {
   createKeyPublisher,
   createStateStore,
   openSchema,
-  pgConnectionConfig,
   QueueHandoffPublisher,
   slotName,
 } from "../lib/runtime";

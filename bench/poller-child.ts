@@ -6,10 +6,11 @@
 import { readFileSync } from "node:fs";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import pg from "pg";
+import { pgConnectionConfig } from "../lib/database";
 import { DEFAULT_CYCLE_OPTIONS, runCycle } from "../lib/poller";
 import { SqsKeyPublisher } from "../lib/queue";
 import { ChangeResolver } from "../lib/resolve";
-import { pgConnectionConfig, QueueHandoffPublisher } from "../lib/runtime";
+import { QueueHandoffPublisher } from "../lib/runtime";
 import { parseSchema, resolveSchema } from "../lib/schema";
 import { PgSlotReader } from "../lib/slot";
 

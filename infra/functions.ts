@@ -21,6 +21,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { LAMBDA_CA_BUNDLE } from "../lib/database";
 import {
   type AlarmThresholds,
   type ConsumerSettings,
@@ -204,6 +205,9 @@ export class SyncFunctions extends Construct {
     assertNoSecretInEnvironment(props.environment);
     const env: Record<string, string> = {
       NODE_OPTIONS: "--enable-source-maps",
+      // Node.js 20+ Lambda runtimes do not trust the runtime's bundle (with the Amazon RDS CAs)
+      // unless told to; lib/database also reads it, this covers every other TLS client.
+      NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
       POWERTOOLS_METRICS_NAMESPACE: "slotsync",
       POWERTOOLS_LOG_LEVEL: "INFO",
       SLOTSYNC_SECRET_ARN: props.secret.secretArn,

@@ -1,5 +1,4 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import pg from "pg";
 import {
   type BootstrapDeps,
   type BootstrapEvent,
@@ -11,15 +10,15 @@ import {
   runBootstrap,
 } from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
+import { connectDatabase } from "../lib/database";
 import {
   createDocumentSink,
   createKeyPublisher,
   createStateStore,
   openSchema,
-  pgConnectionConfig,
   slotName,
 } from "../lib/runtime";
-import { createLogger, errorFields, type InvocationContext } from "./context";
+import { createLogger, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-bootstrap");
@@ -63,10 +62,9 @@ export async function handler(
   });
   const settings = bootstrapSettingsFromEnv(env);
   if (!config.sink) throw new Error("unreachable: the sink is required");
-  const db = new pg.Client(pgConnectionConfig(config.pgUrl, "slotsync-bootstrap"));
   const sink = createDocumentSink(config.sink);
   const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
-  await db.connect();
+  const db = await connectDatabase(config.pgUrl, "slotsync-bootstrap", DATABASE_POLICY);
   try {
     const schema = await openSchema(config, env, db);
     const slot = slotName(config, schema);

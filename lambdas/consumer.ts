@@ -1,8 +1,8 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import pg from "pg";
 import { bootstrapSettingsFromEnv, consumerBootstrapHooks, EventBridgeSchedule } from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
 import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
+import { createPool } from "../lib/database";
 import {
   consumerDriftPort,
   holdDriftedEvent,
@@ -19,11 +19,10 @@ import {
   createKeyPublisher,
   createSqsClient,
   createStateStore,
-  pgConnectionConfig,
   readSchema,
   slotName,
 } from "../lib/runtime";
-import { createLogger, createMetrics, errorFields, type InvocationContext } from "./context";
+import { createLogger, createMetrics, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-consumer");
@@ -51,10 +50,11 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true, upstash: true });
   if (!config.queue || !config.sink) throw new Error("unreachable: queue and sink are required");
-  const pool = new pg.Pool({ ...pgConnectionConfig(config.pgUrl, "slotsync-consumer"), max: 2 });
-  // An idle connection closed by the server (restart, failover, idle timeout) is reported here;
-  // without a listener it would crash the whole process. The pool opens a new one when needed.
-  pool.on("error", (error) => logger.warn("idle database connection closed", errorFields(error)));
+  // An idle connection closed by the server (restart, failover, idle timeout) is reported to the
+  // listener; without one it would crash the whole process. The pool opens a new one when needed.
+  const pool = createPool(config.pgUrl, "slotsync-consumer", 2, DATABASE_POLICY, (error) =>
+    logger.warn("idle database connection closed", errorFields(error)),
+  );
   closePool = () => pool.end().catch(() => undefined);
   const sqs = createSqsClient(config.queue);
   const deadLetters = createDeadLetterPublisher(config.queue, sqs);

@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { type ConnectionPolicy, readCaBundle } from "../lib/database";
 
 /** The parts of the Lambda context the handlers use (so the CLI and tests can pass their own). */
 export interface InvocationContext {
@@ -26,3 +27,9 @@ export function errorFields(error: unknown): Record<string, unknown> {
   const e = error as Error & { fix?: string; retryable?: boolean; where?: string };
   return { errorName: e.name, errorMessage: e.message, where: e.where, fix: e.fix, retryable: e.retryable };
 }
+
+/**
+ * How the functions connect to PostgreSQL: the runtime's CA bundle (it holds the Amazon RDS CAs)
+ * is trusted next to Node's roots, also when `NODE_EXTRA_CA_CERTS` was not set on the function.
+ */
+export const DATABASE_POLICY: ConnectionPolicy = { extraCa: readCaBundle() };

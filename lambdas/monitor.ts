@@ -1,7 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import pg from "pg";
 import { loadConfig, type SlotsyncConfig } from "../lib/config";
+import { connectDatabase } from "../lib/database";
 import {
   type AlertNotifier,
   checkWal,
@@ -15,8 +15,8 @@ import {
   type WalReport,
   walMetrics,
 } from "../lib/monitor";
-import { createStateStore, pgConnectionConfig } from "../lib/runtime";
-import { createLogger, createMetrics, errorFields, type InvocationContext } from "./context";
+import { createStateStore } from "../lib/runtime";
+import { createLogger, createMetrics, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-monitor");
@@ -91,13 +91,9 @@ export async function handler(
 }
 
 async function check(w: Wired): Promise<WalReport> {
-  const db = new pg.Client({
-    ...pgConnectionConfig(w.config.pgUrl, "slotsync-monitor"),
-    connectionTimeoutMillis: 15_000,
-  });
-  db.on("error", () => undefined);
+  let db: Awaited<ReturnType<typeof connectDatabase>> | undefined;
   try {
-    await db.connect();
+    db = await connectDatabase(w.config.pgUrl, "slotsync-monitor", DATABASE_POLICY);
     return await checkWal(
       { db, store: w.store, notifiers: w.notifiers },
       {
@@ -111,7 +107,7 @@ async function check(w: Wired): Promise<WalReport> {
   } catch (error) {
     return couldNotCheck(error);
   } finally {
-    await db.end().catch(() => undefined);
+    await db?.end().catch(() => undefined);
   }
 }
 

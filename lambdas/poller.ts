@@ -1,6 +1,6 @@
-import pg from "pg";
 import type { CheckpointStore, Lease } from "../lib/checkpoint";
 import { loadConfig, type SlotsyncConfig } from "../lib/config";
+import { connectDatabase } from "../lib/database";
 import { type DriftGuard, openWatchedSchema, type SchemaDriftError } from "../lib/drift";
 import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
 import { ChangeResolver } from "../lib/resolve";
@@ -8,14 +8,13 @@ import {
   CheckpointPollerState,
   createKeyPublisher,
   createStateStore,
-  pgConnectionConfig,
   QueueHandoffPublisher,
   readSchema,
   slotName,
 } from "../lib/runtime";
 import type { ResolvedSchema } from "../lib/schema";
 import { PgSlotReader } from "../lib/slot";
-import { createLogger, createMetrics, errorFields, type InvocationContext } from "./context";
+import { createLogger, createMetrics, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-poller");
@@ -66,8 +65,7 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
   const started = Date.now();
   const { runMs, safetyMarginMs } = w.config.poller;
   const deadline = runDeadline(started, started + context.getRemainingTimeInMillis(), runMs, safetyMarginMs);
-  const db = new pg.Client(pgConnectionConfig(w.config.pgUrl, "slotsync-poller"));
-  await db.connect();
+  const db = await connectDatabase(w.config.pgUrl, "slotsync-poller", DATABASE_POLICY);
   try {
     if (!w.schema || !w.guard) {
       const config = w.config;

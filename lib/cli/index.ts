@@ -4,6 +4,15 @@
  * list in `lib/cli/main.ts` (the entry point, not re-exported here so that command modules can
  * import this index without an import cycle).
  */
+
+export {
+  connectDatabase,
+  connectError,
+  createPool,
+  DatabaseConnectError,
+  describePgUrl,
+  isTransientDatabaseError,
+} from "../database";
 export {
   type CliCommand,
   type CliIo,
@@ -17,14 +26,6 @@ export {
   type FlagValues,
   type TextOutput,
 } from "./command";
-export {
-  connectDatabase,
-  connectError,
-  createPool,
-  DatabaseConnectError,
-  describePgUrl,
-  isTransientDatabaseError,
-} from "./database";
 export { type CliEnv, type CliEnvOptions, loadCliEnv, parseEnvText } from "./env-file";
 export { configProblemLines, errorLine, reportError } from "./errors";
 export { closest, formatHelp, GLOBAL_FLAGS, parseFlags, UsageError } from "./flags";

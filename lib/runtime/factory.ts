@@ -1,5 +1,4 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type pg from "pg";
 import { type CheckpointStore, FileCheckpointStore, type Lease, UpstashCheckpointStore } from "../checkpoint";
 import type { QueueConfig, SlotsyncConfig, StateConfig } from "../config";
 import { createDocumentBuilder, type DocumentBuilder } from "../document";
@@ -84,13 +83,4 @@ export function slotName(
   if (config.poller.slot) return config.poller.slot;
   const base = `slotsync_${schema.database}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   return base.slice(0, 63);
-}
-
-/**
- * Connection settings every slotsync process uses: documents render timestamps in the session's
- * time zone (as PGSync's do), so all processes agree on UTC; JIT compilation costs more than it
- * saves on the short document queries.
- */
-export function pgConnectionConfig(url: string, applicationName: string): pg.ClientConfig {
-  return { connectionString: url, application_name: applicationName, options: "-c TimeZone=UTC -c jit=off" };
 }

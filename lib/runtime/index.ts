@@ -6,7 +6,6 @@ export {
   createSqsClient,
   createStateStore,
   openSchema,
-  pgConnectionConfig,
   readSchema,
   slotName,
 } from "./factory";

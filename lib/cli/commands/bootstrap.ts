@@ -16,6 +16,7 @@ import {
   watchBootstrap,
 } from "../../bootstrap";
 import type { ConsumerDeps } from "../../consumer";
+import { connectDatabase, createPool } from "../../database";
 import { type DeadLetter, MemoryQueue } from "../../queue";
 import {
   createBuilders,
@@ -27,7 +28,6 @@ import {
 } from "../../runtime";
 import type { DocumentSink } from "../../sink";
 import { defineCommand, EXIT, type TextOutput } from "../command";
-import { connectDatabase, createPool } from "../database";
 import { UsageError } from "../flags";
 import { type CliLogger, createLogger, formatDuration } from "../output";
 import { ProgressBar, type ProgressOptions } from "../progress";

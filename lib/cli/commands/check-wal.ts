@@ -1,5 +1,6 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type pg from "pg";
+import { connectDatabase } from "../../database";
 import {
   checkWal,
   couldNotCheck,
@@ -12,7 +13,6 @@ import {
 } from "../../monitor";
 import { createStateStore } from "../../runtime";
 import { defineCommand } from "../command";
-import { connectDatabase } from "../database";
 
 export const checkWalCommand = defineCommand({
   name: "check-wal",

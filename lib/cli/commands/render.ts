@@ -1,8 +1,8 @@
 import type pg from "pg";
+import { connectDatabase } from "../../database";
 import { type DocumentBuilder, type DocumentResult, stringifyJson } from "../../document";
 import { createBuilders, openSchema } from "../../runtime";
 import { defineCommand, EXIT, type TextOutput } from "../command";
-import { connectDatabase } from "../database";
 import { closest, UsageError } from "../flags";
 import { writeAwait } from "../output";
 

@@ -1,10 +1,10 @@
 import { hostname } from "node:os";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { bootstrapSettingsFromEnv, EventBridgeSchedule, resetSlot } from "../../bootstrap";
+import { connectDatabase } from "../../database";
 import { createDocumentSink, createStateStore, openSchema, slotName } from "../../runtime";
 import { isStreamSink } from "../../sink";
 import { defineCommand, EXIT } from "../command";
-import { connectDatabase } from "../database";
 import { UsageError } from "../flags";
 
 export const reset = defineCommand({

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { SlotsyncConfig } from "../../config";
+import { connectDatabase } from "../../database";
 import {
   applyReplicaIdentityFixes,
   type DatabaseFacts,
@@ -9,7 +10,6 @@ import {
 import { readSchema, slotName } from "../../runtime";
 import { checkSchema, SchemaError, type SchemaProblem, type SchemaSpec, selfJoinNotes } from "../../schema";
 import { type CommandContext, defineCommand, EXIT, type FlagSpecs } from "../command";
-import { connectDatabase } from "../database";
 
 const flags = {
   schema: {

@@ -11,9 +11,9 @@ import {
   emptyBatchStats,
   processBatch,
 } from "../../consumer";
+import { isTransientDatabaseError } from "../../database";
 import { SlotsyncError } from "../../errors";
 import { eventFromReceived, recordFromSqsMessage, type SqsEvent } from "../../queue";
-import { isTransientDatabaseError } from "../database";
 import type { LocalQueue } from "./local-queue";
 
 /** How consumers learn when to stop, and how they stop everything. */

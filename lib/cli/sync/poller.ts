@@ -1,5 +1,6 @@
 import { LeaseLostError } from "../../checkpoint";
 import type { PollerConfig } from "../../config";
+import { connectDatabase, isTransientDatabaseError } from "../../database";
 import { isRetryable, SlotsyncError } from "../../errors";
 import {
   DEFAULT_LOOP_OPTIONS,
@@ -11,7 +12,6 @@ import {
 import { ChangeResolver } from "../../resolve";
 import type { ResolvedSchema } from "../../schema";
 import { PgSlotReader } from "../../slot";
-import { connectDatabase, isTransientDatabaseError } from "../database";
 import { errorLine } from "../errors";
 import type { CliLogger } from "../output";
 import { pause, retryDelayMs } from "./consumers";

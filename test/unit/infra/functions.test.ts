@@ -67,6 +67,7 @@ describe("SlotsyncSync functions", () => {
       expect(fn.Handler).toBe("index.handler");
       expect((fn.LoggingConfig as { LogGroup: unknown }).LogGroup).toBeDefined();
       expect(fn.Environment.Variables.NODE_OPTIONS).toBe("--enable-source-maps");
+      expect(fn.Environment.Variables.NODE_EXTRA_CA_CERTS).toBe("/var/runtime/ca-cert.pem");
       expect(fn.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe(`slotsync-${role}`);
       expect(fn.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe("slotsync");
     }
