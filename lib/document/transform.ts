@@ -1,4 +1,11 @@
-import type { ConcatSpec, MoveSpec, ResolvedIndex, ResolvedNode, ResolvedValueRule } from "../schema";
+import {
+  type ConcatSpec,
+  compileRuleRegex,
+  type MoveSpec,
+  type ResolvedIndex,
+  type ResolvedNode,
+  type ResolvedValueRule,
+} from "../schema";
 import { DocumentError } from "./errors";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json";
 import { pythonStr, pythonTruthy } from "./python-format";
@@ -32,11 +39,38 @@ interface NodePlan {
   children: NodePlan[];
 }
 
+export interface TransformerOptions {
+  /**
+   * How long the rules may work on one document, in milliseconds (default 5,000). Rule regexes run
+   * in linear time, so this is a second line of defence: a document past it fails alone, with its
+   * reason, instead of holding up the batch.
+   */
+  budgetMs?: number;
+  /** The clock, in milliseconds. */
+  now?: () => number;
+}
+
+/** The time budget of the document being transformed, shared by the rewrites of its plan. */
+interface Budget {
+  deadline: number;
+  readonly ms: number;
+  readonly now: () => number;
+}
+
 /** Builds the transformer of an index, or undefined when no node has value transforms. */
-export function createTransformer(index: ResolvedIndex): Transformer | undefined {
-  const plan = planNode(index.root, false);
+export function createTransformer(
+  index: ResolvedIndex,
+  options: TransformerOptions = {},
+): Transformer | undefined {
+  const budget: Budget = {
+    deadline: Number.POSITIVE_INFINITY,
+    ms: options.budgetMs ?? 5000,
+    now: options.now ?? (() => performance.now()),
+  };
+  const plan = planNode(index.root, false, budget);
   if (!plan) return undefined;
   return (doc) => {
+    budget.deadline = budget.now() + budget.ms;
     const collected = new Map<MoveSpec, JsonValue[]>();
     const moved = new Map<MoveSpec, JsonValue>();
     applyObject(plan, doc, doc, collected, moved);
@@ -51,9 +85,11 @@ function fieldOf(node: ResolvedNode, name: string): string {
   return node.transform.rename[name] ?? name;
 }
 
-function planNode(node: ResolvedNode, underArray: boolean): NodePlan | undefined {
+function planNode(node: ResolvedNode, underArray: boolean, budget: Budget): NodePlan | undefined {
   const many = underArray || node.relationship?.type === "one_to_many" || node.join?.kind === "through";
-  const children = node.children.map((c) => planNode(c, many)).filter((c): c is NodePlan => c !== undefined);
+  const children = node.children
+    .map((c) => planNode(c, many, budget))
+    .filter((c): c is NodePlan => c !== undefined);
   const { replace, concat, move } = node.transform;
   if (
     node.rules.values.length === 0 &&
@@ -69,7 +105,7 @@ function planNode(node: ResolvedNode, underArray: boolean): NodePlan | undefined
     replaceMap.set(fieldOf(node, field), Object.entries(pairs));
   const values = new Map<string, Array<(text: string) => string>>();
   for (const rule of node.rules.values)
-    values.set(rule.field, [...(values.get(rule.field) ?? []), valueRewrite(rule)]);
+    values.set(rule.field, [...(values.get(rule.field) ?? []), valueRewrite(rule, budget)]);
   return {
     node,
     values,
@@ -137,10 +173,20 @@ function applyObject(
 }
 
 /** The string rewrite of a regex or mask rule. */
-function valueRewrite(rule: ResolvedValueRule): (text: string) => string {
+function valueRewrite(rule: ResolvedValueRule, budget: Budget): (text: string) => string {
   if (rule.type === "regex") {
-    const regex = new RegExp(rule.pattern, `g${rule.flags}`);
-    return (text) => text.replace(regex, rule.replace);
+    const { regex, problem } = compileRuleRegex(rule.pattern, rule.flags);
+    // Parsing the schema refused such a pattern already; a resolved schema built by hand may not have.
+    if (!regex) throw new DocumentError(`the regex rule at ${rule.path}: ${problem}`, { where: rule.path });
+    return (text) => {
+      if (budget.now() > budget.deadline) {
+        throw new DocumentError(
+          `the rules took longer than ${budget.ms} ms on this document (stopped before the regex rule at ${rule.path})`,
+          { where: rule.path, fix: "simplify the rule's pattern, or limit it to shorter fields" },
+        );
+      }
+      return regex.replaceAll(text, rule.replace);
+    };
   }
   return (text) => maskText(text, rule.maskChar);
 }

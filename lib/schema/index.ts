@@ -56,6 +56,7 @@ export {
   schemaTables,
 } from "./resolve";
 export { nodeRulePaths } from "./resolve-rules";
+export { compileRuleRegex, type RuleRegex, type RuleRegexResult } from "./rule-regex";
 export { displayName, type Queryable, qualifiedName, quoteIdent, quoteLiteral } from "./sql";
 export type {
   ColumnSpec,

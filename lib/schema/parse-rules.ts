@@ -1,4 +1,5 @@
 import { childPath, describe, isObject, type Problems } from "./problems";
+import { compileRuleRegex } from "./rule-regex";
 import { didYouMean } from "./suggest";
 import {
   FILTER_OPS,
@@ -148,10 +149,9 @@ function parseRule(value: JsonLike, path: string, problems: Problems): RuleSpec 
       return undefined;
     }
     if (pattern === undefined || typeof replace !== "string") return undefined;
-    try {
-      new RegExp(pattern, `g${flags}`);
-    } catch (error) {
-      problems.add(childPath(path, "pattern"), `not a valid regular expression: ${(error as Error).message}`);
+    const compiled = compileRuleRegex(pattern, flags);
+    if (compiled.problem !== undefined) {
+      problems.add(childPath(path, "pattern"), compiled.problem);
       return undefined;
     }
     return { ...base, type: "regex", pattern, replace, flags };

@@ -114,3 +114,40 @@ describe("regex and mask rules", () => {
     });
   });
 });
+
+describe("regex rules: linear time and a time budget", () => {
+  const index = resolveIndex({
+    nodes: { table: "customer", columns: ["id", "name"] },
+    slotsync: {
+      rules: [
+        { node: "$root", type: "regex", column: "name", pattern: "(a+)+$", replace: "<$1>" },
+        { node: "$root", type: "regex", column: "name", pattern: "(?<first>b)", replace: "[$<first>$&$$]" },
+      ],
+    },
+  });
+
+  it("runs (a+)+$ over a 100,000-character field without backtracking", () => {
+    const transform = createTransformer(index);
+    const field = `${"a".repeat(100_000)}!`;
+    expect(transform?.({ id: 1, name: field })).toEqual({ id: 1, name: field });
+    const doc = transform?.({ id: 2, name: "b-aaa" });
+    expect(doc).toEqual({ id: 2, name: "[bb$]-<aaa>" });
+  });
+
+  it("fails a document past its budget, naming the rule, and starts each document afresh", () => {
+    let clock = 0;
+    const transform = createTransformer(index, { budgetMs: 10, now: () => clock });
+    expect(() =>
+      transform?.({
+        id: 1,
+        get name() {
+          clock += 11;
+          return "a";
+        },
+      }),
+    ).toThrow(
+      /the rules took longer than 10 ms on this document \(stopped before the regex rule at \[0\]\.slotsync\.rules\[0\]\)/,
+    );
+    expect(transform?.({ id: 2, name: "b" })).toEqual({ id: 2, name: "[bb$]" });
+  });
+});

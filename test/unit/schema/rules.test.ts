@@ -182,3 +182,36 @@ describe("slotsync.rules: checked against the tree and the catalog", () => {
     ]);
   });
 });
+
+describe("regex rules run on RE2", () => {
+  const rule = (pattern: string) =>
+    validateSchema([
+      {
+        database: "d",
+        nodes: { table: "t" },
+        slotsync: { rules: [{ node: "$root", type: "regex", column: "name", pattern, replace: "" }] },
+      },
+    ]).problems;
+
+  it("accepts JavaScript syntax RE2 runs, named groups included", () => {
+    expect(rule("(?<year>\\d{4})-(\\d\\d)")).toEqual([]);
+    expect(rule("(a+)+$")).toEqual([]);
+    expect(rule("[(?=]\\(?!")).toEqual([]);
+  });
+
+  it.each([
+    ["(\\w)\\1", /^backreferences \(\\1, \\k<name>\) need a backtracking engine.*match the repeated text/],
+    ["(?<c>a)\\k<c>", /^backreferences/],
+    ["a(?=b)", /^lookaround .*write it back with \$1 in "replace"$/],
+    ["a(?!b)", /^lookaround/],
+    ["(?<=a)b", /^lookaround/],
+    ["(?<!a)b", /^lookaround/],
+    ["(", /^not a valid regular expression \(missing closing \)\); rules use RE2 syntax/],
+    ["a{2,1}", /^not a valid regular expression \(invalid repeat count\)/],
+  ])("refuses %s at the pattern's path, with the fix", (pattern, message) => {
+    const problems = rule(pattern);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.path).toBe("[0].slotsync.rules[0].pattern");
+    expect(problems[0]?.message).toMatch(message);
+  });
+});
