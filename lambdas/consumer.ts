@@ -155,6 +155,7 @@ export async function handler(event: SqsEvent, context: InvocationContext): Prom
   metrics.addMetric("Retried", "Count", stats.retried);
   metrics.addMetric("RecordsFailed", "Count", stats.failed);
   metrics.addMetric("RecordsDeadLettered", "Count", stats.deadLettered);
+  metrics.addMetric("KeysDeadLettered", "Count", stats.poisoned);
   metrics.addMetric("BatchDuration", "Milliseconds", stats.durationMs);
   metrics.publishStoredMetrics();
   return result.response;

@@ -4,12 +4,14 @@ import { WriteTargetResolver } from "./targets";
 import type { CompletionDeps } from "./types";
 
 /** What a consumer needs to take part in bootstraps and re-indexes. */
-export type ConsumerBootstrapHooks = Required<Pick<ConsumerDeps, "targets" | "rangeDone">>;
+export type ConsumerBootstrapHooks = Required<Pick<ConsumerDeps, "targets" | "rangeDone" | "rangeFailed">>;
 
 /**
  * The consumer's bootstrap hooks, wired the same way in the consumer Lambda, `slotsync run` and
  * `slotsync bootstrap`: documents go to the serving alias and to the copy being built (range
  * copies to the copy only), and the consumer that finishes the last range completes the copy.
+ * A range whose record goes to the dead-letter path is marked `failed` with the reason: `status`
+ * shows it, the monitor alerts (`bootstrap-failed`), and `bootstrap --resume` sends it again.
  * `targetsCacheMs` must be the same everywhere (`WRITE_TARGETS_CACHE_SECONDS`).
  */
 export function consumerBootstrapHooks(
@@ -26,6 +28,9 @@ export function consumerBootstrapHooks(
     targets: resolver.targets,
     rangeDone: async (bootstrapId, rangeId, documents) => {
       await onRangeDone(deps, bootstrapId, rangeId, documents, options);
+    },
+    rangeFailed: async (bootstrapId, rangeId, reason) => {
+      await deps.store.markRange(deps.slot, bootstrapId, rangeId, { status: "failed", error: reason });
     },
   };
 }

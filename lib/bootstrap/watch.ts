@@ -111,7 +111,12 @@ export async function watchBootstrap(
     }
     last = updates;
     options.onProgress?.(updates);
-    const finished = copies.every((c) => serving.has(c.bootstrapId));
+    // A copy with failed ranges and nothing else left to do cannot finish until it is resumed.
+    const stuck = (c: { bootstrapId: string }) => {
+      const u = updates.find((x) => x.bootstrapId === c.bootstrapId);
+      return u !== undefined && u.failed > 0 && u.done + u.failed >= u.total;
+    };
+    const finished = copies.every((c) => serving.has(c.bootstrapId) || stuck(c));
     if (finished || options.signal?.aborted || now() >= giveUpAt) return last;
     await sleep(options.intervalMs ?? 2000);
   }

@@ -4,6 +4,7 @@ import { loadConfig } from "../config";
 import { type CliCommand, type CliIo, type CommandContext, EXIT, type FlagSpecs } from "./command";
 import { bootstrap } from "./commands/bootstrap";
 import { checkWalCommand } from "./commands/check-wal";
+import { redrive } from "./commands/redrive";
 import { render } from "./commands/render";
 import { reset } from "./commands/reset";
 import { run } from "./commands/run";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CliCommand<FlagSpecs>[] = [
   run,
   status,
   checkWalCommand,
+  redrive,
   reset,
 ];
 

@@ -1,7 +1,9 @@
 import type { DocumentResult } from "../document";
 import {
   batchResponse,
+  type DeadLetter,
   deadLetterFor,
+  encodeMessage,
   parseSqsEvent,
   type QueueMessage,
   type RangeMessage,
@@ -10,7 +12,8 @@ import {
   type SqsRecord,
 } from "../queue";
 import type { SinkOperation } from "../sink";
-import { type BuildOutcome, type BuiltDocument, buildDocuments } from "./build";
+import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
+import { retryTransient } from "./isolate";
 import {
   type BatchStats,
   type ConsumerDeps,
@@ -74,10 +77,13 @@ export async function processBatch(
   let built: BuiltDocument[] = [];
   let batchError: unknown;
   let completedRanges: BuildOutcome["completedRanges"] = [];
+  let poisoned: PoisonedKey[] = [];
   try {
     const result = await buildDocuments(work, deps, options);
     built = result.documents;
     completedRanges = result.completedRanges;
+    poisoned = result.poisoned;
+    for (const r of result.failedRanges) kill(r.record, r.reason);
     if (deps.enqueue && result.continuations.length > 0) await deps.enqueue(result.continuations);
   } catch (error) {
     // Nothing was written: every record that needed the database comes again.
@@ -87,7 +93,8 @@ export async function processBatch(
       for (const r of w.ranges) needed.add(r.record.messageId);
     }
     const port = deps.drift;
-    const drift = await port?.explain(error).catch(() => undefined);
+    // Only a poison error is checked for drift (in buildDocuments); anything else is transient.
+    const drift = error instanceof DriftFound ? error.drift : undefined;
     if (!drift || !port) {
       // Nothing was written and nothing dead-lettered: every record comes again, truncates and
       // records bound for the DLQ included (returning early must not let SQS delete them).
@@ -114,14 +121,16 @@ export async function processBatch(
   }
   stats.documents = built.length;
 
+  const retry = deps.sleep ? { sleep: deps.sleep } : {};
   const ops: SinkOperation[] = [];
   const targetCache = new Map<string, Promise<readonly string[]>>();
   const targetsOf = (index: string, bootstrapId?: string): Promise<readonly string[]> => {
     const key = JSON.stringify([index, bootstrapId ?? null]);
     let found = targetCache.get(key);
     if (!found) {
-      found = deps.targets
-        ? deps.targets(index, bootstrapId ? { bootstrapId } : undefined)
+      const lookup = deps.targets;
+      found = lookup
+        ? retryTransient(() => lookup(index, bootstrapId ? { bootstrapId } : undefined), retry)
         : Promise.resolve([index]);
       targetCache.set(key, found);
     }
@@ -182,26 +191,61 @@ export async function processBatch(
     }
   }
 
-  if (deps.rangeDone) {
+  const rangeDone = deps.rangeDone;
+  if (rangeDone) {
     for (const r of completedRanges) {
       const id = r.record.messageId;
-      if (!failed.has(id) && !dead.has(id))
-        await deps.rangeDone(r.message.bootstrapId, r.message.rangeId, r.documents);
+      if (failed.has(id) || dead.has(id)) continue;
+      try {
+        await retryTransient(() => rangeDone(r.message.bootstrapId, r.message.rangeId, r.documents), retry);
+      } catch (error) {
+        // Written, but not recorded as done: the range comes again (its copy is idempotent).
+        failed.add(id);
+        batchError ??= error;
+      }
     }
   }
 
+  // A poisoned key is dead-lettered alone, as a keys message of its own, once every record that
+  // asked for it is settled (written or dead-lettered itself): a record that comes again would
+  // bring the key again and dead-letter it then.
+  const keyLetters = poisoned.filter(
+    (p) => p.records.every((id) => !failed.has(id)) && !p.records.every((id) => dead.has(id)),
+  );
   const letters = [...dead].filter(([id]) => !failed.has(id));
-  if (letters.length > 0) {
+  const outgoing: DeadLetter[] = [
+    ...letters.map(([id, reasons]) =>
+      deadLetterFor(records.get(id) as SqsRecord, reasons.slice(0, 5).join("; ")),
+    ),
+    ...keyLetters.map((p) => keyLetter(p, records.get(p.records[0] as string) as SqsRecord)),
+  ];
+  if (outgoing.length > 0) {
     try {
-      await deps.deadLetter(
-        letters.map(([id, reasons]) =>
-          deadLetterFor(records.get(id) as SqsRecord, reasons.slice(0, 5).join("; ")),
-        ),
-      );
-      stats.deadLettered = letters.length;
+      await deps.deadLetter(outgoing);
+      stats.deadLettered = outgoing.length;
+      stats.poisoned = keyLetters.length;
     } catch {
       // Not in the DLQ yet: let SQS deliver them again rather than lose them.
       for (const [id] of letters) failed.add(id);
+      for (const p of keyLetters) for (const id of p.records) failed.add(id);
+    }
+  }
+  // Every range record that went to the dead-letter path (a page that cannot be built, a rejected
+  // document, schema drift on its last delivery) marks its range failed, with the reason.
+  const rangeFailed = deps.rangeFailed;
+  if (rangeFailed && stats.deadLettered > 0) {
+    const rangeById = new Map<string, RangeMessage>();
+    for (const w of work.values()) for (const r of w.ranges) rangeById.set(r.record.messageId, r.message);
+    for (const [id, reasons] of letters) {
+      const range = rangeById.get(id);
+      if (!range) continue;
+      await retryTransient(
+        () => rangeFailed(range.bootstrapId, range.rangeId, reasons.join("; ")),
+        retry,
+      ).catch((error: unknown) => {
+        // The dead letter holds the range; `bootstrap --resume` re-sends it once it is stale.
+        batchError ??= error;
+      });
     }
   }
   stats.failed = failed.size;
@@ -211,6 +255,18 @@ export async function processBatch(
     stats,
     ...(batchError === undefined ? {} : { error: batchError }),
   };
+}
+
+/** The dead letter of one poisoned key: a keys message for it alone, so it can be redriven. */
+function keyLetter(p: PoisonedKey, record: SqsRecord): DeadLetter {
+  const body = encodeMessage({
+    kind: "keys",
+    index: p.index,
+    keys: [p.key],
+    lsn: p.version,
+    sentAt: new Date().toISOString(),
+  });
+  return { ...deadLetterFor(record, p.reason), body };
 }
 
 function addWork(work: Map<string, IndexWork>, record: SqsRecord, message: QueueMessage): void {

@@ -1,6 +1,8 @@
 import type { DocumentResult } from "../document";
+import type { SlotsyncError } from "../errors";
 import type { QueueMessage, RangeMessage, SqsRecord } from "../queue";
 import type { IndexWork } from "./batch";
+import { bisect, inSavepoint, isPoisonError, reasonOf } from "./isolate";
 import type { ConsumerDeps, ConsumerOptions } from "./types";
 
 /** A built document with the version to write it at and the records it answers. */
@@ -19,6 +21,34 @@ export interface BuildOutcome {
   continuations: QueueMessage[];
   /** Ranges copied to their end in this batch. */
   completedRanges: { record: SqsRecord; message: RangeMessage; documents: number }[];
+  /** Keys whose document cannot be built (narrowed down to the key), with the reason. */
+  poisoned: PoisonedKey[];
+  /** Ranges a page of which cannot be built, with the reason. */
+  failedRanges: { record: SqsRecord; message: RangeMessage; reason: string }[];
+}
+
+/** A root key whose document cannot be built, and why; every other key of its batch was built. */
+export interface PoisonedKey {
+  index: string;
+  key: string[];
+  version: bigint;
+  /** The records that asked for the key. */
+  records: string[];
+  reason: string;
+}
+
+/**
+ * Thrown by {@link buildDocuments} when a build failure turns out to be schema drift: the whole
+ * batch then waits for the schema fix instead of dead-lettering key after key.
+ */
+export class DriftFound extends Error {
+  constructor(
+    readonly drift: SlotsyncError,
+    readonly original: unknown,
+  ) {
+    super(drift.message, { cause: original });
+    this.name = "DriftFound";
+  }
 }
 
 /** Most pages of one range copied per batch; the rest goes back to the queue as a continuation. */
@@ -28,34 +58,74 @@ const MAX_PAGES_PER_RANGE = 10;
  * Builds every document a batch asks for inside one REPEATABLE READ snapshot, so all documents of
  * the batch reflect one state of the database. Each keys message's version is at or below what
  * this snapshot sees: the poller checked that its transactions were visible before sending.
+ *
+ * A chunk of keys that fails with a poison error (see `isPoisonError`) is bisected down to the
+ * keys that cause it; those come back in `poisoned`, every other key is built. A range page that
+ * fails so puts its range in `failedRanges`. Each try runs in a savepoint, so a failed statement
+ * leaves the snapshot usable. The first poison error is first checked for schema drift
+ * (`deps.drift`); drift throws {@link DriftFound}. Other errors (a lost connection) are thrown.
  */
 export async function buildDocuments(
   work: Map<string, IndexWork>,
   deps: ConsumerDeps,
   options: ConsumerOptions,
 ): Promise<BuildOutcome> {
-  const outcome: BuildOutcome = { documents: [], continuations: [], completedRanges: [] };
+  const outcome: BuildOutcome = {
+    documents: [],
+    continuations: [],
+    completedRanges: [],
+    poisoned: [],
+    failedRanges: [],
+  };
   const needsDb = [...work.values()].some((w) => w.keys.size > 0 || w.ranges.length > 0);
   if (!needsDb) return outcome;
+  // Schema drift makes every build fail: checked once, at the first poison error of the batch.
+  let driftChecked = false;
+  const stopForDrift = async (error: unknown): Promise<unknown> => {
+    if (driftChecked || !deps.drift) return undefined;
+    driftChecked = true;
+    const drift = await deps.drift.explain(error).catch(() => undefined);
+    return drift ? new DriftFound(drift, error) : undefined;
+  };
   const lease = await deps.connect();
+  const client = lease.client;
   let failure: Error | undefined;
   try {
-    await lease.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     for (const [index, w] of work) {
       const builder = deps.builders.get(index);
       if (!builder) continue;
       const entries = [...w.keys.values()];
       for (let i = 0; i < entries.length; i += options.keysPerQuery) {
         const chunk = entries.slice(i, i + options.keysPerQuery);
-        const byKey = new Map(chunk.map((e) => [JSON.stringify(e.key), e]));
-        const results = await builder.build(
-          lease.client,
-          chunk.map((e) => e.key),
+        const { results, poisoned } = await bisect(
+          chunk,
+          (part) =>
+            inSavepoint(client, async () => {
+              const byKey = new Map(part.map((e) => [JSON.stringify(e.key), e]));
+              const built = await builder.build(
+                client,
+                part.map((e) => e.key),
+              );
+              // PostgreSQL returns the canonical text of each key; a key sent as "02" comes back as "2".
+              return built.map((result) => ({
+                result,
+                entry: byKey.get(JSON.stringify(result.key)) ?? newestOf(part),
+              }));
+            }),
+          stopForDrift,
         );
-        for (const result of results) {
-          // PostgreSQL returns the canonical text of each key; a key sent as "02" comes back as "2".
-          const entry = byKey.get(JSON.stringify(result.key)) ?? newestOf(chunk);
+        for (const { result, entry } of results) {
           outcome.documents.push({ index, result, version: entry.version, records: [...entry.records] });
+        }
+        for (const { item, error } of poisoned) {
+          outcome.poisoned.push({
+            index,
+            key: item.key,
+            version: item.version,
+            records: [...item.records],
+            reason: `build-failed: ${reasonOf(error)}`,
+          });
         }
       }
       for (const { record, message } of w.ranges) {
@@ -64,11 +134,26 @@ export async function buildDocuments(
         let pages = 0;
         let count = 0;
         for (;;) {
-          const page = await builder.buildRange(lease.client, {
-            ...(after ? { after } : {}),
-            ...(upTo ? { upTo } : {}),
-            limit: options.rangePageSize,
-          });
+          let page: Awaited<ReturnType<typeof builder.buildRange>>;
+          try {
+            page = await inSavepoint(client, () =>
+              builder.buildRange(client, {
+                ...(after ? { after } : {}),
+                ...(upTo ? { upTo } : {}),
+                limit: options.rangePageSize,
+              }),
+            );
+          } catch (error) {
+            if (!isPoisonError(error)) throw error;
+            const abort = await stopForDrift(error);
+            if (abort !== undefined) throw abort;
+            outcome.failedRanges.push({
+              record,
+              message,
+              reason: `build-failed: range ${message.rangeId} of ${message.bootstrapId}: ${reasonOf(error)}`,
+            });
+            break;
+          }
           for (const result of page.documents) {
             outcome.documents.push({
               index,
@@ -96,10 +181,10 @@ export async function buildDocuments(
         }
       }
     }
-    await lease.client.query("COMMIT");
+    await client.query("COMMIT");
   } catch (error) {
     failure = error as Error;
-    await lease.client.query("ROLLBACK").catch(() => undefined);
+    await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   } finally {
     lease.release(failure);
@@ -107,7 +192,7 @@ export async function buildDocuments(
   return outcome;
 }
 
-function newestOf(entries: { version: bigint; records: Set<string> }[]): {
+function newestOf(entries: readonly { version: bigint; records: Set<string> }[]): {
   version: bigint;
   records: Set<string>;
 } {

@@ -1,5 +1,6 @@
 export { type BatchResult, type IndexWork, processBatch } from "./batch";
-export { type BuildOutcome, type BuiltDocument, buildDocuments } from "./build";
+export { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
+export { bisect, isPoisonError, type RetryTransientOptions, retryTransient } from "./isolate";
 export {
   type BatchStats,
   type ConsumerDeps,

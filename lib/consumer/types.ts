@@ -28,7 +28,11 @@ export interface ConsumerDeps {
   enqueue?(messages: QueueMessage[]): Promise<void>;
   /** Marks a bootstrap range as copied. */
   rangeDone?(bootstrapId: string, rangeId: string, documents: number): Promise<void>;
+  /** Marks a bootstrap range as failed, with the reason (its record went to the dead-letter path). */
+  rangeFailed?(bootstrapId: string, rangeId: string, reason: string): Promise<void>;
   now?(): number;
+  /** Pause between in-process retries of the checkpoint store (default: a timer). */
+  sleep?(ms: number): Promise<void>;
   /** Schema drift handling (lib/drift `consumerDriftPort`); without it a build failure is retried as usual. */
   drift?: ConsumerDriftPort;
 }
@@ -65,8 +69,13 @@ export interface BatchStats extends Omit<WriteStats, "durationMs" | "operations"
   records: number;
   keys: number;
   documents: number;
-  /** Records sent to the dead-letter queue (bad format, unknown index, rejected documents). */
+  /**
+   * Dead letters sent: whole records (bad format, unknown index, rejected documents, failed
+   * ranges) and single poisoned keys.
+   */
   deadLettered: number;
+  /** Of the dead letters: keys whose document could not be built, isolated from their records. */
+  poisoned: number;
   /** Records reported as failed, so SQS delivers them again. */
   failed: number;
   /** Of the failed records: those held back by schema drift with a long back-off. */
@@ -89,6 +98,7 @@ export function emptyBatchStats(records = 0): BatchStats {
     requests: 0,
     bytes: 0,
     deadLettered: 0,
+    poisoned: 0,
     failed: 0,
     durationMs: 0,
   };

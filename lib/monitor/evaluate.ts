@@ -249,8 +249,12 @@ function syncFindings(input: EvaluateInput, slot: string, row: SlotRow): Finding
     findings.push({
       level: "warning",
       code: "bootstrap-failed",
-      message: `bootstrap ${bootstrap.bootstrapId}: ${bootstrap.failed} of ${bootstrap.total} ranges failed`,
-      fix: "see the failed ranges and their errors with `slotsync status`, then re-run `slotsync bootstrap`",
+      message:
+        `bootstrap ${bootstrap.bootstrapId}: ${bootstrap.failed} of ${bootstrap.total} ranges failed` +
+        (bootstrap.firstFailure
+          ? `; range ${bootstrap.firstFailure.rangeId}: ${bootstrap.firstFailure.error.slice(0, 300)}`
+          : ""),
+      fix: "see the failed ranges and their errors with `slotsync status`, fix the cause, then run `slotsync bootstrap --resume`",
     });
   }
   return findings;

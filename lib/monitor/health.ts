@@ -25,8 +25,10 @@ export async function readSyncHealth(store: MonitorStore, slot: string, now: Dat
   const lastSuccessAt = stats?.lastSuccessAt ?? null;
   let bootstrap: BootstrapSummary | null = null;
   if (progress) {
-    const { ranges: _ranges, lsn: _lsn, ...summary } = progress;
+    const { ranges, lsn: _lsn, ...summary } = progress;
     bootstrap = summary;
+    const failure = firstFailedRange(ranges);
+    if (failure) bootstrap.firstFailure = failure;
   }
   return {
     lastPollAt: stats?.lastPollAt ?? null,
@@ -41,4 +43,14 @@ export async function readSyncHealth(store: MonitorStore, slot: string, now: Dat
       : null,
     bootstrap,
   };
+}
+
+/** The failed range that sorts first (range ids sort in key order), with its error. */
+export function firstFailedRange(
+  ranges: Readonly<Record<string, { status: string; error?: string }>>,
+): { rangeId: string; error: string } | undefined {
+  const id = Object.keys(ranges)
+    .filter((r) => ranges[r]?.status === "failed")
+    .sort()[0];
+  return id === undefined ? undefined : { rangeId: id, error: ranges[id]?.error ?? "no reason recorded" };
 }

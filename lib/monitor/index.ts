@@ -33,7 +33,7 @@ export {
   eventDetail,
 } from "./eventbridge";
 export { formatBytes, formatDuration } from "./format";
-export { type MonitorStore, readSyncHealth } from "./health";
+export { firstFailedRange, type MonitorStore, readSyncHealth } from "./health";
 export {
   alertFacts,
   alertHeadline,

@@ -86,6 +86,8 @@ export interface BootstrapSummary {
   failed: number;
   pending: number;
   documents: number;
+  /** The first failed range and why it failed (a poison row, a rejected document), when one did. */
+  firstFailure?: { rangeId: string; error: string };
 }
 
 /** One replication slot as the monitor sees it. */

@@ -64,6 +64,7 @@ export {
   type SqsPublisherOptions,
   sqsSafeText,
 } from "./publisher";
+export { type RedriveOptions, type RedriveResult, reasonKind, redriveDeadLetters } from "./redrive";
 export {
   DEFAULT_RETRY,
   isRetryableSqsError,

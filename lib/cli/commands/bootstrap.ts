@@ -1,7 +1,6 @@
 import { hostname } from "node:os";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import {
-  BootstrapError,
   type BootstrapEvent,
   type BootstrapSummary,
   bootstrapSettingsFromEnv,
@@ -170,7 +169,6 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
         const stop = new AbortController();
         const onAbort = () => stop.abort();
         ctx.signal.addEventListener("abort", onAbort, { once: true });
-        let fatal: unknown;
         const progress = progressDrawer(ctx.stderr, ctx.flags.quiet, ctx.now);
         const copying = queue
           ? runLocalConsumers(
@@ -180,19 +178,9 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
                 targetsCacheMs: settings.targetsCacheMs,
                 timing,
                 deadLetter(letters) {
-                  for (const letter of letters) {
-                    log.error(
-                      "dead-letter",
-                      `dead letter: ${letter.reason}; message: ${letter.body.slice(0, 300)}`,
-                    );
-                  }
-                  // A dead-lettered range is never copied: the copy could not finish; stop now.
-                  if (letters.some((l) => l.body.includes('"kind":"range"'))) {
-                    fatal ??= new BootstrapError(`a range could not be copied: ${letters[0]?.reason}`, {
-                      fix: "fix the cause above (mapping, data), then run bootstrap again to resume",
-                    });
-                    stop.abort();
-                  }
+                  // A range that cannot be copied is marked failed (with this reason) by the
+                  // consumer; the others go on, and the watch ends once only failed ones remain.
+                  for (const letter of letters) log.error("dead-letter", `dead letter: ${letter.reason}`);
                 },
               }),
               { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
@@ -211,7 +199,6 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
           ctx.signal.removeEventListener("abort", onAbort);
           progress.finish(last);
         }
-        if (fatal !== undefined) throw fatal;
       }
       const toStdout = config.sink?.engine === "ndjson" && (config.sink.path ?? "-").trim() === "-";
       return report(toStdout ? ctx.stderr : ctx.stdout, summary, last, ctx.flags["no-wait"]);
@@ -363,7 +350,10 @@ function report(
       out.write(`${i.index}: ${i.message}; follow it with slotsync status\n`);
     } else {
       const done = update ? `${update.done}/${update.total}` : `${i.done}/${i.total}`;
-      out.write(`${i.index}: not finished (${done} ranges done); run slotsync bootstrap again to resume\n`);
+      const failed = update && update.failed > 0 ? `, ${update.failed} failed (see slotsync status)` : "";
+      out.write(
+        `${i.index}: not finished (${done} ranges done${failed}); fix the cause, then run slotsync bootstrap --resume\n`,
+      );
       ok = false;
     }
   }

@@ -26,6 +26,7 @@ import { defineCommand, EXIT } from "../command";
 import { errorLine } from "../errors";
 import { type CliLogger, createLogger, formatBytes } from "../output";
 import { runMemoryConsumer, runSqsConsumer } from "../sync/consumers";
+import { DEFAULT_DEAD_LETTER_FILE, deadLetterFile } from "../sync/dead-letter-file";
 import { type CycleReport, LeaseKeeper } from "../sync/lease-keeper";
 import { DrainingPublisher, LocalQueue } from "../sync/local-queue";
 import { runPoller } from "../sync/poller";
@@ -33,7 +34,9 @@ import { runPoller } from "../sync/poller";
 export const run = defineCommand({
   name: "run",
   summary: "sync continuously in this process: poller and consumers (local mode)",
-  usage: ["run [--schema <file|url>] [--consumers N] [--poll-interval S] [--once] [--quiet]"],
+  usage: [
+    "run [--schema <file|url>] [--consumers N] [--poll-interval S] [--dead-letters <file>] [--once] [--quiet]",
+  ],
   graceful: true,
   description: `Runs the poller and N consumers in one process. Without SQS_QUEUE_URL the queue is in
 memory, and the poller advances the slot only after the consumers have indexed everything a cycle
@@ -46,6 +49,13 @@ The slot and the index must exist: run slotsync bootstrap first.
 
 SIGINT/SIGTERM stops gracefully: the current cycle and the batches in progress finish, then the
 process exits 0. A second signal exits at once (unindexed changes are read from the slot again).
+
+One bad key stays one bad key: a document that cannot be built (a plugin throwing, a statement
+timeout) is narrowed down to its key, every other key is written, and the key goes to the
+dead-letter path with its reason while the sync goes on. That path is the DLQ when SQS_DLQ_URL is
+set, else the file --dead-letters (SLOTSYNC_DEAD_LETTER_FILE, default
+${DEFAULT_DEAD_LETTER_FILE}): one JSON line per letter with "at", "reason", "messageId" and the
+queue message "body". After the fix, slotsync redrive --file <file> sends them again.
 
 Logs: one line per cycle and per batch on stderr, readable on a terminal, JSON lines otherwise.
 
@@ -78,10 +88,19 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       max: 60,
       description: "pause after a cycle that found nothing (default $POLL_INTERVAL_SECONDS, else 1)",
     },
+    "dead-letters": {
+      type: "string",
+      value: "<file>",
+      description: `dead letters as JSON lines when SQS_DLQ_URL is unset (default ${DEFAULT_DEAD_LETTER_FILE})`,
+    },
     once: { type: "boolean", description: "one poll cycle, deliver everything it found, then exit" },
     quiet: { type: "boolean", description: "log only warnings and errors" },
   },
-  flagEnv: { schema: "SCHEMA", "poll-interval": "POLL_INTERVAL_SECONDS" },
+  flagEnv: {
+    schema: "SCHEMA",
+    "poll-interval": "POLL_INTERVAL_SECONDS",
+    "dead-letters": "SLOTSYNC_DEAD_LETTER_FILE",
+  },
   async run(ctx) {
     const config = ctx.config({ pg: true, schema: true, sink: true });
     const log = createLogger({ out: ctx.stderr, quiet: ctx.flags.quiet, now: ctx.now });
@@ -169,7 +188,12 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         connect,
         builders,
         sink,
-        deadLetter: deadLetterSink(config.queue, sqs, log),
+        deadLetter: deadLetterSink(
+          config.queue,
+          sqs,
+          log,
+          deadLetterFile(ctx.env.SLOTSYNC_DEAD_LETTER_FILE ?? DEFAULT_DEAD_LETTER_FILE, ctx.now),
+        ),
         enqueue: (messages) => requeue.publish(messages),
         ...consumerBootstrapHooks(
           { slot, sink, store, holder },
@@ -284,30 +308,22 @@ async function requireIndices(sink: DocumentSink, names: readonly string[]): Pro
 }
 
 /**
- * Where records that can never succeed go: the DLQ when SQS_DLQ_URL is set; in local mode the log
- * (error level, with the body), since an in-memory dead-letter list would vanish with the process.
+ * Where records and keys that can never succeed go: the DLQ when SQS_DLQ_URL is set, else the
+ * dead-letter file (which outlives the process, unlike an in-memory list). Each letter is also
+ * one warning in the log, with its reason.
  */
 function deadLetterSink(
   queue: Parameters<typeof createDeadLetterPublisher>[0] | undefined,
   sqs: SQSClient | undefined,
   log: CliLogger,
+  file: (letters: DeadLetter[]) => Promise<void>,
 ): (letters: DeadLetter[]) => Promise<void> {
-  if (queue?.dlqUrl) {
-    const dlq = createDeadLetterPublisher(queue, sqs);
-    return (letters) => dlq.send(letters);
-  }
+  const dlq = queue?.dlqUrl ? createDeadLetterPublisher(queue, sqs) : undefined;
   return async (letters) => {
-    if (queue) {
-      // Without a DLQ the records stay in the queue; its redrive policy decides what happens next.
-      throw new SlotsyncError("SQS_DLQ_URL is not set: cannot dead-letter records", {
-        fix: "set SQS_DLQ_URL to the dead-letter queue's URL",
-      });
-    }
+    if (dlq) await dlq.send(letters);
+    else await file(letters);
     for (const letter of letters) {
-      log.error("dead-letter", `dead letter: ${letter.reason}; message: ${letter.body.slice(0, 300)}`, {
-        reason: letter.reason,
-        body: letter.body,
-      });
+      log.warn("dead-letter", `dead letter: ${letter.reason}`, { reason: letter.reason });
     }
   };
 }

@@ -5,6 +5,7 @@ import type { CheckpointStore, Lease } from "../../checkpoint";
 import type { Env, SlotsyncConfig } from "../../config";
 import { connectDatabase, describePgUrl } from "../../database";
 import { readCurrentDrift } from "../../drift";
+import { firstFailedRange } from "../../monitor";
 import { createDocumentSink, createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
 import { checkSchema, qualifiedName, type ResolvedSchema, type SchemaSpec } from "../../schema";
 import { type DocumentSink, isStreamSinkConfig } from "../../sink";
@@ -224,6 +225,7 @@ async function readBootstraps(store: CheckpointStore, slot: string): Promise<Sta
       documents: b.documents,
       startedAt: b.startedAt,
       completedAt: b.completedAt,
+      ...(b.failed > 0 ? { firstFailure: firstFailedRange(b.ranges) } : {}),
     });
   }
   return out;

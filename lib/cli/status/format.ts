@@ -96,6 +96,12 @@ export function formatStatus(report: StatusReport, now: number): string {
       `bootstrap ${b.bootstrapId}`,
       `${b.index}: ${b.done}/${b.total} ranges done${running}${failed}, ${b.documents} documents, ${state}`,
     ]);
+    if (b.firstFailure) {
+      rows.push([
+        "RANGE FAILED",
+        `${b.firstFailure.rangeId}: ${b.firstFailure.error} — fix the cause, then run slotsync bootstrap --resume`,
+      ]);
+    }
   }
   for (const f of report.drift?.findings ?? []) {
     rows.push(["SCHEMA DRIFT", `${describeFinding(f)} — ${f.fix}`]);

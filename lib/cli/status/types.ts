@@ -64,6 +64,8 @@ export interface StatusReport {
     documents: number;
     startedAt: string;
     completedAt: string | null;
+    /** The first failed range and its reason, when a range failed. */
+    firstFailure?: { rangeId: string; error: string } | undefined;
   }[];
   /**
    * Each schema index as bootstrap sees it: served by which copy, a copy being built with its

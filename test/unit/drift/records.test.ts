@@ -135,20 +135,24 @@ describe("processBatch with a drift port", () => {
     expect(result.stats).toMatchObject({ failed: 1, deadLettered: 1, delayed: 1 });
   });
 
-  it("without drift (or without a port) every record comes again, as before", async () => {
-    const letters: DeadLetter[] = [];
+  it("without drift (or without a port) the failing key is dead-lettered alone with its reason", async () => {
     const port: ConsumerDriftPort = {
       explain: async () => undefined,
       delay: async () => undefined,
       maxReceives: 5,
     };
-    const event = { Records: [record("a", 5, keysBody([["1"]]))] };
+    const event = { Records: [record("a", 1, keysBody([["1"]]))] };
     for (const p of [port, undefined]) {
+      const letters: DeadLetter[] = [];
       const result = await processBatch(event, deps(p, letters));
-      expect(result.response.batchItemFailures).toEqual([{ itemIdentifier: "a" }]);
-      expect((result.error as { code?: string }).code).toBe("42703");
+      expect(result.response.batchItemFailures).toEqual([]);
+      expect(result.error).toBeUndefined();
+      expect(letters).toMatchObject([
+        { messageId: "a", reason: "build-failed: column n0.title does not exist" },
+      ]);
+      expect(JSON.parse(letters[0]?.body ?? "")).toMatchObject({ kind: "keys", keys: [["1"]] });
+      expect(result.stats).toMatchObject({ failed: 0, deadLettered: 1, poisoned: 1 });
     }
-    expect(letters).toEqual([]);
   });
 });
 
