@@ -2,6 +2,7 @@ import { ConfigError } from "../errors";
 import { type DocumentSinkConfig, documentSinkConfigFromEnv } from "../sink";
 import { type DriftConfig, readDriftConfig } from "./drift";
 import { type Env, EnvReader } from "./env";
+import { localSchemaDatabase, readPgUrl, readSearchUrl } from "./pgsync-names";
 
 /** Where checkpoints, the lease and heartbeats live. */
 export type StateConfig = { kind: "upstash"; url: string; token: string } | { kind: "file"; dir: string };
@@ -70,7 +71,8 @@ const GB = 1024n ** 3n;
 
 /**
  * Reads and validates the configuration once, at start-up. Names follow PGSync and the seeds
- * (`PG_URL`, `SCHEMA_URL`, `ELASTICSEARCH_*`, `OPENSEARCH`, `UPSTASH_REDIS_REST_*`, `WAL_*`);
+ * (`PG_URL` or PGSync's `PG_HOST`/`PG_PORT`/`PG_USER`/`PG_PASSWORD`/`PG_SSLMODE`, `SCHEMA_URL`,
+ * `ELASTICSEARCH_*`, `OPENSEARCH`, `UPSTASH_REDIS_REST_*`, `WAL_*`);
  * `SINK`, `WEBHOOK_*` and `NDJSON_PATH` choose and set up a stream sink instead of a search engine.
  * @throws ConfigError naming every bad or missing variable at once.
  */
@@ -80,11 +82,14 @@ export function loadConfig(
   options: { readFile?: (path: string) => string } = {},
 ): SlotsyncConfig {
   const r = new EnvReader(env);
-  const pgUrl = needs.pg
-    ? (r.url("PG_URL", ["postgres", "postgresql"]) ??
-      r.required("PG_URL", "postgresql://user:password@host:5432/db"))
-    : (r.url("PG_URL", ["postgres", "postgresql"]) ?? "");
   const schema = r.string("SCHEMA") ?? r.string("SCHEMA_URL") ?? "";
+  const pgUrl = readPgUrl(r, () => localSchemaDatabase(env, schema, options.readFile));
+  if (needs.pg && pgUrl === undefined && r.problems.length === 0) {
+    r.required(
+      "PG_URL",
+      "postgresql://user:password@host:5432/db, or PGSync's PG_HOST, PG_PORT, PG_USER, PG_PASSWORD",
+    );
+  }
   if (needs.schema && !schema)
     r.problem("SCHEMA", "is required: a schema.json path, or SCHEMA_URL (https:// or s3://)");
 
@@ -118,7 +123,17 @@ export function loadConfig(
   }
   const drift = readDriftConfig(r);
   r.throwIfProblems();
-  return { pgUrl, schema, sink, state, queue, poller, alerts, pluginsDir: r.string("PLUGINS_DIR"), drift };
+  return {
+    pgUrl: pgUrl ?? "",
+    schema,
+    sink,
+    state,
+    queue,
+    poller,
+    alerts,
+    pluginsDir: r.string("PLUGINS_DIR"),
+    drift,
+  };
 }
 
 /**
@@ -130,12 +145,13 @@ function readSink(
   required: boolean,
   readFile: ((path: string) => string) | undefined,
 ): DocumentSinkConfig | undefined {
-  const configured = ["SINK", "ELASTICSEARCH_URL", "ELASTICSEARCH_CLOUD_ID"].some(
-    (k) => r.string(k) !== undefined,
-  );
+  const searchUrl = readSearchUrl(r);
+  const configured =
+    searchUrl !== undefined || ["SINK", "ELASTICSEARCH_CLOUD_ID"].some((k) => r.string(k) !== undefined);
   if (!required && !configured) return undefined;
+  const env = searchUrl === undefined ? r.env : { ...r.env, ELASTICSEARCH_URL: searchUrl };
   try {
-    return documentSinkConfigFromEnv(r.env, readFile ? { readFile } : {});
+    return documentSinkConfigFromEnv(env, readFile ? { readFile } : {});
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The sink reports "KEY: message; KEY: message"; merge them with ours, one per variable.

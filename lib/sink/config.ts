@@ -75,7 +75,7 @@ export type SinkConfig = ElasticsearchSinkConfig | OpenSearchSinkConfig;
 
 /**
  * Defaults, and why:
- * - `chunkSize` 500: PGSync uses 2000 with a 100 MB cap for bulk loads; our batches come from SQS
+ * - `chunkSize` 500: PGSync 7.3.0 uses 5000 with a 100 MB cap for bulk loads; our batches come from SQS
  *   and are retried as a whole on failure, so smaller requests waste less on a retry and finish
  *   well inside the request timeout. Bootstrap can raise it.
  * - `chunkBytes` 5 MiB: Elastic's guidance is 5-15 MB per bulk request; Amazon OpenSearch Service

@@ -79,11 +79,12 @@ export interface PgSyncSetup {
   redis: { host: string; port: number; db: number };
 }
 
-/** PGSync's documented settings (https://pgsync.com/env-vars), nothing else. */
-export function pgsyncEnv(s: PgSyncSetup): Record<string, string> {
+/**
+ * PGSync's documented settings (https://pgsync.com/env-vars), nothing else: what a PGSync user's
+ * `.env` holds. The schema path is relative to the working directory.
+ */
+export function pgsyncSettings(s: Omit<PgSyncSetup, "venv" | "database" | "index">): Record<string, string> {
   return {
-    PATH: `${s.venv.bin}:${process.env.PATH ?? ""}`,
-    HOME: process.env.HOME ?? "/tmp",
     PG_HOST: s.pg.host,
     PG_PORT: String(s.pg.port),
     PG_USER: s.pg.user,
@@ -97,8 +98,24 @@ export function pgsyncEnv(s: PgSyncSetup): Record<string, string> {
     REDIS_PORT: String(s.redis.port),
     REDIS_DB: String(s.redis.db),
     CHECKPOINT_PATH: s.dir,
-    SCHEMA: join(s.dir, "schema.json"),
+    SCHEMA: "schema.json",
   };
+}
+
+/** The environment PGSync's programs run with: its settings, plus PATH and HOME. */
+export function pgsyncEnv(s: PgSyncSetup): Record<string, string> {
+  return {
+    PATH: `${s.venv.bin}:${process.env.PATH ?? ""}`,
+    HOME: process.env.HOME ?? "/tmp",
+    ...pgsyncSettings(s),
+  };
+}
+
+/** `.env` text for `settings` (values quoted, as dotenv reads them). */
+export function dotenvText(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+    .join("");
 }
 
 /** Runs one of PGSync's programs (`bootstrap`, `pgsync`) to its end with `--config schema.json`. */
