@@ -114,7 +114,7 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       evaluationPeriods: 1,
       missing: TreatMissingData.NOT_BREACHING,
       description:
-        "Messages reached the dead-letter queue: keys whose documents were not written (poison message, unknown message version, or a record that failed maxReceiveCount times). Read a message's reason attribute, fix the cause, then redrive the DLQ to the key queue (SQS console: Start DLQ redrive).",
+        "Messages reached the dead-letter queue: keys whose documents were not written (a key whose document cannot be built, a rejected document, an unknown message version, or a record that failed maxReceiveCount times). Each carries its reason in the slotsync-reason attribute; count them by reason with `slotsync redrive --dry-run` (SQS_QUEUE_URL and SQS_DLQ_URL from the stack outputs). Fix the cause, then move them back with `slotsync redrive` (--reason TEXT for some only), or the SQS console's Start DLQ redrive. Letters are kept 14 days from their first enqueue.",
     },
     {
       id: "QueueOldestMessageAge",

@@ -13,10 +13,20 @@ export interface SyncQueuesProps {
 /** Six consumer timeouts: room for the retries of a batch before SQS shows the message again. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
+/** How long the key queue keeps a message. */
+export const QUEUE_RETENTION = Duration.days(7);
+/**
+ * How long the dead-letter queue keeps one: the maximum, longer than the key queue's, because SQS
+ * counts a message's retention from its first enqueue in the key queue, not from its move to the
+ * DLQ. A letter thus stays at least 7 days in the DLQ, however long it waited before.
+ */
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+
 /**
  * The key queue the poller fills and the consumers drain, and its dead-letter queue. Both are
- * encrypted with SQS-managed keys and refuse plain HTTP. Both keep messages 14 days (the maximum):
- * a key dropped by retention would be a silent gap in the index.
+ * encrypted with SQS-managed keys and refuse plain HTTP. The key queue keeps messages 7 days (the
+ * QueueOldestMessageAge alarm fires within minutes of a stall, long before retention could drop
+ * a key); the DLQ 14 days, the maximum.
  */
 export class SyncQueues extends Construct {
   /** The key queue (`SQS_QUEUE_URL`). */
@@ -37,12 +47,12 @@ export class SyncQueues extends Construct {
     this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_RETENTION,
     });
     this.queue = new Queue(this, "Queue", {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: Duration.seconds(visibility),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });

@@ -82,6 +82,7 @@ describe("SlotsyncSync alarms", () => {
     expect(JSON.stringify(dlq?.Dimensions)).toContain("SyncQueuesDeadLetterQueue");
     expect(dlq?.Threshold).toBe(1);
     expect(dlq?.ComparisonOperator).toBe("GreaterThanOrEqualToThreshold");
+    expect(dlq?.AlarmDescription).toContain("slotsync redrive");
     const age = all.QueueOldestMessageAge;
     expect(age?.MetricName).toBe("ApproximateAgeOfOldestMessage");
     expect(JSON.stringify(age?.Dimensions)).toContain("SyncQueuesQueue");

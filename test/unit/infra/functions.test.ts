@@ -17,14 +17,16 @@ import {
 const ROLES = ["poller", "consumer", "bootstrap", "monitor"] as const;
 
 describe("SlotsyncSync queues", () => {
-  it("creates a key queue and a DLQ, both SSE-SQS and kept 14 days, with redrive after 5 receives", () => {
+  it("creates a key queue (kept 7 days) and a DLQ (kept 14, longer), both SSE-SQS, with redrive after 5 receives", () => {
     const { template } = buildSync();
     const queues = Object.values(resourcesOf(template, "AWS::SQS::Queue"));
     expect(queues).toHaveLength(2);
-    for (const q of queues) {
-      expect(q.Properties.SqsManagedSseEnabled).toBe(true);
-      expect(q.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
-    }
+    for (const q of queues) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    const key = queues.find((q) => q.Properties.RedrivePolicy !== undefined);
+    const dlq = queues.find((q) => q.Properties.RedrivePolicy === undefined);
+    // SQS counts retention from the first enqueue: the DLQ must keep letters longer than the queue.
+    expect(key?.Properties.MessageRetentionPeriod).toBe(7 * 24 * 3600);
+    expect(dlq?.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     template.hasResourceProperties("AWS::SQS::Queue", {
       RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
     });
