@@ -31,6 +31,28 @@ export interface CycleDeps {
   reader: SlotReader;
   resolver: ChangeResolver;
   publisher: HandoffPublisher;
+  /**
+   * Called right before the slot is advanced, after everything was handed on: throws (e.g.
+   * {@link LeaseLostError}) when this poller may no longer advance the slot. The slot then stays
+   * where it is, and the poller that holds the lease now replays what this one sent.
+   */
+  fence?: () => Promise<void>;
+}
+
+/**
+ * The poller's lease was lost during a cycle (it expired and another poller took it): the slot was
+ * not advanced. Not an error of the data: the run stops and the next scheduled run takes the lease.
+ */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly slot: string,
+    readonly token: number,
+  ) {
+    super(
+      `the lease ${token} on slot "${slot}" was lost before the slot could be advanced; the slot was not advanced (the next poller replays the cycle)`,
+    );
+    this.name = "LeaseLostError";
+  }
 }
 
 export interface CycleResult {
@@ -150,6 +172,9 @@ export async function runCycle(
   }
   await publishPending();
   if (lastCommit !== undefined) {
+    // Fencing: a poller that lost its lease during the cycle (paused past the lease's time to
+    // live, another poller took over) must not move the slot under its successor.
+    await deps.fence?.();
     result.advancedTo = await reader.advance(lastCommit);
   }
   return result;

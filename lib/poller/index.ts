@@ -3,6 +3,7 @@ export {
   type CycleOptions,
   type CycleResult,
   DEFAULT_CYCLE_OPTIONS,
+  LeaseLostError,
   runCycle,
 } from "./cycle";
 export {

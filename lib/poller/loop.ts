@@ -1,7 +1,13 @@
 import type pg from "pg";
 import type { ChangeResolver } from "../resolve";
 import type { Lsn, SlotReader } from "../slot";
-import { type CycleOptions, type CycleResult, DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";
+import {
+  type CycleOptions,
+  type CycleResult,
+  DEFAULT_CYCLE_OPTIONS,
+  LeaseLostError,
+  runCycle,
+} from "./cycle";
 import type { DriftGateVerdict, HandoffPublisher, PollerDriftGate, PollerStateStore } from "./ports";
 
 export interface PollerLoopOptions extends CycleOptions {
@@ -92,9 +98,20 @@ export async function runPollerLoop(
         break;
       }
       let cycle: CycleResult;
+      // The lease is checked (and extended) right before the slot advances: renew is atomic on
+      // the token, so after it the lease holds for another leaseTtlMs.
+      const fence = async () => {
+        if (!(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
+          throw new LeaseLostError(options.slot, lease.token);
+        }
+      };
       try {
-        cycle = await runCycle(deps, options);
+        cycle = await runCycle({ ...deps, fence }, options);
       } catch (error) {
+        if (error instanceof LeaseLostError) {
+          summary.outcome = "lease-lost";
+          break;
+        }
         // A query the schema makes failed; if the catalog shows drift, stop cleanly (the slot was
         // not advanced past anything unsent) instead of failing the same way every cycle.
         const verdict = await deps.drift?.afterFailure(deps.db, error).catch(() => undefined);

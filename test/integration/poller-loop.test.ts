@@ -140,4 +140,37 @@ describe("poller loop with SQS and Upstash", () => {
       (await deps.reader.info()).confirmedFlushLsn?.toString(),
     );
   });
+
+  it("a poller whose lease was taken over while it sent does not advance the slot; its successor replays", async () => {
+    await db.client.query("UPDATE book SET title = title || '~' WHERE id = 3");
+    const before = (await deps.reader.info()).confirmedFlushLsn;
+    let successor: Awaited<ReturnType<typeof store.acquire>> = null;
+    // The first poller stalls in SQS past its lease's time to live; another one takes the lease.
+    const stalling = {
+      publish: async (h: Parameters<QueueHandoffPublisher["publish"]>[0]) => {
+        await deps.publisher.publish(h);
+        const deadline = Date.now() + 10_000;
+        while (!successor && Date.now() < deadline) {
+          successor = await store.acquire(slot, "successor", 10_000);
+          if (!successor) await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+    };
+    let calls = 0;
+    const now = () => (calls++ === 0 ? 0 : 1_000_000);
+    const summary = await runPollerLoop(
+      { ...deps, publisher: stalling, now },
+      { ...options, leaseTtlMs: 300 },
+      1000,
+    );
+    expect(successor).not.toBeNull();
+    expect(summary.outcome).toBe("lease-lost");
+    expect(summary.advancedTo).toBeUndefined();
+    expect((await deps.reader.info()).confirmedFlushLsn).toBe(before);
+    expect(await receivedKeys(1)).toEqual(["3"]);
+    // The successor finds the same transaction in the slot: nothing was skipped.
+    if (successor) await store.release(successor);
+    await pollOnce();
+    expect(await receivedKeys(1)).toEqual(["3"]);
+  });
 });
