@@ -199,6 +199,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "`.slotsync/state`",
     "local state directory when Upstash is not set",
   ),
+  v(
+    "checkpoint store",
+    "SLOTSYNC_DEAD_LETTER_FILE",
+    "`.slotsync/dead-letters.jsonl`",
+    "`slotsync run` without SQS_DLQ_URL: dead letters as JSON lines (reason and message)",
+  ),
 
   v("poller", "POLL_INTERVAL_SECONDS", "1", "pause after a cycle that found nothing (0.05–60)"),
   v(

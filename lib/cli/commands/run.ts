@@ -55,7 +55,7 @@ timeout) is narrowed down to its key, every other key is written, and the key go
 dead-letter path with its reason while the sync goes on. That path is the DLQ when SQS_DLQ_URL is
 set, else the file --dead-letters (SLOTSYNC_DEAD_LETTER_FILE, default
 ${DEFAULT_DEAD_LETTER_FILE}): one JSON line per letter with "at", "reason", "messageId" and the
-queue message "body". After the fix, slotsync redrive --file <file> sends them again.
+queue message "body", ready to be sent again after the fix (see docs/operations/dead-letters.md).
 
 Logs: one line per cycle and per batch on stderr, readable on a terminal, JSON lines otherwise.
 
