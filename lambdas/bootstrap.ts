@@ -11,6 +11,7 @@ import {
 } from "../lib/bootstrap";
 import { loadConfig } from "../lib/config";
 import { connectDatabase } from "../lib/database";
+import { ConfigError } from "../lib/errors";
 import {
   createDocumentSink,
   createKeyPublisher,
@@ -25,10 +26,14 @@ const logger = createLogger("slotsync-bootstrap");
 /** Time kept back for the response: sending stops this long before the Lambda's timeout. */
 const SAFETY_MARGIN_MS = 30_000;
 
+/** What a manual invoke can ask for. */
+export type BootstrapAction = "start" | "resume" | "status" | "reset";
+const ACTIONS: readonly string[] = ["start", "resume", "status", "reset"] satisfies BootstrapAction[];
+
 /** The manual-invoke event. */
 export interface BootstrapLambdaEvent {
   /** `start` (default) begins or resumes; `resume` never begins; `status` reads; `reset` drops. */
-  action?: "start" | "resume" | "status" | "reset";
+  action?: BootstrapAction;
   /** Build a new copy of served indices too (after a schema change). */
   reindex?: boolean;
   /** Schema index names (default: all). */
@@ -52,16 +57,19 @@ export async function handler(
   context: InvocationContext,
 ): Promise<Record<string, unknown>> {
   const action = event?.action ?? "start";
+  if (!ACTIONS.includes(action)) {
+    throw new ConfigError(`unknown bootstrap action "${String(action)}"`, {
+      where: "event.action",
+      fix: `invoke with {"action": ${ACTIONS.map((a) => `"${a}"`).join(" | ")}}`,
+    });
+  }
   const env = await loadEnvironment(process.env);
-  const config = loadConfig(env, {
-    pg: true,
-    schema: true,
-    sink: true,
-    upstash: true,
-    queue: action === "start" || action === "resume",
-  });
+  const config = loadConfig(env, { pg: true, schema: true, sink: true, upstash: true });
+  // Only a copy sends ranges to the queue: status and reset work without one, but a copy checks
+  // for it before it connects anywhere.
+  const queue =
+    action === "start" || action === "resume" ? loadConfig(env, { queue: true }).queue : undefined;
   const settings = bootstrapSettingsFromEnv(env);
-  if (!config.sink) throw new Error("unreachable: the sink is required");
   const sink = createDocumentSink(config.sink);
   const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
   const db = await connectDatabase(config.pgUrl, "slotsync-bootstrap", DATABASE_POLICY);
@@ -105,8 +113,12 @@ export async function handler(
         )),
       };
     } else {
-      if (!config.queue) throw new Error("unreachable: the queue is required");
-      const deps: BootstrapDeps = { ...common, db, schema, publisher: createKeyPublisher(config.queue) };
+      const deps: BootstrapDeps = {
+        ...common,
+        db,
+        schema,
+        publisher: createKeyPublisher(queue ?? loadConfig(env, { queue: true }).queue),
+      };
       const summary = await runBootstrap(deps, {
         ...timing,
         reindex: event?.reindex === true,

@@ -49,7 +49,6 @@ let closePool: (() => Promise<void>) | undefined;
 async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true, upstash: true });
-  if (!config.queue || !config.sink) throw new Error("unreachable: queue and sink are required");
   // An idle connection closed by the server (restart, failover, idle timeout) is reported to the
   // listener; without one it would crash the whole process. The pool opens a new one when needed.
   const pool = createPool(config.pgUrl, "slotsync-consumer", 2, DATABASE_POLICY, (error) =>

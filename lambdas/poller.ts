@@ -36,7 +36,6 @@ let wired: Promise<Wired> | undefined;
 async function wire(): Promise<Wired> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, queue: true, upstash: true });
-  if (!config.queue) throw new Error("unreachable: queue is required");
   const store = createStateStore(config.state);
   return {
     config,

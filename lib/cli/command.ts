@@ -1,4 +1,4 @@
-import type { ConfigNeeds, Env, SlotsyncConfig } from "../config";
+import type { ConfigFor, ConfigNeeds, Env } from "../config";
 
 /** How a flag's value is read. `list` takes comma-separated values (and may be repeated). */
 export type FlagType = "boolean" | "string" | "number" | "integer" | "list";
@@ -66,7 +66,7 @@ export interface CommandContext<F extends FlagSpecs = FlagSpecs> {
   now: () => number;
   readFile: (path: string) => string;
   /** Reads and checks the configuration the command needs. @throws ConfigError */
-  config(needs: ConfigNeeds): SlotsyncConfig;
+  config<const N extends ConfigNeeds>(needs: N): ConfigFor<N>;
 }
 
 /**

@@ -67,6 +67,16 @@ export interface ConfigNeeds {
   upstash?: boolean;
 }
 
+/**
+ * The configuration as a command that asked for `N` sees it: every part it declared as needed is
+ * present in the type, so callers need no casts or "cannot happen" checks. `upstash: true` makes the
+ * state an Upstash store.
+ */
+export type ConfigFor<N extends ConfigNeeds> = SlotsyncConfig &
+  (N["sink"] extends true ? { sink: DocumentSinkConfig } : unknown) &
+  (N["queue"] extends true ? { queue: QueueConfig } : unknown) &
+  (N["upstash"] extends true ? { state: Extract<StateConfig, { kind: "upstash" }> } : unknown);
+
 const GB = 1024n ** 3n;
 
 /**
@@ -76,11 +86,11 @@ const GB = 1024n ** 3n;
  * `SINK`, `WEBHOOK_*` and `NDJSON_PATH` choose and set up a stream sink instead of a search engine.
  * @throws ConfigError naming every bad or missing variable at once.
  */
-export function loadConfig(
+export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
   env: Env,
-  needs: ConfigNeeds = {},
+  needs: N = {} as N,
   options: { readFile?: (path: string) => string } = {},
-): SlotsyncConfig {
+): ConfigFor<N> {
   const r = new EnvReader(env);
   const schema = r.string("SCHEMA") ?? r.string("SCHEMA_URL") ?? "";
   const pgUrl = readPgUrl(r, () => localSchemaDatabase(env, schema, options.readFile));
@@ -123,7 +133,7 @@ export function loadConfig(
   }
   const drift = readDriftConfig(r);
   r.throwIfProblems();
-  return {
+  const config: SlotsyncConfig = {
     pgUrl: pgUrl ?? "",
     schema,
     sink,
@@ -134,6 +144,8 @@ export function loadConfig(
     pluginsDir: r.string("PLUGINS_DIR"),
     drift,
   };
+  // throwIfProblems has refused a missing part the needs declared, so the narrower type holds.
+  return config as ConfigFor<N>;
 }
 
 /**

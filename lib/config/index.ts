@@ -1,5 +1,6 @@
 export {
   type AlertConfig,
+  type ConfigFor,
   type ConfigNeeds,
   loadConfig,
   type PollerConfig,

@@ -110,7 +110,7 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
     const log = createLogger({ out: ctx.stderr, quiet: ctx.flags.quiet, now: ctx.now });
     const consumers = ctx.flags.consumers ?? 4;
     // With SINK=ndjson and no NDJSON_PATH the copy is this command's output (the report goes to stderr then).
-    const sink = createDocumentSink(config.sink as NonNullable<typeof config.sink>, { stdout: ctx.stdout });
+    const sink = createDocumentSink(config.sink, { stdout: ctx.stdout });
     const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
     const db = await connectDatabase(config.pgUrl, "slotsync-bootstrap");
     const pool = inProcess ? createPool(config.pgUrl, "slotsync-bootstrap-copy", consumers + 1) : undefined;
@@ -132,8 +132,10 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
         graceMs: settings.graceMs,
         deleteOldNow: ctx.flags["delete-old-now"],
       };
-      const queue = inProcess ? new MemoryQueue({ maxReceiveCount: Number.POSITIVE_INFINITY }) : undefined;
-      const publisher = queue ?? createKeyPublisher(config.queue as NonNullable<typeof config.queue>);
+      const publisher = config.queue
+        ? createKeyPublisher(config.queue)
+        : new MemoryQueue({ maxReceiveCount: Number.POSITIVE_INFINITY });
+      const queue = publisher instanceof MemoryQueue ? publisher : undefined;
 
       let summary: BootstrapSummary;
       try {
@@ -170,22 +172,23 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
         const onAbort = () => stop.abort();
         ctx.signal.addEventListener("abort", onAbort, { once: true });
         const progress = progressDrawer(ctx.stderr, ctx.flags.quiet, ctx.now);
-        const copying = queue
-          ? runLocalConsumers(
-              queue,
-              await consumerDeps(common, queue, pool as NonNullable<typeof pool>, {
-                builders: await createBuilders(schema, config.pluginsDir),
-                targetsCacheMs: settings.targetsCacheMs,
-                timing,
-                deadLetter(letters) {
-                  // A range that cannot be copied is marked failed (with this reason) by the
-                  // consumer; the others go on, and the watch ends once only failed ones remain.
-                  for (const letter of letters) log.error("dead-letter", `dead letter: ${letter.reason}`);
-                },
-              }),
-              { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
-            )
-          : Promise.resolve(undefined);
+        const copying =
+          queue && pool
+            ? runLocalConsumers(
+                queue,
+                await consumerDeps(common, queue, pool, {
+                  builders: await createBuilders(schema, config.pluginsDir),
+                  targetsCacheMs: settings.targetsCacheMs,
+                  timing,
+                  deadLetter(letters) {
+                    // A range that cannot be copied is marked failed (with this reason) by the
+                    // consumer; the others go on, and the watch ends once only failed ones remain.
+                    for (const letter of letters) log.error("dead-letter", `dead letter: ${letter.reason}`);
+                  },
+                }),
+                { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
+              )
+            : Promise.resolve(undefined);
         try {
           last = await watchBootstrap(common, copies, {
             ...timing,

@@ -33,7 +33,7 @@ Environment: SQS_QUEUE_URL, SQS_DLQ_URL, SQS_ENDPOINT, AWS_REGION.`,
   },
   async run(ctx) {
     const config = ctx.config({ queue: true });
-    const queue = config.queue as NonNullable<typeof config.queue>;
+    const queue = config.queue;
     if (!queue.dlqUrl) {
       throw new UsageError("SQS_DLQ_URL is required: the dead-letter queue to move messages from", {
         fix: "set SQS_DLQ_URL to the DLQ's URL (the stack's DeadLetterQueueUrl output)",

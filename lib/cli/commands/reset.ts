@@ -41,7 +41,7 @@ UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, WRITE_TARGETS_CACHE_SECONDS, P
     }
     const config = ctx.config({ pg: true, schema: true, sink: true });
     const settings = bootstrapSettingsFromEnv(ctx.env);
-    const sink = createDocumentSink(config.sink as NonNullable<typeof config.sink>);
+    const sink = createDocumentSink(config.sink);
     const events = settings.pollerRuleName ? new EventBridgeClient({}) : undefined;
     const db = await connectDatabase(config.pgUrl, "slotsync-reset");
     try {

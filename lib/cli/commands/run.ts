@@ -108,7 +108,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
     const once = ctx.flags.once;
     const pool = createPool(config.pgUrl, "slotsync-consumer", consumers + 1);
     // With SINK=ndjson and no NDJSON_PATH the records are this command's output; logs go to stderr.
-    const sink = createDocumentSink(config.sink as NonNullable<typeof config.sink>, { stdout: ctx.stdout });
+    const sink = createDocumentSink(config.sink, { stdout: ctx.stdout });
     let sqs: SQSClient | undefined;
     try {
       // Start-up checks first, so a missing slot or index is one clear line before anything runs.
@@ -163,16 +163,19 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         if (once) stopPolling.abort();
       });
 
-      const local = config.queue ? undefined : new LocalQueue();
+      // SQS when SQS_QUEUE_URL is set (like the Lambdas), else the in-process queue.
+      const transport = config.queue
+        ? ({ kind: "sqs", queue: config.queue, client: createSqsClient(config.queue) } as const)
+        : ({ kind: "local", queue: new LocalQueue() } as const);
+      const local = transport.kind === "local" ? transport.queue : undefined;
       let publisher: HandoffPublisher;
       let requeue: KeyPublisher;
-      if (local) {
-        publisher = new DrainingPublisher(local, () => keeper.keepAlive());
-        requeue = local;
+      if (transport.kind === "local") {
+        publisher = new DrainingPublisher(transport.queue, () => keeper.keepAlive());
+        requeue = transport.queue;
       } else {
-        const queue = config.queue as NonNullable<typeof config.queue>;
-        sqs = createSqsClient(queue);
-        const keys = createKeyPublisher(queue, sqs);
+        sqs = transport.client;
+        const keys = createKeyPublisher(transport.queue, sqs);
         publisher = new QueueHandoffPublisher(keys);
         requeue = keys;
       }
@@ -237,10 +240,10 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       );
 
       const workers = Array.from({ length: consumers }, () =>
-        local
-          ? runMemoryConsumer(local, deps, control)
-          : runSqsConsumer(sqs as SQSClient, deps, control, {
-              queueUrl: (config.queue as NonNullable<typeof config.queue>).url,
+        transport.kind === "local"
+          ? runMemoryConsumer(transport.queue, deps, control)
+          : runSqsConsumer(transport.client, deps, control, {
+              queueUrl: transport.queue.url,
               waitSeconds: once ? 1 : 5,
               drain: once,
             }),

@@ -2,13 +2,13 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type pg from "pg";
 import { bootstrapStatus } from "../../bootstrap";
 import type { CheckpointStore, Lease } from "../../checkpoint";
-import type { Env, SlotsyncConfig } from "../../config";
+import type { Env, QueueConfig, SlotsyncConfig } from "../../config";
 import { connectDatabase, describePgUrl } from "../../database";
 import { readCurrentDrift } from "../../drift";
 import { firstFailedRange } from "../../monitor";
 import { createDocumentSink, createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
 import { checkSchema, qualifiedName, type ResolvedSchema, type SchemaSpec } from "../../schema";
-import { type DocumentSink, isStreamSinkConfig } from "../../sink";
+import { type DocumentSink, type DocumentSinkConfig, isStreamSinkConfig } from "../../sink";
 import { formatLsn, PgSlotReader, SlotMissingError } from "../../slot";
 import { errorLine } from "../errors";
 import { redactUrl } from "../output";
@@ -260,7 +260,7 @@ async function readCopies(
   }));
 }
 
-async function readQueue(queue: NonNullable<SlotsyncConfig["queue"]>): Promise<StatusReport["queue"]> {
+async function readQueue(queue: QueueConfig): Promise<StatusReport["queue"]> {
   const sqs = createSqsClient(queue);
   try {
     const depth = async (url: string) => {
@@ -288,7 +288,7 @@ async function readQueue(queue: NonNullable<SlotsyncConfig["queue"]>): Promise<S
   }
 }
 
-function sinkNodes(sink: NonNullable<SlotsyncConfig["sink"]>): string {
+function sinkNodes(sink: DocumentSinkConfig): string {
   if (sink.engine === "webhook") return redactUrl(new URL(sink.url).origin);
   if (sink.engine === "ndjson") return !sink.path || sink.path.trim() === "-" ? "stdout" : sink.path;
   const node = sink.node;

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../../lib/config";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { loadConfig, type QueueConfig } from "../../../lib/config";
 import { ConfigError } from "../../../lib/errors";
-import type { SinkConfig } from "../../../lib/sink";
+import type { DocumentSinkConfig, SinkConfig } from "../../../lib/sink";
 
 const base = {
   PG_URL: "postgresql://u:secret-pw@db:5432/app",
@@ -42,6 +42,22 @@ describe("loadConfig", () => {
     expect(config.queue?.region).toBe("us-east-1");
     expect(config.alerts.warningBytes).toBe(12n * 1024n ** 3n);
     expect(config.alerts.criticalBytes).toBe(15n * 1024n ** 3n);
+  });
+
+  it("types the parts a command declares as needed as present, and the others as optional", () => {
+    const needed = loadConfig(base, { sink: true, queue: true, upstash: true });
+    expectTypeOf(needed.sink).toMatchTypeOf<DocumentSinkConfig>();
+    expectTypeOf(needed.queue).toMatchTypeOf<QueueConfig>();
+    expectTypeOf(needed.state.token).toBeString();
+    // Present at run time too: no cast or check stands between the command and its parts.
+    expect(needed.queue.url).toBe(base.SQS_QUEUE_URL);
+    expect(needed.sink.engine).toBe("elasticsearch");
+    expect(needed.state.token).toBe("tok-123");
+
+    const optional = loadConfig({ PG_URL: base.PG_URL }, { pg: true });
+    expectTypeOf(optional.queue).toEqualTypeOf<QueueConfig | undefined>();
+    expect(optional.queue).toBeUndefined();
+    expect(optional.sink).toBeUndefined();
   });
 
   it("names every missing variable at once, and only those the command needs", () => {
