@@ -178,12 +178,6 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 
   v("queue", "SQS_QUEUE_URL", "— (in-process queue)", "queue between the poller and the consumers"),
   v("queue", "SQS_DLQ_URL", "—", "its dead-letter queue"),
-  v(
-    "queue",
-    "SLOTSYNC_DEAD_LETTER_FILE",
-    "`.slotsync/dead-letters.jsonl`",
-    "`slotsync run` without `SQS_DLQ_URL`: the file dead letters are appended to, one JSON line each with its reason (`--dead-letters`)",
-  ),
   v("queue", "SQS_ENDPOINT", "—", "endpoint override (ElasticMQ, LocalStack)"),
   v(
     "queue",
