@@ -13,6 +13,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // A CDK synth takes seconds on two shared cores; the default 5 s is too tight for it.
+          testTimeout: 30_000,
         },
       },
       {

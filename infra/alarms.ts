@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Aws, Duration, RemovalPolicy } from "aws-cdk-lib";
 import {
   Alarm,
   ComparisonOperator,
@@ -26,14 +26,67 @@ export interface SyncAlarmsProps {
   readonly deadLetterQueue: IQueue;
   readonly slotName: string;
   readonly thresholds: Required<AlarmThresholds>;
+  /** The poller's timeout, for the duration alarm. */
+  readonly pollerTimeout: Duration;
+  /** The consumer's timeout, for the duration alarm. */
+  readonly consumerTimeout: Duration;
   /** Topic to notify; an encrypted one is created when absent. */
   readonly topic?: ITopic;
   readonly email?: string;
+  /**
+   * Topic for the critical alarms ({@link CRITICAL_ALARMS}); default the same topic as the rest.
+   * Created (encrypted, like the other) when only `criticalEmail` is given.
+   */
+  readonly criticalTopic?: ITopic;
+  /** An email address subscribed to the critical topic (a separate topic is created for it). */
+  readonly criticalEmail?: string;
+  /** Alarms to leave out, by id; an unknown id is an error. */
+  readonly disabled?: readonly AlarmId[];
 }
+
+/** Every alarm the construct can create, by id. */
+export const ALARM_IDS = [
+  "DeadLetterQueueNotEmpty",
+  "QueueOldestMessageAge",
+  "PollerErrors",
+  "PollerThrottles",
+  "PollerDurationNearTimeout",
+  "ConsumerErrors",
+  "ConsumerThrottles",
+  "ConsumerDurationNearTimeout",
+  "RecordsFailing",
+  "SchemaDrift",
+  "MonitorErrors",
+  "MonitorCheckFailed",
+  "AlertDeliveryFailed",
+  "PollStalled",
+  "SlotLag",
+  "RetainedWalWarning",
+  "RetainedWalCritical",
+  "WalStatusLost",
+] as const;
+
+/** The id of one alarm. */
+export type AlarmId = (typeof ALARM_IDS)[number];
+
+/**
+ * The alarms that mean WAL is piling up or changes are no longer followed: they go to the critical
+ * topic when there is one.
+ */
+export const CRITICAL_ALARMS: readonly AlarmId[] = [
+  "PollerErrors",
+  "PollStalled",
+  "RetainedWalCritical",
+  "WalStatusLost",
+  "MonitorCheckFailed",
+];
+
+/** The share of a function's timeout above which its longest run raises the duration alarm. */
+export const NEAR_TIMEOUT = 0.9;
 
 /** What one alarm watches, how it decides, and what its description tells the person paged. */
 interface AlarmSpec {
-  id: string;
+  id: AlarmId;
   metric: IMetric;
   threshold: number;
   comparison: ComparisonOperator;
@@ -48,17 +101,34 @@ interface AlarmSpec {
  */
 export class SyncAlarms extends Construct {
   readonly topic: ITopic;
-  /** The alarms by id (`DeadLetterQueueNotEmpty`, `PollerErrors`, ...). */
-  readonly alarms: Record<string, Alarm> = {};
-  /** The email subscription, when an address was given. */
-  readonly emailSubscription?: IConstruct;
+  /** The topic of the critical alarms: {@link topic} unless a separate one was asked for. */
+  readonly criticalTopic: ITopic;
+  /** The alarms by id (`DeadLetterQueueNotEmpty`, `PollerErrors`, ...); disabled ones are absent. */
+  readonly alarms: Partial<Record<AlarmId, Alarm>> = {};
+  /** The email subscriptions, one per address given. */
+  readonly emailSubscriptions: IConstruct[] = [];
 
   constructor(scope: Construct, id: string, props: SyncAlarmsProps) {
     super(scope, id);
-    this.topic = props.topic ?? this.createTopic();
-    if (props.email) this.emailSubscription = this.topic.addSubscription(new EmailSubscription(props.email));
+    const unknown = (props.disabled ?? []).filter((a) => !(ALARM_IDS as readonly string[]).includes(a));
+    if (unknown.length > 0)
+      throw new Error(`disabledAlarms: unknown alarm ${unknown.join(", ")} (known: ${ALARM_IDS.join(", ")})`);
+    this.topic = props.topic ?? this.createTopic("Topic", "slotsync alarms");
+    this.criticalTopic =
+      props.criticalTopic ??
+      (props.criticalEmail ? this.createTopic("CriticalTopic", "slotsync critical alarms") : this.topic);
+    if (props.email)
+      this.emailSubscriptions.push(this.topic.addSubscription(new EmailSubscription(props.email)));
+    if (props.criticalEmail)
+      this.emailSubscriptions.push(
+        this.criticalTopic.addSubscription(new EmailSubscription(props.criticalEmail)),
+      );
     const action = new SnsAction(this.topic);
+    const criticalAction = new SnsAction(this.criticalTopic);
+    const disabled = new Set<string>(props.disabled ?? []);
     for (const spec of alarmSpecs(props)) {
+      if (disabled.has(spec.id)) continue;
+      const notify = CRITICAL_ALARMS.includes(spec.id) ? criticalAction : action;
       const alarm = new Alarm(this, spec.id, {
         alarmDescription: spec.description,
         metric: spec.metric,
@@ -68,8 +138,8 @@ export class SyncAlarms extends Construct {
         datapointsToAlarm: spec.evaluationPeriods,
         treatMissingData: spec.missing,
       });
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
       this.alarms[spec.id] = alarm;
     }
   }
@@ -77,22 +147,47 @@ export class SyncAlarms extends Construct {
   /**
    * An SNS topic encrypted with a customer managed key: CloudWatch cannot publish to a topic
    * encrypted with the AWS managed `aws/sns` key, so the key policy lets CloudWatch use this one.
+   * `enforceSSL` gives the topic a policy of its own, which replaces SNS's default one: without an
+   * Allow for CloudWatch next to its Deny, alarm notifications would be refused.
    */
-  private createTopic(): Topic {
-    const key = new Key(this, "TopicKey", {
-      description: "slotsync: encrypts the alarm topic",
+  private createTopic(id: string, displayName: string): Topic {
+    const key = new Key(this, `${id}Key`, {
+      description: `slotsync: encrypts the topic "${displayName}"`,
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const cloudwatch = new ServicePrincipal("cloudwatch.amazonaws.com");
+    const fromThisAccount = { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } };
     key.addToResourcePolicy(
       new PolicyStatement({
-        principals: [new ServicePrincipal("cloudwatch.amazonaws.com")],
+        principals: [cloudwatch],
         actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
         resources: ["*"],
+        conditions: fromThisAccount,
       }),
     );
-    return new Topic(this, "Topic", { displayName: "slotsync alarms", masterKey: key, enforceSSL: true });
+    const topic = new Topic(this, id, { displayName, masterKey: key, enforceSSL: true });
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "AllowCloudWatchAlarms",
+        principals: [cloudwatch],
+        actions: ["sns:Publish"],
+        resources: [topic.topicArn],
+        conditions: {
+          ...fromThisAccount,
+          ArnLike: {
+            "aws:SourceArn": `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
+          },
+        },
+      }),
+    );
+    return topic;
   }
+}
+
+/** {@link NEAR_TIMEOUT} of a timeout, in milliseconds (the unit of Lambda's Duration metric). */
+function nearTimeoutMs(timeout: Duration): number {
+  return Math.round(timeout.toMilliseconds() * NEAR_TIMEOUT);
 }
 
 function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
@@ -143,7 +238,16 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       evaluationPeriods: 3,
       missing: TreatMissingData.NOT_BREACHING,
       description:
-        "Most poller ticks were throttled for 15 minutes: runs overlap (POLLER_RUN_SECONDS at or above the schedule's rate, or cycles that take longer than the safety margin) or reserved concurrency was removed. Keep POLLER_RUN_SECONDS below the rate (the stack's default) and reserved concurrency 1.",
+        "Most poller ticks were throttled for 15 minutes: with pollerReservedConcurrency, runs overlap (POLLER_RUN_SECONDS at or above the schedule's rate, or cycles that take longer than the safety margin); without it, the account's concurrency is used up. Keep POLLER_RUN_SECONDS below the rate (the stack's default), or ask for a higher Lambda concurrency quota.",
+    },
+    {
+      id: "PollerDurationNearTimeout",
+      metric: props.poller.metricDuration({ statistic: "Maximum", period: fiveMinutes }),
+      threshold: nearTimeoutMs(props.pollerTimeout),
+      comparison: gt,
+      evaluationPeriods: 3,
+      missing: TreatMissingData.NOT_BREACHING,
+      description: `The poller's longest run came within ${Math.round((1 - NEAR_TIMEOUT) * 100)} % of its ${props.pollerTimeout.toSeconds()} s timeout for 15 minutes: a cycle takes longer than the safety margin (a huge transaction, a slow database or SQS). A run that times out is retried by the next tick, but raise pollerTimeoutSeconds or POLLER_SAFETY_MARGIN_SECONDS before it does.`,
     },
     {
       id: "ConsumerErrors",
@@ -154,6 +258,35 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       missing: TreatMissingData.NOT_BREACHING,
       description:
         "Consumer invocations failed as a whole in two 5-minute periods in a row (bad configuration, secret unreadable, database or search engine unreachable, timeouts). Their batches come back and end in the DLQ after maxReceiveCount tries; read the consumer's log.",
+    },
+    {
+      id: "ConsumerThrottles",
+      metric: sum(props.consumer.metricThrottles()),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 3,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        "Consumer invocations were throttled for 15 minutes: the account's concurrency (or a reserved concurrency set on the consumer) is used up, so documents fall behind. Ask for a higher Lambda concurrency quota or lower consumerMaxConcurrency of other workloads.",
+    },
+    {
+      id: "ConsumerDurationNearTimeout",
+      metric: props.consumer.metricDuration({ statistic: "Maximum", period: fiveMinutes }),
+      threshold: nearTimeoutMs(props.consumerTimeout),
+      comparison: gt,
+      evaluationPeriods: 3,
+      missing: TreatMissingData.NOT_BREACHING,
+      description: `The consumer's longest run came within ${Math.round((1 - NEAR_TIMEOUT) * 100)} % of its ${props.consumerTimeout.toSeconds()} s timeout for 15 minutes: a timed-out batch comes back whole and counts towards maxReceiveCount. Lower consumerBatchSize, raise consumerTimeoutSeconds, or look at the search engine's and the database's latency.`,
+    },
+    {
+      id: "RecordsFailing",
+      metric: serviceMetric("consumer", "RecordsFailed"),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 3,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        "The consumer reported failed records in three 5-minute periods in a row: they come back from SQS and reach the DLQ after maxReceiveCount tries. The consumer's log names each key and its reason (mapping conflict, search engine refusing writes, document build error).",
     },
     {
       id: "SchemaDrift",
@@ -174,6 +307,26 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       missing: TreatMissingData.NOT_BREACHING,
       description:
         "The monitor could not check the database twice in a row, so WAL and lag are not being watched. Its log says why (database unreachable, privileges, secret); the WAL alarms stay silent until it works again.",
+    },
+    {
+      id: "MonitorCheckFailed",
+      metric: serviceMetric("monitor", "CheckFailed"),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 2,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        "The monitor could not read the slot from the database in two checks in a row (database unreachable, TLS or password refused, privileges): nothing watches retained WAL meanwhile. Its log names the cause and the fix.",
+    },
+    {
+      id: "AlertDeliveryFailed",
+      metric: serviceMetric("monitor", "AlertDeliveryFailures"),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 1,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        "The monitor could not deliver an alert to ALERT_WEBHOOK_URL or EventBridge: people relying on those channels were not told. The monitor's log names the channel and the error; check the webhook URL in the secret and the receiver.",
     },
     {
       id: "PollStalled",

@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, Tags } from "aws-cdk-lib";
 import type { Alarm, Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import type { SecurityGroup } from "aws-cdk-lib/aws-ec2";
 import type { Rule } from "aws-cdk-lib/aws-events";
@@ -8,7 +8,7 @@ import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { SyncAlarms } from "./alarms";
+import { type AlarmId, SyncAlarms } from "./alarms";
 import { SyncDashboard } from "./dashboard";
 import { DEFAULT_ENTRIES, REPO_ROOT, SyncFunctions } from "./functions";
 import { SLOT_NAME } from "./metrics";
@@ -17,7 +17,14 @@ import { DEFAULT_CONSUMER, DEFAULT_THRESHOLDS, type SlotsyncSyncProps } from "./
 import { SyncQueues } from "./queue";
 import { createSecret } from "./secrets";
 
-export { SyncAlarms, type SyncAlarmsProps } from "./alarms";
+export {
+  ALARM_IDS,
+  type AlarmId,
+  CRITICAL_ALARMS,
+  NEAR_TIMEOUT,
+  SyncAlarms,
+  type SyncAlarmsProps,
+} from "./alarms";
 export { SyncDashboard, type SyncDashboardProps } from "./dashboard";
 export {
   BUNDLED_SCHEMA_PATH,
@@ -44,6 +51,7 @@ export {
   importSecret,
   SECRET_ENV_NAME,
   SECRET_KEYS,
+  SECRET_PLACEHOLDER_TEMPLATE,
   type SecretReference,
 } from "./secrets";
 
@@ -74,7 +82,10 @@ export class SlotsyncSync extends Construct {
   /** The functions' security group, when a VPC was given without security groups. */
   readonly securityGroup?: SecurityGroup;
   readonly alarmTopic: ITopic;
-  readonly alarms: Record<string, Alarm>;
+  /** The topic of the critical alarms: {@link alarmTopic} unless a separate one was asked for. */
+  readonly criticalAlarmTopic: ITopic;
+  /** The alarms by id; disabled ones are absent. */
+  readonly alarms: Partial<Record<AlarmId, Alarm>>;
   readonly dashboard: Dashboard;
   /** The replication slot, also the `Slot` dimension of the alarms. */
   readonly slotName: string;
@@ -93,10 +104,11 @@ export class SlotsyncSync extends Construct {
     const queues = new SyncQueues(this, "Queues", {
       consumerTimeout: consumer.timeout ?? DEFAULT_CONSUMER.timeout,
       maxReceiveCount,
+      ...(props.queueRemovalPolicy ? { removalPolicy: props.queueRemovalPolicy } : {}),
     });
     this.queue = queues.queue;
     this.deadLetterQueue = queues.deadLetterQueue;
-    this.secret = props.secret ?? createSecret(this, "Secret");
+    this.secret = props.secret ?? createSecret(this, "Secret", props.secretRemovalPolicy);
 
     // The consumer dead-letters a record blocked by schema drift itself on its last delivery, with
     // the reason, instead of leaving SQS to move it without one.
@@ -118,6 +130,7 @@ export class SlotsyncSync extends Construct {
       pollSchedule: props.pollSchedule ?? DEFAULT_POLL_SCHEDULE,
       ...(props.pollerTimeout ? { pollerTimeout: props.pollerTimeout } : {}),
       pollerEnabled: props.pollerEnabled ?? true,
+      pollerReservedConcurrency: props.pollerReservedConcurrency ?? false,
       entries: { ...DEFAULT_ENTRIES, ...props.entries },
       projectRoot: props.projectRoot ?? REPO_ROOT,
       ...(props.runtime ? { runtime: props.runtime } : {}),
@@ -142,10 +155,16 @@ export class SlotsyncSync extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       slotName,
       thresholds,
+      pollerTimeout: this.poller.timeout ?? Duration.minutes(1),
+      consumerTimeout: this.consumer.timeout ?? DEFAULT_CONSUMER.timeout,
       ...(props.alarmTopic ? { topic: props.alarmTopic } : {}),
       ...(props.alarmEmail ? { email: props.alarmEmail } : {}),
+      ...(props.criticalAlarmTopic ? { criticalTopic: props.criticalAlarmTopic } : {}),
+      ...(props.criticalAlarmEmail ? { criticalEmail: props.criticalAlarmEmail } : {}),
+      ...(props.disabledAlarms ? { disabled: props.disabledAlarms } : {}),
     });
     this.alarmTopic = alarms.topic;
+    this.criticalAlarmTopic = alarms.criticalTopic;
     this.alarms = alarms.alarms;
     this.dashboard = new SyncDashboard(this, "Dashboard", {
       poller: this.poller,
@@ -155,7 +174,7 @@ export class SlotsyncSync extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       slotName,
       thresholds,
-      alarms: Object.values(this.alarms),
+      alarms: Object.values(this.alarms).filter((a): a is Alarm => a !== undefined),
       ...(props.dashboardName ? { dashboardName: props.dashboardName } : {}),
     }).dashboard;
 
@@ -166,7 +185,8 @@ export class SlotsyncSync extends Construct {
       ownSecret: !props.secret,
       searchEngine: props.searchEngine ?? { kind: "elasticsearch" },
       inVpc: props.vpc !== undefined,
-      ...(alarms.emailSubscription ? { emailSubscription: alarms.emailSubscription } : {}),
+      emailSubscriptions: alarms.emailSubscriptions,
     });
+    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this).add(key, value);
   }
 }

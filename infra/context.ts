@@ -1,7 +1,8 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { Schedule } from "aws-cdk-lib/aws-events";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
+import { ALARM_IDS, type AlarmId } from "./alarms";
 import { type AlarmThresholds, type ConsumerSettings, SchemaSource, type SearchEngine } from "./props";
 
 /**
@@ -25,6 +26,7 @@ export const CONTEXT_KEYS = {
   pollSchedule: "EventBridge expression, default rate(1 minute)",
   pollerTimeoutSeconds: "poller timeout (default: the schedule's rate, 60-900 s)",
   pollerEnabled: "false to deploy the schedule disabled until bootstrap enables it",
+  pollerReservedConcurrency: "true to reserve one concurrent execution for the poller (default false)",
   consumerBatchSize: "messages per consumer invocation (default 10)",
   consumerMaxBatchingWindowSeconds: "seconds SQS gathers a batch (default 0; 1 above 10 messages)",
   consumerMaxConcurrency: "most concurrent consumers (default 5)",
@@ -37,6 +39,11 @@ export const CONTEXT_KEYS = {
   maxSlotLagGb: "slot lag alarm, GiB (default 1)",
   maxQueueAgeSeconds: "oldest message alarm, seconds (default 900)",
   alarmEmail: "email address subscribed to the alarm topic",
+  criticalAlarmEmail: "email address for the critical alarms, on a topic of their own",
+  disabledAlarms: "comma-separated alarm ids to leave out (e.g. SlotLag,PollerThrottles)",
+  secretRemovalPolicy: "retain (default) or destroy: the created secret when the stack is deleted",
+  queueRemovalPolicy: "retain (default) or destroy: the queues when the stack is deleted",
+  tags: "tags for every resource, key=value,key=value",
   logRetentionDays: "log retention in days (default 30)",
 } as const;
 
@@ -57,10 +64,16 @@ export interface AppSettings {
   pollSchedule: Schedule | undefined;
   pollerTimeout: Duration | undefined;
   pollerEnabled: boolean;
+  pollerReservedConcurrency: boolean;
   consumer: ConsumerSettings;
   maxReceiveCount: number | undefined;
   thresholds: AlarmThresholds;
   alarmEmail: string | undefined;
+  criticalAlarmEmail: string | undefined;
+  disabledAlarms: AlarmId[];
+  secretRemovalPolicy: RemovalPolicy | undefined;
+  queueRemovalPolicy: RemovalPolicy | undefined;
+  tags: Record<string, string>;
   logRetention: RetentionDays | undefined;
 }
 
@@ -120,18 +133,45 @@ export function readSettings(node: Node): AppSettings {
   if (!vpcId && (subnetIds.length > 0 || securityGroupIds.length > 0))
     problems.push("subnetIds, securityGroupIds: need vpcId");
 
-  const pollerEnabled = str("pollerEnabled");
-  if (pollerEnabled !== undefined && !["true", "false"].includes(pollerEnabled))
-    problems.push("pollerEnabled: must be true or false");
+  const bool = (key: ContextKey): boolean | undefined => {
+    const v = str(key);
+    if (v === undefined) return undefined;
+    if (v !== "true" && v !== "false") problems.push(`${key}: must be true or false`);
+    return v === "true";
+  };
+  const pollerEnabled = bool("pollerEnabled");
+  const removal = (key: ContextKey): RemovalPolicy | undefined => {
+    const v = str(key);
+    if (v === undefined) return undefined;
+    if (v === "retain") return RemovalPolicy.RETAIN;
+    if (v === "destroy") return RemovalPolicy.DESTROY;
+    problems.push(`${key}: must be retain or destroy`);
+    return undefined;
+  };
+  const disabledAlarms = list("disabledAlarms");
+  for (const a of disabledAlarms)
+    if (!(ALARM_IDS as readonly string[]).includes(a))
+      problems.push(`disabledAlarms: unknown alarm ${a} (known: ${ALARM_IDS.join(", ")})`);
+  const tags: Record<string, string> = {};
+  for (const pair of list("tags")) {
+    const at = pair.indexOf("=");
+    const key = at > 0 ? pair.slice(0, at).trim() : "";
+    if (!key || key.length > 128) problems.push(`tags: "${pair.slice(0, 40)}" must be key=value`);
+    else tags[key] = pair.slice(at + 1).trim();
+  }
   const pollScheduleText = str("pollSchedule");
   if (pollScheduleText !== undefined && !/^(rate|cron)\(.+\)$/.test(pollScheduleText))
     problems.push("pollSchedule: must be an EventBridge expression, rate(...) or cron(...)");
   const slot = str("slot");
   if (slot !== undefined && !/^[a-z0-9_]{1,63}$/.test(slot))
     problems.push("slot: must be 1-63 lower-case letters, digits or _");
-  const alarmEmail = str("alarmEmail");
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alarmEmail))
-    problems.push("alarmEmail: must be an email address");
+  const email = (key: ContextKey): string | undefined => {
+    const v = str(key);
+    if (v !== undefined && !/^[^@\s]+@[^@\s]+$/.test(v)) problems.push(`${key}: must be an email address`);
+    return v;
+  };
+  const alarmEmail = email("alarmEmail");
+  const criticalAlarmEmail = email("criticalAlarmEmail");
 
   const pollerTimeout = num("pollerTimeoutSeconds", 60, 900);
   const window = num("consumerMaxBatchingWindowSeconds", 0, 300);
@@ -165,11 +205,17 @@ export function readSettings(node: Node): AppSettings {
     network: vpcId ? { vpcId, subnetIds, securityGroupIds } : undefined,
     pollSchedule: pollScheduleText ? Schedule.expression(pollScheduleText) : undefined,
     pollerTimeout: pollerTimeout !== undefined ? Duration.seconds(pollerTimeout) : undefined,
-    pollerEnabled: pollerEnabled !== "false",
+    pollerEnabled: pollerEnabled !== false,
+    pollerReservedConcurrency: bool("pollerReservedConcurrency") ?? false,
     consumer,
     maxReceiveCount: num("maxReceiveCount", 1, 1000),
     thresholds,
     alarmEmail,
+    criticalAlarmEmail,
+    disabledAlarms: disabledAlarms as AlarmId[],
+    secretRemovalPolicy: removal("secretRemovalPolicy"),
+    queueRemovalPolicy: removal("queueRemovalPolicy"),
+    tags,
     logRetention,
   };
   if (problems.length > 0) {

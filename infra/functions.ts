@@ -88,6 +88,8 @@ export interface SyncFunctionsProps {
   readonly pollSchedule: Schedule;
   readonly pollerTimeout?: Duration;
   readonly pollerEnabled: boolean;
+  /** Reserve one concurrent execution for the poller. */
+  readonly pollerReservedConcurrency: boolean;
   readonly entries: Readonly<Record<FunctionRole, string>>;
   readonly projectRoot: string;
   readonly runtime?: Runtime;
@@ -267,8 +269,9 @@ export class SyncFunctions extends Construct {
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: { ...environment, POWERTOOLS_SERVICE_NAME: `slotsync-${role}` },
-      // One poller at a time is also enforced by the lease; this keeps ticks from stacking up.
-      ...(role === "poller" ? { reservedConcurrentExecutions: 1 } : {}),
+      // One poller at a time is enforced by the lease; reserving one execution also keeps ticks
+      // from stacking up, but fails the deploy on accounts with a small concurrency quota.
+      ...(role === "poller" && props.pollerReservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
       ...(props.vpc
         ? {
             vpc: props.vpc,

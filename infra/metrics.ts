@@ -8,11 +8,11 @@ export const METRICS_NAMESPACE = "slotsync";
 export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 
 /**
- * A metric the poller or consumer publishes through Powertools: Powertools adds a `service`
- * dimension (`slotsync-poller`, `slotsync-consumer`) to every metric.
+ * A metric a function publishes through Powertools: Powertools adds a `service` dimension
+ * (`slotsync-poller`, `slotsync-consumer`, `slotsync-monitor`) to every metric.
  */
 export function serviceMetric(
-  service: "poller" | "consumer",
+  service: "poller" | "consumer" | "monitor",
   metricName: string,
   options: { label?: string; period?: Duration } = {},
 ): Metric {

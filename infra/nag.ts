@@ -16,8 +16,8 @@ export interface NagTargets {
   readonly searchEngine: SearchEngine;
   /** Whether the functions run in a VPC. */
   readonly inVpc: boolean;
-  /** The email subscription of the alarm topic, if any. */
-  readonly emailSubscription?: IConstruct;
+  /** The email subscriptions of the alarm topics. */
+  readonly emailSubscriptions?: readonly IConstruct[];
 }
 
 /** One accepted cdk-nag finding: the rule, the construct it is accepted on, and why. */
@@ -116,9 +116,9 @@ export function nagAcknowledgements(t: NagTargets): NagAcknowledgement[] {
       );
     }
   }
-  if (t.emailSubscription) {
+  for (const subscription of t.emailSubscriptions ?? []) {
     add(
-      resource(t.emailSubscription),
+      resource(subscription),
       "Serverless-SNSRedrivePolicy",
       "An email notification of an alarm that SNS could not deliver after its retries needs no DLQ: the alarm state stays visible in CloudWatch and the dashboard.",
     );

@@ -1,10 +1,11 @@
-import { Duration, Token } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Token } from "aws-cdk-lib";
 import type { ISecurityGroup, IVpc, SubnetSelection } from "aws-cdk-lib/aws-ec2";
 import type { Schedule } from "aws-cdk-lib/aws-events";
 import type { Runtime } from "aws-cdk-lib/aws-lambda";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
+import type { AlarmId } from "./alarms";
 
 /**
  * Where the functions read the PGSync-style `schema.json` from.
@@ -150,6 +151,12 @@ export interface SlotsyncSyncProps {
   readonly pollerTimeout?: Duration;
   /** Whether the schedule is enabled; `false` until the first bootstrap (which enables it). Default `true`. */
   readonly pollerEnabled?: boolean;
+  /**
+   * Reserve one concurrent execution for the poller, default `false`. The lease already keeps one
+   * poller per slot; the reservation also turns overlapping ticks into throttles, but fails the
+   * deploy on accounts whose concurrency quota is low (new accounts).
+   */
+  readonly pollerReservedConcurrency?: boolean;
   /** Consumer batching and concurrency. */
   readonly consumer?: ConsumerSettings;
   /** Receives before a message goes to the dead-letter queue, default 5. */
@@ -160,6 +167,21 @@ export interface SlotsyncSyncProps {
   readonly alarmTopic?: ITopic;
   /** An email address subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /**
+   * Topic of the critical alarms (poller errors, poll stalled, critical or lost WAL, monitor check
+   * failed); default the alarm topic. Created when only `criticalAlarmEmail` is given.
+   */
+  readonly criticalAlarmTopic?: ITopic;
+  /** An email address subscribed to the critical topic (a topic of its own is created for it). */
+  readonly criticalAlarmEmail?: string;
+  /** Alarms to leave out, by id (`SlotLag`, `PollerThrottles`, ...; see `ALARM_IDS`). */
+  readonly disabledAlarms?: readonly AlarmId[];
+  /** When the stack goes: keep the created secret (default `RETAIN`) or not. */
+  readonly secretRemovalPolicy?: RemovalPolicy;
+  /** When the stack goes: keep the queues and the keys they hold (default `RETAIN`) or not. */
+  readonly queueRemovalPolicy?: RemovalPolicy;
+  /** Tags for every resource of the construct (cost allocation, ownership). */
+  readonly tags?: Readonly<Record<string, string>>;
   /** Handler entry files; default the handlers in this repository's `lambdas/`. */
   readonly entries?: Partial<Record<FunctionRole, string>>;
   /** Directory with `package-lock.json` and `node_modules` used for bundling; default this repository. */

@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
@@ -8,6 +8,8 @@ export interface SyncQueuesProps {
   readonly consumerTimeout: Duration;
   /** Receives before a message moves to the dead-letter queue. */
   readonly maxReceiveCount: number;
+  /** What happens to both queues when the stack is deleted; default retain (they may hold keys). */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** Six consumer timeouts: room for the retries of a batch before SQS shows the message again. */
@@ -48,6 +50,7 @@ export class SyncQueues extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.queue = new Queue(this, "Queue", {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -55,6 +58,7 @@ export class SyncQueues extends Construct {
       retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: Duration.seconds(visibility),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }
 }

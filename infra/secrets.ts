@@ -1,4 +1,4 @@
-import { Token } from "aws-cdk-lib";
+import { RemovalPolicy, Token } from "aws-cdk-lib";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
@@ -76,21 +76,33 @@ export function importSecret(scope: Construct, id: string, ref: SecretReference)
 }
 
 /**
- * Creates the secret with every key present and empty, for the operator to fill with
- * `aws secretsmanager put-secret-value`. The template is generated once and must stay fixed: any
- * change to it makes CloudFormation generate a new value, overwriting what the operator stored.
+ * The placeholder the created secret starts with: the keys of the first release, empty. It is
+ * frozen, never derived from {@link SECRET_KEYS}: any change to a `GenerateSecretString` makes
+ * CloudFormation generate a new value on the next deploy, overwriting what the operator stored.
+ * Keys added later are simply added to the JSON by the operator.
  */
-export function createSecret(scope: Construct, id: string): Secret {
-  const template: Record<string, string> = {};
-  for (const key of SECRET_KEYS) template[key] = "";
+export const SECRET_PLACEHOLDER_TEMPLATE =
+  '{"PG_URL":"","UPSTASH_REDIS_REST_URL":"","UPSTASH_REDIS_REST_TOKEN":"","ELASTICSEARCH_URL":"","ELASTICSEARCH_CLOUD_ID":"","ELASTICSEARCH_API_KEY_ID":"","ELASTICSEARCH_API_KEY":"","ELASTICSEARCH_USER":"","ELASTICSEARCH_PASSWORD":"","ALERT_WEBHOOK_URL":"","WEBHOOK_URL":"","WEBHOOK_SECRET":""}';
+
+/**
+ * Creates the secret from the frozen {@link SECRET_PLACEHOLDER_TEMPLATE}, for the operator to fill
+ * with `aws secretsmanager put-secret-value`. Kept when the stack is deleted or the resource
+ * replaced unless `removalPolicy` says otherwise: it holds credentials issued elsewhere.
+ */
+export function createSecret(
+  scope: Construct,
+  id: string,
+  removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN,
+): Secret {
   return new Secret(scope, id, {
     description:
       "slotsync: JSON object of secret settings (PG_URL, UPSTASH_REDIS_REST_TOKEN, ELASTICSEARCH_*, ALERT_WEBHOOK_URL)",
     generateSecretString: {
-      secretStringTemplate: JSON.stringify(template),
+      secretStringTemplate: SECRET_PLACEHOLDER_TEMPLATE,
       // CloudFormation needs a generated key next to a template; nothing reads this one.
       generateStringKey: "SLOTSYNC_GENERATED",
       excludePunctuation: true,
     },
+    removalPolicy,
   });
 }

@@ -53,10 +53,16 @@ export class SlotsyncStack extends Stack {
       ...(s.pollSchedule ? { pollSchedule: s.pollSchedule } : {}),
       ...(s.pollerTimeout ? { pollerTimeout: s.pollerTimeout } : {}),
       pollerEnabled: s.pollerEnabled,
+      pollerReservedConcurrency: s.pollerReservedConcurrency,
       consumer: s.consumer,
       ...(s.maxReceiveCount !== undefined ? { maxReceiveCount: s.maxReceiveCount } : {}),
       thresholds: s.thresholds,
       ...(s.alarmEmail ? { alarmEmail: s.alarmEmail } : {}),
+      ...(s.criticalAlarmEmail ? { criticalAlarmEmail: s.criticalAlarmEmail } : {}),
+      disabledAlarms: s.disabledAlarms,
+      ...(s.secretRemovalPolicy ? { secretRemovalPolicy: s.secretRemovalPolicy } : {}),
+      ...(s.queueRemovalPolicy ? { queueRemovalPolicy: s.queueRemovalPolicy } : {}),
+      tags: s.tags,
       ...(s.logRetention !== undefined ? { logRetention: s.logRetention } : {}),
       ...(props.entries ? { entries: props.entries } : {}),
     });
@@ -74,6 +80,8 @@ export class SlotsyncStack extends Stack {
     out("QueueUrl", this.sync.queue.queueUrl, "Key queue");
     out("DeadLetterQueueUrl", this.sync.deadLetterQueue.queueUrl, "Dead-letter queue");
     out("AlarmTopicArn", this.sync.alarmTopic.topicArn, "SNS topic of the alarms");
+    if (this.sync.criticalAlarmTopic !== this.sync.alarmTopic)
+      out("CriticalAlarmTopicArn", this.sync.criticalAlarmTopic.topicArn, "SNS topic of the critical alarms");
     out("DashboardName", this.sync.dashboard.dashboardName, "CloudWatch dashboard");
     if (network?.securityGroups === undefined && this.sync.securityGroup)
       out(

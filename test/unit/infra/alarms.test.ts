@@ -1,6 +1,8 @@
+import { Duration } from "aws-cdk-lib";
 import { Match } from "aws-cdk-lib/assertions";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
+import { ALARM_IDS, CRITICAL_ALARMS } from "../../../infra/construct";
 import { buildSync, functionId, resourcesOf } from "./support";
 
 const GIB = 1024 ** 3;
@@ -30,23 +32,30 @@ function alarms(template: ReturnType<typeof buildSync>["template"]): Record<stri
 }
 
 describe("SlotsyncSync alarms", () => {
-  it("creates the twelve alarms, each notifying the topic on alarm and on recovery, with what to do", () => {
+  it("creates every alarm, each notifying the topic on alarm and on recovery, with what to do", () => {
     const { template } = buildSync();
     const all = alarms(template);
     expect(Object.keys(all).sort()).toEqual([
+      "AlertDeliveryFailed",
+      "ConsumerDurationNearTimeout",
       "ConsumerErrors",
+      "ConsumerThrottles",
       "DeadLetterQueueNotEmpty",
+      "MonitorCheckFailed",
       "MonitorErrors",
       "PollStalled",
+      "PollerDurationNearTimeout",
       "PollerErrors",
       "PollerThrottles",
       "QueueOldestMessageAge",
+      "RecordsFailing",
       "RetainedWalCritical",
       "RetainedWalWarning",
       "SchemaDrift",
       "SlotLag",
       "WalStatusLost",
     ]);
+    expect(Object.keys(all).sort()).toEqual([...ALARM_IDS].sort());
     const topicId = Object.keys(resourcesOf(template, "AWS::SNS::Topic"))[0];
     for (const a of Object.values(all)) {
       expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
@@ -243,5 +252,80 @@ describe("SlotsyncSync dashboard", () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain('\\"type\\":\\"alarm\\"');
+  });
+});
+
+describe("SlotsyncSync alarm delivery", () => {
+  it("lets CloudWatch publish to the topic whose policy enforceSSL replaced (and still refuses plain HTTP)", () => {
+    const { template } = buildSync();
+    const topicId = Object.keys(resourcesOf(template, "AWS::SNS::Topic"))[0];
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      Topics: [{ Ref: topicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish",
+            Resource: { Ref: topicId },
+            Condition: Match.objectLike({ StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } }),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("alarms on consumer throttles, runs near the timeout, failing records, failed checks and undelivered alerts", () => {
+    const { template } = buildSync({ consumer: { timeout: Duration.seconds(100) } });
+    const all = alarms(template);
+    expect(all.ConsumerThrottles).toMatchObject({ MetricName: "Throttles" });
+    expect(all.ConsumerDurationNearTimeout).toMatchObject({ MetricName: "Duration", Threshold: 90_000 });
+    expect(all.PollerDurationNearTimeout).toMatchObject({ MetricName: "Duration", Threshold: 67_500 });
+    const emf = (a: AlarmProps | undefined) =>
+      (a?.Metrics?.[0] as { MetricStat?: { Metric: unknown } } | undefined)?.MetricStat?.Metric;
+    expect(emf(all.RecordsFailing)).toEqual({
+      Dimensions: [{ Name: "service", Value: "slotsync-consumer" }],
+      MetricName: "RecordsFailed",
+      Namespace: "slotsync",
+    });
+    expect(emf(all.MonitorCheckFailed)).toMatchObject({ MetricName: "CheckFailed" });
+    expect(emf(all.AlertDeliveryFailed)).toMatchObject({
+      Dimensions: [{ Name: "service", Value: "slotsync-monitor" }],
+      MetricName: "AlertDeliveryFailures",
+    });
+  });
+
+  it("leaves out the alarms it is told to, and names an unknown one", () => {
+    const all = alarms(buildSync({ disabledAlarms: ["SlotLag", "PollerThrottles"] }).template);
+    expect(all.SlotLag).toBeUndefined();
+    expect(all.PollerThrottles).toBeUndefined();
+    expect(Object.keys(all)).toHaveLength(ALARM_IDS.length - 2);
+    expect(() => buildSync({ disabledAlarms: ["SlotLagg" as "SlotLag"] })).toThrow(/unknown alarm SlotLagg/);
+  });
+
+  it("sends the critical alarms to a topic of their own, with its own subscription, when asked", () => {
+    const { template } = buildSync({
+      alarmEmail: "team@example.com",
+      criticalAlarmEmail: "oncall@example.com",
+    });
+    const topics = Object.entries(resourcesOf(template, "AWS::SNS::Topic"));
+    expect(topics).toHaveLength(2);
+    const criticalId = topics.find(([, t]) => t.Properties.DisplayName === "slotsync critical alarms")?.[0];
+    const normalId = topics.find(([, t]) => t.Properties.DisplayName === "slotsync alarms")?.[0];
+    for (const [name, a] of Object.entries(alarms(template))) {
+      const expected = CRITICAL_ALARMS.includes(name as (typeof CRITICAL_ALARMS)[number])
+        ? criticalId
+        : normalId;
+      expect(a.AlarmActions, name).toEqual([{ Ref: expected }]);
+    }
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Endpoint: "oncall@example.com",
+      TopicArn: { Ref: criticalId },
+    });
+    expect(Object.keys(resourcesOf(template, "AWS::SNS::TopicPolicy"))).toHaveLength(2);
   });
 });

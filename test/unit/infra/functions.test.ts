@@ -91,10 +91,17 @@ describe("SlotsyncSync functions", () => {
     }
   });
 
-  it("schedules the poller every minute with reserved concurrency 1 and a timeout of one interval", () => {
+  it("reserves one execution for the poller only when asked (a low account quota would fail the deploy)", () => {
+    expect(functionProps(buildSync().template, "poller").ReservedConcurrentExecutions).toBeUndefined();
+    const reserved = buildSync({ pollerReservedConcurrency: true }).template;
+    expect(functionProps(reserved, "poller").ReservedConcurrentExecutions).toBe(1);
+    for (const role of ["consumer", "bootstrap", "monitor"])
+      expect(functionProps(reserved, role).ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it("schedules the poller every minute with a timeout of one interval", () => {
     const { template } = buildSync();
     const poller = functionProps(template, "poller");
-    expect(poller.ReservedConcurrentExecutions).toBe(1);
     // The run stops starting cycles 2 s before the next tick; the timeout leaves the margin after it.
     expect(poller.Timeout).toBe(75);
     expect(poller.Environment.Variables.POLLER_RUN_SECONDS).toBe("58");

@@ -15,7 +15,12 @@ describe("cdk-nag (AwsSolutions and Serverless packs)", () => {
 
   it("finds nothing unacknowledged with a VPC, Amazon OpenSearch, an imported secret, an email and a schema file", () => {
     const { app, template } = buildSync(
-      { schema: fixtureSchema(), alarmEmail: "ops@example.com" },
+      {
+        schema: fixtureSchema(),
+        alarmEmail: "ops@example.com",
+        criticalAlarmEmail: "oncall@example.com",
+        pollerReservedConcurrency: true,
+      },
       (stack) => ({
         vpc: Vpc.fromVpcAttributes(stack, "Vpc", {
           vpcId: "vpc-0123456789abcdef0",

@@ -1,7 +1,13 @@
+import { RemovalPolicy } from "aws-cdk-lib";
 import type { Template } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { describe, expect, it } from "vitest";
-import { assertNoSecretInEnvironment, importSecret, SECRET_KEYS } from "../../../infra/construct";
+import {
+  assertNoSecretInEnvironment,
+  importSecret,
+  SECRET_KEYS,
+  SECRET_PLACEHOLDER_TEMPLATE,
+} from "../../../infra/construct";
 import { actionsOf, buildSync, fixtureSchema, functionProps, resourcesOf, roleStatements } from "./support";
 
 /** Written independently of the construct's own pattern: the names the brief calls secret. */
@@ -143,5 +149,76 @@ describe("the secret", () => {
       actionsOf(s).includes("secretsmanager:GetSecretValue"),
     );
     expect(read?.Resource).toBe(`${partial}-??????`);
+  });
+});
+
+describe("the created secret survives upgrades and deletes", () => {
+  const secretOf = (template: Template) => {
+    const entries = Object.values(
+      template.findResources("AWS::SecretsManager::Secret") as Record<
+        string,
+        {
+          Properties: { GenerateSecretString: Record<string, unknown> };
+          DeletionPolicy?: string;
+          UpdateReplacePolicy?: string;
+        }
+      >,
+    );
+    expect(entries).toHaveLength(1);
+    return entries[0] as NonNullable<(typeof entries)[0]>;
+  };
+
+  it("starts from a frozen placeholder, not one built from SECRET_KEYS (a changed template regenerates the value)", () => {
+    const secret = secretOf(buildSync().template);
+    // The literal of the first release: a change here overwrites every operator's stored settings.
+    expect(secret.Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate:
+        '{"PG_URL":"","UPSTASH_REDIS_REST_URL":"","UPSTASH_REDIS_REST_TOKEN":"","ELASTICSEARCH_URL":"","ELASTICSEARCH_CLOUD_ID":"","ELASTICSEARCH_API_KEY_ID":"","ELASTICSEARCH_API_KEY":"","ELASTICSEARCH_USER":"","ELASTICSEARCH_PASSWORD":"","ALERT_WEBHOOK_URL":"","WEBHOOK_URL":"","WEBHOOK_SECRET":""}',
+      GenerateStringKey: "SLOTSYNC_GENERATED",
+      ExcludePunctuation: true,
+    });
+    expect(SECRET_PLACEHOLDER_TEMPLATE).toBe(secret.Properties.GenerateSecretString.SecretStringTemplate);
+  });
+
+  it("keeps the secret and both queues when the stack is deleted, unless told otherwise", () => {
+    const kept = buildSync().template;
+    expect(secretOf(kept)).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    for (const queue of Object.values(kept.findResources("AWS::SQS::Queue")))
+      expect(queue).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+    const dropped = buildSync({
+      secretRemovalPolicy: RemovalPolicy.DESTROY,
+      queueRemovalPolicy: RemovalPolicy.DESTROY,
+    }).template;
+    expect(secretOf(dropped).DeletionPolicy).toBe("Delete");
+    for (const queue of Object.values(dropped.findResources("AWS::SQS::Queue")))
+      expect(queue).toMatchObject({ DeletionPolicy: "Delete" });
+  });
+});
+
+describe("tags", () => {
+  it("tags every resource that takes tags", () => {
+    const { template } = buildSync({ tags: { team: "search", "cost-center": "42" } });
+    const tagged = new Set<string>();
+    for (const r of Object.values(
+      template.toJSON().Resources as Record<string, { Type: string; Properties?: { Tags?: unknown } }>,
+    )) {
+      const tags = r.Properties?.Tags;
+      if (tags === undefined) continue;
+      tagged.add(r.Type);
+      const text = JSON.stringify(tags);
+      expect(text, r.Type).toContain('"team"');
+      expect(text, r.Type).toContain('"cost-center"');
+    }
+    for (const type of [
+      "AWS::Lambda::Function",
+      "AWS::SQS::Queue",
+      "AWS::SNS::Topic",
+      "AWS::KMS::Key",
+      "AWS::SecretsManager::Secret",
+      "AWS::Logs::LogGroup",
+      "AWS::IAM::Role",
+      "AWS::CloudWatch::Alarm",
+    ])
+      expect(tagged, type).toContain(type);
   });
 });

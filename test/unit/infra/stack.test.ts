@@ -1,4 +1,4 @@
-import { App } from "aws-cdk-lib";
+import { App, RemovalPolicy } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { CONTEXT_KEYS, readSettings } from "../../../infra/context";
@@ -98,6 +98,47 @@ describe("the app's context", () => {
     ]) {
       expect(message).toContain(key);
     }
+  });
+
+  it("reads the deploy-safety settings: reserved concurrency, removal policies, tags, alarms", () => {
+    const defaults = settingsOf({});
+    expect(defaults.pollerReservedConcurrency).toBe(false);
+    expect(defaults.disabledAlarms).toEqual([]);
+    expect(defaults.tags).toEqual({});
+    const s = settingsOf({
+      pollerReservedConcurrency: "true",
+      secretRemovalPolicy: "destroy",
+      queueRemovalPolicy: "retain",
+      tags: "team=search, cost-center=42",
+      disabledAlarms: "SlotLag,PollerThrottles",
+      criticalAlarmEmail: "oncall@example.com",
+    });
+    expect(s.pollerReservedConcurrency).toBe(true);
+    expect(s.secretRemovalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(s.queueRemovalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(s.tags).toEqual({ team: "search", "cost-center": "42" });
+    expect(s.disabledAlarms).toEqual(["SlotLag", "PollerThrottles"]);
+    expect(s.criticalAlarmEmail).toBe("oncall@example.com");
+    let message = "";
+    try {
+      settingsOf({
+        pollerReservedConcurrency: "1",
+        secretRemovalPolicy: "snapshot",
+        tags: "novalue",
+        disabledAlarms: "SlotLagg",
+        criticalAlarmEmail: "oncall",
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const key of [
+      "pollerReservedConcurrency: must be true or false",
+      "secretRemovalPolicy: must be retain or destroy",
+      "tags:",
+      "disabledAlarms: unknown alarm SlotLagg",
+      "criticalAlarmEmail: must be an email address",
+    ])
+      expect(message).toContain(key);
   });
 
   it("needs the domain or collection ARN for Amazon OpenSearch", () => {
