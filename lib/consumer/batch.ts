@@ -11,9 +11,10 @@ import {
   type SqsEvent,
   type SqsRecord,
 } from "../queue";
-import type { SinkOperation } from "../sink";
+import { isStreamSink, type SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 import { retryTransient } from "./isolate";
+import { routeOperations } from "./routing";
 import {
   type BatchStats,
   type ConsumerDeps,
@@ -136,9 +137,15 @@ export async function processBatch(
     }
     return found;
   };
+  // Documents of indices with custom routing: the sink cannot find their shard from the id.
+  const routed = new Set<SinkOperation>();
+  const routes = !isStreamSink(deps.sink);
   for (const doc of built) {
+    const customRouting = routes && deps.builders.get(doc.index)?.index.spec.routing !== undefined;
     for (const target of await targetsOf(doc.index, doc.bootstrapId)) {
-      ops.push(toOperation(doc.result, doc.version, target, doc.records));
+      const op = toOperation(doc.result, doc.version, target, doc.records);
+      ops.push(op);
+      if (customRouting) routed.add(op);
     }
   }
   for (const [index, w] of work) {
@@ -158,9 +165,10 @@ export async function processBatch(
     }
   }
 
-  if (ops.length > 0) {
+  const writes = await routeOperations(deps.sink, ops, routed);
+  if (writes.length > 0) {
     const { outcomes, stats: write } = await deps.sink.write(
-      ops,
+      writes,
       options.deadline === undefined ? {} : { deadline: options.deadline },
     );
     for (const key of [

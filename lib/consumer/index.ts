@@ -1,6 +1,7 @@
 export { type BatchResult, type IndexWork, processBatch } from "./batch";
 export { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 export { bisect, isPoisonError, type RetryTransientOptions, retryTransient } from "./isolate";
+export { routeOperations } from "./routing";
 export {
   type BatchStats,
   type ConsumerDeps,

@@ -46,6 +46,7 @@ export { documentSinkConfigFromEnv, SINK_KINDS, sinkKindFromEnv } from "./stream
 export { ALL_DOCUMENTS_ID, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream-format";
 export type {
   DeleteOperation,
+  DocumentLocation,
   DocumentRef,
   DocumentSink,
   DocumentWriter,

@@ -3,7 +3,7 @@ import { describeError, formatError } from "./classify";
 import { SinkError } from "./errors";
 import { parseWithExactIntegers, toBigIntVersion } from "./exact-json";
 import { type EngineResponse, pathName } from "./transport";
-import type { DocumentRef, StoredDocument } from "./types";
+import type { DocumentLocation, DocumentRef, StoredDocument } from "./types";
 
 /** Ids per `_mget` request: keeps responses (and their memory) bounded. */
 const MGET_BATCH = 1000;
@@ -66,6 +66,47 @@ export async function getDocuments(
         });
       }
       found.push(hit.found ? toStored(hit, index) : undefined);
+    }
+  }
+  return found;
+}
+
+/**
+ * Where the documents with these ids are, whatever their routing: an `ids` query searches every
+ * shard, and each hit names its index and `_routing`. An index with custom routing may hold
+ * copies of one id on several shards (written under different routing values); all are listed.
+ * Search sees what the last refresh made visible: refresh first to see writes of the last second.
+ */
+export async function locate(
+  ctx: AdminContext,
+  index: string,
+  ids: readonly string[],
+): Promise<DocumentLocation[]> {
+  const found: DocumentLocation[] = [];
+  for (let start = 0; start < ids.length; start += MGET_BATCH) {
+    const batch = ids.slice(start, start + MGET_BATCH);
+    const what = `locate ${batch.length} documents in "${index}"`;
+    const response = await adminRequest(ctx, what, {
+      method: "POST",
+      path: `/${pathName(index)}/_search`,
+      // Room for a few copies per id; more would mean routing changed over and over unnoticed.
+      body: {
+        size: Math.min(10_000, batch.length * 4),
+        _source: false,
+        version: true,
+        query: { ids: { values: batch } },
+      },
+      raw: true,
+    });
+    const page = parseRaw(ctx, what, response, 4) as { hits?: { hits?: Hit[] } };
+    for (const hit of page.hits?.hits ?? []) {
+      const where: DocumentLocation = {
+        index: hit._index ?? index,
+        id: hit._id ?? "",
+        version: toBigIntVersion(hit._version),
+      };
+      if (hit._routing !== undefined) where.routing = hit._routing;
+      found.push(where);
     }
   }
   return found;

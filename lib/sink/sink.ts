@@ -4,9 +4,10 @@ import { writeBulk } from "./bulk";
 import { type ResolvedTuning, resolveTuning, type SinkConfig, validateSinkConfig } from "./config";
 import { createElasticsearchTransport } from "./elasticsearch";
 import { createOpenSearchTransport } from "./opensearch";
-import { getDocuments, scan } from "./reads";
+import { getDocuments, locate, scan } from "./reads";
 import type { EngineTransport } from "./transport";
 import type {
+  DocumentLocation,
   DocumentRef,
   DocumentSink,
   Engine,
@@ -105,6 +106,10 @@ export class SearchSink implements DocumentSink {
     ids: readonly (string | DocumentRef)[],
   ): Promise<(StoredDocument | undefined)[]> {
     return getDocuments(this.ctx, index, ids);
+  }
+
+  locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]> {
+    return locate(this.ctx, index, ids);
   }
 
   scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument> {

@@ -1,6 +1,7 @@
 import { SinkError } from "./errors";
 import { ALL_DOCUMENTS_ID } from "./stream-format";
 import type {
+  DocumentLocation,
   DocumentRef,
   DocumentSink,
   EngineInfo,
@@ -71,6 +72,11 @@ export abstract class StreamSink implements DocumentSink {
     _ids: readonly (string | DocumentRef)[],
   ): Promise<(StoredDocument | undefined)[]> {
     throw this.noDocuments(`read documents of "${index}"`);
+  }
+
+  /** A stream has no shards to search: the receiver applies each operation's routing itself. */
+  async locate(_index: string, _ids: readonly string[]): Promise<DocumentLocation[]> {
+    return [];
   }
 
   async *scan(index: string, _options?: { batchSize?: number }): AsyncIterable<StoredDocument> {

@@ -134,6 +134,15 @@ export interface DocumentRef {
   routing?: string;
 }
 
+/** Where one copy of a document lives: its concrete index and its routing, when it has one. */
+export interface DocumentLocation {
+  index: string;
+  id: string;
+  /** Its external version (exact). */
+  version: bigint;
+  routing?: string;
+}
+
 /** What the engine says about itself. */
 export interface EngineInfo {
   engine: SinkKind;
@@ -196,6 +205,12 @@ export interface DocumentSink extends DocumentWriter {
     index: string,
     ids: readonly (string | DocumentRef)[],
   ): Promise<(StoredDocument | undefined)[]>;
+  /**
+   * Every copy of the documents with these ids, on any shard, with its routing (for indices with
+   * custom routing, where a document's shard is not known from its id). Search-based: it sees
+   * writes up to the last refresh.
+   */
+  locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]>;
   /** Every document of an index or alias, in no particular order, with exact versions. */
   scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument>;
   /** Engine kind, version and cluster name. */

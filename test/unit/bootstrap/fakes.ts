@@ -19,6 +19,7 @@ export class FakeEngine {
       write: unsupported,
       scan: unsupported,
       getDocuments: unsupported,
+      locate: unsupported,
       count: unsupported,
       info: unsupported,
       close: async () => undefined,
