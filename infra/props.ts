@@ -28,7 +28,8 @@ export class SchemaSource {
    */
   static url(url: string): SchemaSource {
     if (!Token.isUnresolved(url) && !/^(https|s3):\/\/.+/.test(url)) {
-      throw new Error(`schema URL must start with https:// or s3:// (got "${url.slice(0, 40)}")`);
+      // The value is not echoed: a secret pasted in the wrong place must not reach the synth output.
+      throw new Error("schema URL must start with https:// or s3://");
     }
     return new SchemaSource("url", url);
   }

@@ -2,6 +2,7 @@ import { RemovalPolicy, Token } from "aws-cdk-lib";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
+import { urlCarriesCredentials } from "../lib/security";
 
 /**
  * Names that hold credentials and therefore belong in the Secrets Manager secret, never in a plain
@@ -28,7 +29,7 @@ export const SECRET_KEYS = [
 
 /**
  * Throws when a plain environment variable would carry a secret: a secret-looking name, or a URL with
- * a user or password in it. The message names the variable, never the value.
+ * a user or password or a signed query (a presigned S3 URL) in it. The message names the variable, never the value.
  */
 export function assertNoSecretInEnvironment(environment: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(environment)) {
@@ -37,21 +38,15 @@ export function assertNoSecretInEnvironment(environment: Readonly<Record<string,
         `${name} is a secret: put it in the Secrets Manager secret (SLOTSYNC_SECRET_ARN), not in the environment`,
       );
     }
-    if (!Token.isUnresolved(value) && hasUserInfo(value)) {
+    if (
+      !Token.isUnresolved(value) &&
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(value) &&
+      urlCarriesCredentials(value)
+    ) {
       throw new Error(
-        `${name} carries credentials in its URL: put the URL in the Secrets Manager secret instead, or leave the user and password out`,
+        `${name} carries credentials in its URL (a user and password, or a signed query such as X-Amz-Signature, sig= or token=): put the URL in the Secrets Manager secret instead, or leave them out${name === "SCHEMA_URL" ? " (for a schema in S3 use s3://bucket/key: the functions are granted s3:GetObject, so no presigned URL is needed)" : ""}`,
       );
     }
-  }
-}
-
-function hasUserInfo(value: string): boolean {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return false;
-  try {
-    const url = new URL(value);
-    return url.username !== "" || url.password !== "";
-  } catch {
-    return false;
   }
 }
 

@@ -96,8 +96,11 @@ export class SlotsyncStack extends Stack {
     const param = new CfnParameter(this, "SchemaUrl", {
       type: "String",
       description: "https:// or s3:// URL of the slotsync schema.json (or synthesize with -c schemaFile=...)",
-      allowedPattern: "^(https|s3)://.+$",
-      constraintDescription: "must be an https:// or s3:// URL",
+      // No user, password or query string: the value lands in a plain environment variable, so a
+      // presigned URL (X-Amz-Signature) would publish its signature.
+      allowedPattern: "^(https|s3)://[^?#@\\s]+$",
+      constraintDescription:
+        "must be an https:// or s3:// URL without a user, password or query string (for S3 give s3://bucket/key, not a presigned URL)",
     });
     return SchemaSource.url(param.valueAsString);
   }

@@ -13,6 +13,7 @@ export {
   describePgUrl,
   isTransientDatabaseError,
 } from "../database";
+export { redactUrl } from "../security";
 export {
   type CliCommand,
   type CliIo,
@@ -37,7 +38,6 @@ export {
   formatTable,
   type LoggerOptions,
   type LogLevel,
-  redactUrl,
   writeAwait,
 } from "./output";
 export { ProgressBar, type ProgressOptions } from "./progress";

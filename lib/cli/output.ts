@@ -90,15 +90,3 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     )
     .join("\n");
 }
-
-/** A URL with any user and password removed, for output. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return "(invalid URL)";
-  }
-}

@@ -42,6 +42,8 @@ export interface SlotsyncConfig {
   pgUrl: string;
   /** A file path, an https URL or an s3:// URL (`SCHEMA`, or `SCHEMA_URL`). */
   schema: string;
+  /** How long fetching a schema URL may take, connecting and reading it all (`SCHEMA_TIMEOUT_SECONDS`). */
+  schemaTimeoutMs: number;
   /**
    * The sink (`SINK`: a search engine, the webhook or NDJSON); absent when none is configured and
    * the command does not need one.
@@ -103,6 +105,7 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
   if (needs.schema && !schema)
     r.problem("SCHEMA", "is required: a schema.json path, or SCHEMA_URL (https:// or s3://)");
 
+  const schemaTimeoutMs = r.number("SCHEMA_TIMEOUT_SECONDS", 30, { min: 1, max: 300 }) * 1000;
   const sink = readSink(r, needs.sink === true, options.readFile);
   const state = readState(r, needs.upstash === true);
   const queue = readQueue(r, needs.queue === true);
@@ -136,6 +139,7 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
   const config: SlotsyncConfig = {
     pgUrl: pgUrl ?? "",
     schema,
+    schemaTimeoutMs,
     sink,
     state,
     queue,

@@ -86,6 +86,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the schema's own ${NAME} syntax, written out
     "names (comma-separated, `PREFIX_*` for a prefix) a schema may read as `${NAME}`, besides `DATABASE` and `SLOTSYNC_SCHEMA_*`; never a secret ([details](schema-environment.md))",
   ),
+  v(
+    "schema",
+    "SCHEMA_TIMEOUT_SECONDS",
+    "30",
+    "how long fetching an `https://` schema may take, connecting and reading it all (at most 10 MiB; redirects obey the same rules as the first URL)",
+  ),
   v("schema", "PLUGINS_DIR", "—", "directory of the schema's document plugins"),
 
   v(

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { redactUrlsIn } from "../security";
 import { AlertDeliveryError } from "./errors";
 import { detectWebhookFormat, type WebhookFormat, webhookPayload } from "./payloads";
 import type { WalAlert } from "./types";
@@ -104,7 +105,7 @@ export class WebhookNotifier implements AlertNotifier {
     }
     let out = text.split(this.#url).join("<ALERT_WEBHOOK_URL>");
     if (path.length > 1) out = out.split(path).join("<path>");
-    return out.replace(/\s+/g, " ").trim();
+    return redactUrlsIn(out).replace(/\s+/g, " ").trim();
   }
 
   #error(detail: string, retryable: boolean): AlertDeliveryError {

@@ -40,17 +40,20 @@ export function createDeadLetterPublisher(
 
 /** Reads the schema the configuration names (`${VAR}` filled from `env`). */
 export function readSchema(
-  config: Pick<SlotsyncConfig, "schema">,
+  config: Pick<SlotsyncConfig, "schema"> & Partial<Pick<SlotsyncConfig, "schemaTimeoutMs">>,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<SchemaSpec> {
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) vars[k] = v;
-  return loadSchema(config.schema, { env: vars });
+  return loadSchema(config.schema, {
+    env: vars,
+    ...(config.schemaTimeoutMs === undefined ? {} : { timeoutMs: config.schemaTimeoutMs }),
+  });
 }
 
 /** Reads the schema and resolves it against the database. */
 export async function openSchema(
-  config: Pick<SlotsyncConfig, "schema">,
+  config: Pick<SlotsyncConfig, "schema"> & Partial<Pick<SlotsyncConfig, "schemaTimeoutMs">>,
   env: Readonly<Record<string, string | undefined>>,
   db: Queryable,
 ): Promise<ResolvedSchema> {

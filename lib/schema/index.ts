@@ -26,7 +26,15 @@ export {
 export { formatProblems, SchemaError, SchemaLoadError, type SchemaProblem } from "./errors";
 export { indexNameProblem } from "./index-name";
 export { selfJoinNotes } from "./join-notes";
-export { type LoadSchemaOptions, loadSchema, readSchemaText, type S3TextFetcher } from "./load";
+export { MAX_JSON_DEPTH, parseJsonText } from "./json-text";
+export {
+  describeSource,
+  type LoadSchemaOptions,
+  loadSchema,
+  MAX_SCHEMA_BYTES,
+  readSchemaText,
+  type S3TextFetcher,
+} from "./load";
 export type {
   DirectJoin,
   JoinDirection,

@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { isLoopbackHost, redactText, redactUrl } from "../security";
 import type { EnvMap } from "./env";
 import { SchemaError, SchemaLoadError } from "./errors";
+import { parseJsonText } from "./json-text";
 import { parseSchema } from "./parse";
 import type { SchemaSpec } from "./types";
 
@@ -15,7 +17,16 @@ export interface LoadSchemaOptions {
   fetch?: typeof fetch;
   /** Reader for `s3://` sources; defaults to one that lazily imports `@aws-sdk/client-s3`. */
   s3?: S3TextFetcher;
+  /** The largest schema read from a URL, in bytes (default 10 MiB). */
+  maxBytes?: number;
+  /** How long fetching a schema URL may take, connecting and reading the whole body (default 30 s). */
+  timeoutMs?: number;
 }
+
+/** A schema larger than this is not a schema; reading on would only spend memory. */
+export const MAX_SCHEMA_BYTES = 10 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
 
 /**
  * Reads a schema from a file path (or `file://` URL), an `https://` URL, or `s3://bucket/key`,
@@ -25,72 +36,188 @@ export interface LoadSchemaOptions {
  */
 export async function loadSchema(source: string, options: LoadSchemaOptions = {}): Promise<SchemaSpec> {
   const text = await readSchemaText(source, options);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new SchemaError([{ path: "", message: `${source} is not valid JSON: ${(err as Error).message}` }], {
-      cause: err,
-      where: source,
-    });
-  }
-  return parseSchema(json, { env: options.env });
+  const where = describeSource(source);
+  const parsed = parseJsonText(text, where);
+  if (parsed.problem) throw new SchemaError([parsed.problem], { where });
+  return parseSchema(parsed.json, { env: options.env });
+}
+
+/** A schema source fit for output: a path as given, a URL without credentials or query. */
+export function describeSource(source: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith("file://")
+    ? redactUrl(source)
+    : source;
 }
 
 /** Reads the raw text of a schema source. @throws SchemaLoadError */
 export async function readSchemaText(source: string, options: LoadSchemaOptions = {}): Promise<string> {
   if (source.startsWith("s3://")) return readS3(source, options.s3 ?? defaultS3Fetcher);
-  if (/^https?:\/\//i.test(source)) return readHttp(source, options.fetch ?? globalThis.fetch);
+  if (/^https?:\/\//i.test(source)) return readHttp(source, options);
   const path = source.startsWith("file://") ? fileURLToPath(source) : source;
   try {
     return await readFile(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const message =
-      code === "ENOENT" ? `schema file ${path} does not exist` : `cannot read schema file ${path}`;
-    throw new SchemaLoadError(message, {
-      cause: err,
-      where: path,
-      fix: "pass --schema (or set SCHEMA) to the path of your schema.json",
-    });
+    const reason: Record<string, string> = {
+      ENOENT: "does not exist",
+      EISDIR: "is a directory",
+      EACCES: "may not be read by this user",
+      EPERM: "may not be read by this user",
+    };
+    const fix: Record<string, string> = {
+      EISDIR: "pass the schema.json file inside it: --schema <dir>/schema.json (or SCHEMA)",
+      EACCES: "give this user read permission on the file, or copy it somewhere readable",
+      EPERM: "give this user read permission on the file, or copy it somewhere readable",
+    };
+    const what = code ? reason[code] : undefined;
+    throw new SchemaLoadError(
+      what ? `schema file ${path} ${what}` : `cannot read schema file ${path} (${code ?? "error"})`,
+      {
+        cause: err,
+        where: path,
+        fix: (code && fix[code]) || "pass --schema (or set SCHEMA) to the path of your schema.json",
+      },
+    );
   }
 }
 
-async function readHttp(source: string, fetcher: typeof fetch): Promise<string> {
-  const url = new URL(source);
-  // Plain http would let anyone on the path rewrite the schema; allow it only on this machine.
-  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
-  if (url.protocol === "http:" && !loopback) {
-    throw new SchemaLoadError(`refusing to load the schema over plain http from ${url.host}`, {
-      where: source,
-      fix: "serve the schema over https://",
-    });
+/**
+ * Plain http would let anyone on the path rewrite the schema; it is allowed only on this machine.
+ * Checked for the first URL and for every redirect, so a redirect cannot get around it.
+ */
+function checkHttpUrl(url: URL, shown: string): void {
+  if (url.protocol === "https:") return;
+  if (url.protocol === "http:" && isLoopbackHost(url.hostname)) return;
+  throw new SchemaLoadError(
+    url.protocol === "http:"
+      ? `refusing to load the schema over plain http from ${url.host}`
+      : `refusing to load the schema from a ${url.protocol} URL`,
+    { where: shown, fix: "serve the schema over https://" },
+  );
+}
+
+async function readHttp(source: string, options: LoadSchemaOptions): Promise<string> {
+  const fetcher = options.fetch ?? globalThis.fetch;
+  const maxBytes = options.maxBytes ?? MAX_SCHEMA_BYTES;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // One deadline for everything: connecting, each redirect, and the whole body.
+  const signal = AbortSignal.timeout(timeoutMs);
+  let url = new URL(source);
+  let shown = redactUrl(source);
+  checkHttpUrl(url, shown);
+  // fetch refuses URLs with a user and password; send them as Basic auth, to the first origin only.
+  const origin = url.origin;
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+    url.username = "";
+    url.password = "";
   }
   let response: Response;
-  try {
-    response = await fetcher(source, { redirect: "follow" });
-  } catch (err) {
-    throw new SchemaLoadError(`cannot fetch the schema from ${source}: ${(err as Error).message}`, {
-      cause: err,
-      where: source,
-      retryable: true,
-    });
+  for (let redirects = 0; ; redirects++) {
+    try {
+      const sameOrigin = url.origin === origin;
+      response = await fetcher(url.href, { redirect: "manual", signal, headers: sameOrigin ? headers : {} });
+    } catch (err) {
+      throw fetchError(err, shown, signal, timeoutMs);
+    }
+    if (response.status < 300 || response.status >= 400) break;
+    const location = response.headers.get("location");
+    await response.body?.cancel().catch(() => undefined);
+    if (!location) break;
+    if (redirects >= MAX_REDIRECTS) {
+      throw new SchemaLoadError(
+        `fetching the schema from ${shown} redirected more than ${MAX_REDIRECTS} times`,
+        {
+          where: shown,
+          fix: "point SCHEMA_URL at the schema's final address",
+        },
+      );
+    }
+    const next = new URL(location, url);
+    const nextShown = redactUrl(next.href);
+    try {
+      checkHttpUrl(next, nextShown);
+    } catch (error) {
+      throw new SchemaLoadError(
+        `${shown} redirects to ${nextShown}, which is refused: ${(error as Error).message}`,
+        {
+          where: shown,
+          fix: "point SCHEMA_URL at an https:// address that serves the schema directly",
+        },
+      );
+    }
+    url = next;
+    shown = nextShown;
   }
-  if (!response.ok) {
-    throw new SchemaLoadError(`fetching the schema from ${source} returned HTTP ${response.status}`, {
-      where: source,
+  if (response.status >= 300) {
+    throw new SchemaLoadError(`fetching the schema from ${shown} returned HTTP ${response.status}`, {
+      where: shown,
       retryable: response.status >= 500 || response.status === 429,
-      fix: response.status === 404 ? "check the URL (SCHEMA_URL)" : undefined,
+      fix: response.status === 404 || response.status === 403 ? "check the URL (SCHEMA_URL)" : undefined,
     });
   }
-  return response.text();
+  const tooLarge = () =>
+    new SchemaLoadError(`the schema at ${shown} is larger than ${maxBytes} bytes`, {
+      where: shown,
+      fix: "check that SCHEMA_URL names the schema.json; a schema is a few kilobytes",
+    });
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  try {
+    return await readLimited(response, maxBytes, tooLarge);
+  } catch (err) {
+    if (err instanceof SchemaLoadError) throw err;
+    throw fetchError(err, shown, signal, timeoutMs);
+  }
+}
+
+/** The body as UTF-8 text, refusing it once it passes `maxBytes`. */
+async function readLimited(response: Response, maxBytes: number, tooLarge: () => Error): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function fetchError(err: unknown, shown: string, signal: AbortSignal, timeoutMs: number): SchemaLoadError {
+  if (signal.aborted) {
+    return new SchemaLoadError(`fetching the schema from ${shown} took longer than ${timeoutMs / 1000} s`, {
+      cause: err,
+      where: shown,
+      retryable: true,
+      fix: "check that the server answers and sends the whole schema",
+    });
+  }
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const reason = typeof cause?.code === "string" ? cause.code : cause?.message;
+  return new SchemaLoadError(
+    `cannot fetch the schema from ${shown}${typeof reason === "string" && reason ? ` (${redactText(reason)})` : ""}`,
+    { cause: err, where: shown, retryable: true },
+  );
 }
 
 async function readS3(source: string, fetcher: S3TextFetcher): Promise<string> {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(source);
   if (!match?.[1] || !match[2]) {
-    throw new SchemaLoadError(`"${source}" is not an S3 URL`, {
-      where: source,
+    throw new SchemaLoadError(`"${describeSource(source)}" is not an S3 URL`, {
+      where: describeSource(source),
       fix: "write s3://bucket/key",
     });
   }
@@ -98,12 +225,15 @@ async function readS3(source: string, fetcher: S3TextFetcher): Promise<string> {
     return await fetcher(match[1], match[2]);
   } catch (err) {
     if (err instanceof SchemaLoadError) throw err;
-    throw new SchemaLoadError(`cannot read the schema from ${source}: ${(err as Error).message}`, {
-      cause: err,
-      where: source,
-      retryable: true,
-      fix: "check the bucket, key and that the role may s3:GetObject it",
-    });
+    throw new SchemaLoadError(
+      `cannot read the schema from ${source}: ${redactText((err as Error).message)}`,
+      {
+        cause: err,
+        where: source,
+        retryable: true,
+        fix: "check the bucket, key and that the role may s3:GetObject it",
+      },
+    );
   }
 }
 

@@ -1,7 +1,8 @@
+import { redactText } from "../security";
 import { backoffDelay, type SinkRuntime } from "./backoff";
 import { describeError, formatError, isRetryableStatus, WRONG_ENGINE_FIX } from "./classify";
 import type { ResolvedTuning } from "./config";
-import { redact, SinkError } from "./errors";
+import { SinkError } from "./errors";
 import {
   type EngineRequest,
   type EngineResponse,
@@ -38,11 +39,11 @@ export async function adminRequest(
       if (!(err instanceof TransportFailure)) throw err;
       if (round >= tuning.maxRetries) {
         throw new SinkError(
-          `${what}: the search engine did not answer (${redact(err.message, transport.secrets)})`,
+          `${what}: the search engine did not answer (${redactText(err.message, transport.secrets)})`,
           {
             retryable: true,
             errorType: err.kind,
-            cause: new Error(redact(err.message, transport.secrets)),
+            cause: new Error(redactText(err.message, transport.secrets)),
             fix: "check that the cluster is up and reachable from here (URL, security group, VPC endpoint); then retry",
           },
         );
@@ -55,7 +56,7 @@ export async function adminRequest(
 /** The `SinkError` for an answer an admin call did not expect. */
 export function unexpected(ctx: AdminContext, what: string, response: EngineResponse): SinkError {
   const error = describeError(response.body);
-  const detail = redact(formatError(error) || `HTTP ${response.status}`, ctx.transport.secrets);
+  const detail = redactText(formatError(error) || `HTTP ${response.status}`, ctx.transport.secrets);
   const status = response.status;
   const fix =
     status === 401

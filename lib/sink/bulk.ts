@@ -1,3 +1,4 @@
+import { redactText } from "../security";
 import { backoffDelay, type SinkRuntime } from "./backoff";
 import {
   classifyItem,
@@ -8,7 +9,7 @@ import {
   WRONG_ENGINE_FIX,
 } from "./classify";
 import type { ResolvedTuning } from "./config";
-import { redact, SinkError } from "./errors";
+import { SinkError } from "./errors";
 import { type EncodedOperation, encodeOperation, planChunks } from "./ndjson";
 import { type EngineResponse, type EngineTransport, TransportFailure } from "./transport";
 import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "./types";
@@ -154,7 +155,7 @@ class BulkWrite {
         });
       } catch (err) {
         if (!(err instanceof TransportFailure)) throw err;
-        const failure = { errorType: err.kind, reason: redact(err.message, transport.secrets) };
+        const failure = { errorType: err.kind, reason: redactText(err.message, transport.secrets) };
         this.toRetry(part, retry, failure);
         this.toRetry(queue.flat(), retry, heldBack(failure));
         return heldBack(failure);
@@ -268,7 +269,7 @@ class BulkWrite {
     const outcome: SinkOutcome = { op, status, attempts: this.attempts[i] ?? 0 };
     if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
     if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
-    if (detail.reason) outcome.reason = redact(detail.reason, this.ctx.transport.secrets);
+    if (detail.reason) outcome.reason = redactText(detail.reason, this.ctx.transport.secrets);
     this.outcomes[i] = outcome;
   }
 
@@ -324,7 +325,7 @@ class BulkWrite {
   }
 
   private error(message: string, httpStatus: number | undefined, fix: string, errorType?: string): SinkError {
-    return new SinkError(redact(message, this.ctx.transport.secrets), {
+    return new SinkError(redactText(message, this.ctx.transport.secrets), {
       httpStatus,
       errorType,
       fix,

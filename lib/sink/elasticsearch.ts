@@ -1,6 +1,7 @@
 import { Client, type ClientOptions } from "@elastic/elasticsearch";
+import { redactText } from "../security";
 import type { ElasticsearchAuth, ElasticsearchSinkConfig, ResolvedTuning } from "./config";
-import { redact, SinkError } from "./errors";
+import { SinkError } from "./errors";
 import {
   type ClientSend,
   type EngineRequest,
@@ -77,7 +78,7 @@ function secretsOf(auth: ElasticsearchAuth | undefined): string[] {
 /** Maps the client's errors: no response -> `TransportFailure`; a setup problem -> `SinkError`. */
 function translateError(err: unknown, secrets: readonly string[]): Error {
   const name = err instanceof Error ? err.name : "";
-  const message = redact(err instanceof Error ? err.message : String(err), secrets);
+  const message = redactText(err instanceof Error ? err.message : String(err), secrets);
   switch (name) {
     case "TimeoutError":
       return new TransportFailure("timeout", `request timed out (${message})`);

@@ -27,19 +27,3 @@ export class SinkError extends SlotsyncError {
     this.errorType = options.errorType;
   }
 }
-
-/**
- * Removes every occurrence of each secret (and of its base64 form, as it appears in a Basic or
- * ApiKey header) from `text`. Secrets shorter than 4 characters are left alone: replacing them
- * would mangle ordinary words and they protect nothing anyway.
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    for (const form of [secret, Buffer.from(secret).toString("base64"), encodeURIComponent(secret)]) {
-      out = out.split(form).join("[redacted]");
-    }
-  }
-  return out;
-}

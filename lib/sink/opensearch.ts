@@ -1,7 +1,8 @@
 import { Client, type ClientOptions } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws";
+import { redactText } from "../security";
 import type { AwsCredentials, OpenSearchAuth, OpenSearchSinkConfig, ResolvedTuning } from "./config";
-import { redact, SinkError } from "./errors";
+import { SinkError } from "./errors";
 import {
   type ClientSend,
   type EngineRequest,
@@ -82,7 +83,7 @@ function secretsOf(auth: OpenSearchAuth | undefined): string[] {
 /** Maps the client's errors: no response -> `TransportFailure`; a setup problem -> `SinkError`. */
 function translateError(err: unknown, secrets: readonly string[]): Error {
   const name = err instanceof Error ? err.name : "";
-  const message = redact(err instanceof Error ? err.message : String(err), secrets);
+  const message = redactText(err instanceof Error ? err.message : String(err), secrets);
   switch (name) {
     case "TimeoutError":
       return new TransportFailure("timeout", `request timed out (${message})`);

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { redactText } from "../security";
 import { backoffDelay, type SinkRuntime, systemRuntime } from "./backoff";
-import { redact, SinkError } from "./errors";
+import { SinkError } from "./errors";
 import { planChunks } from "./ndjson";
 import { StreamSink, streamWriteStats } from "./stream";
 import {
@@ -369,7 +370,7 @@ class WebhookWrite {
 
   /** Secrets and the full URL (it may hold a token) never reach an outcome or an error. */
   private clean(text: string): string {
-    return redact(text, this.secrets);
+    return redactText(text, this.secrets);
   }
 }
 

@@ -8,7 +8,14 @@ import {
   type PrerequisiteProblem,
 } from "../../prereq";
 import { readSchema, slotName } from "../../runtime";
-import { checkSchema, SchemaError, type SchemaProblem, type SchemaSpec, selfJoinNotes } from "../../schema";
+import {
+  checkSchema,
+  describeSource,
+  SchemaError,
+  type SchemaProblem,
+  type SchemaSpec,
+  selfJoinNotes,
+} from "../../schema";
 import { type CommandContext, defineCommand, EXIT, type FlagSpecs } from "../command";
 
 const flags = {
@@ -45,7 +52,7 @@ Environment: SCHEMA or SCHEMA_URL (unless --schema), PG_URL (optional), SLOTSYNC
   flagEnv: { schema: "SCHEMA" },
   async run(ctx) {
     const config = ctx.config({ schema: true });
-    const label = sourceLabel(config.schema);
+    const label = describeSource(config.schema);
     let spec: SchemaSpec;
     try {
       spec = await readSchema(config, ctx.env);
@@ -128,17 +135,6 @@ function readySummary(facts: DatabaseFacts, slot: string): string {
       ? `slot "${slot}" exists`
       : `slot "${slot}" not created yet, ${free} of ${facts.maxReplicationSlots} replication slots free`,
   ].join(", ");
-}
-
-/** The schema source for messages: a path as given, a URL without credentials or query. */
-export function sourceLabel(source: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) return source;
-  try {
-    const url = new URL(source);
-    return `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return source;
-  }
 }
 
 function plural(n: number, one: string, many: string): string {

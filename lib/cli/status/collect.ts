@@ -7,11 +7,17 @@ import { connectDatabase, describePgUrl } from "../../database";
 import { readCurrentDrift } from "../../drift";
 import { firstFailedRange } from "../../monitor";
 import { createDocumentSink, createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
-import { checkSchema, qualifiedName, type ResolvedSchema, type SchemaSpec } from "../../schema";
+import {
+  checkSchema,
+  describeSource,
+  qualifiedName,
+  type ResolvedSchema,
+  type SchemaSpec,
+} from "../../schema";
+import { redactUrl } from "../../security";
 import { type DocumentSink, type DocumentSinkConfig, isStreamSinkConfig } from "../../sink";
 import { formatLsn, PgSlotReader, SlotMissingError } from "../../slot";
 import { errorLine } from "../errors";
-import { redactUrl } from "../output";
 import type { StatusReport } from "./types";
 
 /**
@@ -22,7 +28,7 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
   const report: StatusReport = {
     configuration: {
       postgres: config.pgUrl ? describePgUrl(config.pgUrl) : null,
-      schema: config.schema || null,
+      schema: config.schema ? describeSource(config.schema) : null,
       search: config.sink ? `${config.sink.engine} ${sinkNodes(config.sink)}` : null,
       sinkHasIndices: config.sink ? !isStreamSinkConfig(config.sink) : null,
       queue: config.queue ? redactUrl(config.queue.url) : "in-process",
@@ -289,10 +295,10 @@ async function readQueue(queue: QueueConfig): Promise<StatusReport["queue"]> {
 }
 
 function sinkNodes(sink: DocumentSinkConfig): string {
-  if (sink.engine === "webhook") return redactUrl(new URL(sink.url).origin);
+  if (sink.engine === "webhook") return redactUrl(sink.url, { path: false });
   if (sink.engine === "ndjson") return !sink.path || sink.path.trim() === "-" ? "stdout" : sink.path;
   const node = sink.node;
   if (typeof node === "string") return redactUrl(node);
-  if (node !== undefined) return node.map(redactUrl).join(", ");
+  if (node !== undefined) return node.map((n) => redactUrl(n)).join(", ");
   return "(Elastic Cloud id)";
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger, formatBytes, formatDuration, formatTable, redactUrl } from "../../../lib/cli/output";
+import { createLogger, formatBytes, formatDuration, formatTable } from "../../../lib/cli/output";
 
 function sink(isTTY: boolean) {
   const out = {
@@ -70,10 +70,5 @@ describe("formatting", () => {
         ["long label", "2"],
       ]),
     ).toBe("a           1\nlong label  2");
-  });
-
-  it("removes credentials from URLs", () => {
-    expect(redactUrl("http://user:secret@host:9200/")).toBe("http://host:9200");
-    expect(redactUrl("nonsense")).toBe("(invalid URL)");
   });
 });

@@ -86,6 +86,26 @@ describe("secrets never reach a plain environment variable", () => {
     ).toThrow(/SCHEMA_URL/);
   });
 
+  it("refuses signed URLs (presigned S3, SAS, token=) as plain variables, naming the variable, never the value", () => {
+    for (const url of [
+      "https://b.s3.amazonaws.com/s.json?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=deadbeef01",
+      "https://acct.blob.core.windows.net/c/s.json?sv=2022-11-02&sig=deadbeef01",
+      "https://config.example.com/s.json?token=deadbeef01",
+    ]) {
+      let message = "";
+      try {
+        assertNoSecretInEnvironment({ SCHEMA_URL: url });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^SCHEMA_URL carries credentials in its URL .* use s3:\/\/bucket\/key/);
+      expect(message).not.toContain("deadbeef01");
+    }
+    expect(() =>
+      assertNoSecretInEnvironment({ SCHEMA_URL: "https://config.example.com/s.json?v=3" }),
+    ).not.toThrow();
+  });
+
   it("never echoes the refused value", () => {
     let message = "";
     try {

@@ -163,7 +163,12 @@ describe("SlotsyncStack", () => {
   it("asks for the schema URL as a parameter when the context names no schema", () => {
     const { template } = synth();
     const parameters = template.toJSON().Parameters as Record<string, { AllowedPattern?: string }>;
-    expect(parameters.SchemaUrl?.AllowedPattern).toBe("^(https|s3)://.+$");
+    const pattern = new RegExp(parameters.SchemaUrl?.AllowedPattern ?? "^$");
+    expect(pattern.test("s3://configs/slotsync/schema.json")).toBe(true);
+    expect(pattern.test("https://config.example.com/schema.json")).toBe(true);
+    // A presigned URL or one with a user would sit in a plain environment variable.
+    expect(pattern.test("https://b.s3.amazonaws.com/s.json?X-Amz-Signature=abc")).toBe(false);
+    expect(pattern.test("https://u:p@config.example.com/s.json")).toBe(false);
     expect(functionProps(template, "poller").Environment.Variables.SCHEMA_URL).toEqual({ Ref: "SchemaUrl" });
   });
 

@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadSchema, readSchemaText, SchemaError, SchemaLoadError } from "../../../lib/schema";
+import {
+  loadSchema,
+  MAX_JSON_DEPTH,
+  parseJsonText,
+  readSchemaText,
+  SchemaError,
+  SchemaLoadError,
+} from "../../../lib/schema";
 
 const SCHEMA = JSON.stringify([{ database: "${DB}", index: "books", nodes: { table: "book" } }]);
 let dir: string;
@@ -110,5 +117,52 @@ describe("loadSchema", () => {
     expect((error as SchemaLoadError).message).toBe("cannot read the schema from s3://b/k: AccessDenied");
     const malformed = await readSchemaText("s3://bucket-only", { s3: failing }).catch((e: unknown) => e);
     expect((malformed as SchemaLoadError).message).toBe('"s3://bucket-only" is not an S3 URL');
+  });
+});
+
+describe("parseJsonText: bad schema text", () => {
+  it("skips a UTF-8 byte order mark", () => {
+    expect(parseJsonText('\uFEFF[{"database": "d"}]', "s.json")).toEqual({ json: [{ database: "d" }] });
+  });
+
+  it("reports a syntax error by line and column, quoting nothing of the file", () => {
+    const text = "PG_URL=postgres://app:hunter2-secret@db/prod\nTOKEN=abc";
+    const { problem } = parseJsonText(text, ".env");
+    expect(problem).toEqual({
+      path: "",
+      message:
+        ".env is not valid JSON at line 1, column 1; check that the file is the schema.json (a JSON array of index definitions) and fix the JSON there",
+    });
+    expect(parseJsonText('[\n  {"a": 1,,}\n]', "s.json").problem?.message).toMatch(
+      /^s\.json is not valid JSON at line 2, column 11;/,
+    );
+    expect(parseJsonText('[{"a": "hunter2-secret" x}]', "s.json").problem?.message).toMatch(
+      /line 1, column 25;/,
+    );
+    expect(parseJsonText('[{"a": 1}', "s.json").problem?.message).toMatch(
+      /ends before the JSON is complete \(line 1, column 10\); check for a missing \] or \}$/,
+    );
+    expect(parseJsonText(" \n", "s.json").problem?.message).toBe(
+      "s.json is empty; a schema is a JSON array of index definitions",
+    );
+  });
+
+  it("refuses nesting deeper than the limit at the JSON path where it starts, without recursion", () => {
+    const deep = `${"[".repeat(3000)}${"]".repeat(3000)}`;
+    const { problem } = parseJsonText(deep, "s.json");
+    expect(problem?.path).toBe("[0]".repeat(MAX_JSON_DEPTH));
+    expect(problem?.message).toMatch(
+      new RegExp(`^the schema nests deeper than ${MAX_JSON_DEPTH} levels here`),
+    );
+    expect(parseJsonText(`${"[".repeat(50)}${"]".repeat(50)}`, "s.json").problem).toBeUndefined();
+  });
+});
+
+describe("readSchemaText: a file that cannot be read", () => {
+  it("says a directory is a directory, and how to name the file in it", async () => {
+    const error = (await readSchemaText(dir).catch((e: unknown) => e)) as SchemaLoadError;
+    expect(error).toBeInstanceOf(SchemaLoadError);
+    expect(error.message).toBe(`schema file ${dir} is a directory`);
+    expect(error.fix).toBe("pass the schema.json file inside it: --schema <dir>/schema.json (or SCHEMA)");
   });
 });

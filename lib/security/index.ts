@@ -1,0 +1,13 @@
+/**
+ * What may be shown and where credentials may travel: redaction of URLs and messages for every
+ * output, and the loopback test behind "TLS except on this machine".
+ */
+export { isLoopbackHost } from "./loopback";
+export {
+  type RedactUrlOptions,
+  redactSecrets,
+  redactText,
+  redactUrl,
+  redactUrlsIn,
+  urlCarriesCredentials,
+} from "./redact";
