@@ -5,6 +5,7 @@
  *   npm run bench [-- --rows 1000000] [--steady-seconds 30] [--latency-seconds 60]
  *                 [--pgsync-bootstrap-seconds 60] [--pgsync-start-rate 50] [--poller-rows 1000000]
  *                 [--consumers 5] [--quick] [--out latest]
+ *   npm run bench -- --only wide-rows [--wide-rows 5000] [--wide-row-bytes 50000]
  *
  * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
  * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
@@ -12,6 +13,9 @@
  * slotsync's pipeline (poller, SQS, consumers as processes) and of PGSync's daemon; measures
  * commit-to-searchable at 1,000 changes/s with the default schedule; the poller's peak RSS through a
  * 1,000,000-row transaction; and the cost model. Writes bench/results/latest.{json,md,png}.
+ *
+ * `--only wide-rows` runs only the poller's peak RSS through 5,000 updates of 50 KB rows under
+ * REPLICA IDENTITY FULL (PostgreSQL and ElasticMQ only) and writes bench/results/wide-rows.json.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -37,7 +41,7 @@ import {
   writePgsyncSchema,
 } from "./pgsync";
 import { startPipeline } from "./pipeline";
-import { benchPollerMemory } from "./poller";
+import { benchPollerMemory, benchPollerWideRows } from "./poller";
 import { type BenchResult, TARGETS, writeReport } from "./report";
 import { bookstoreSchema, createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
 import { runStep, type StepResult, searchRate } from "./steady";
@@ -54,6 +58,9 @@ const { values: args } = parseArgs({
     "pgsync-start-rate": { type: "string" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: "latest" },
+    only: { type: "string" },
+    "wide-rows": { type: "string", default: "5000" },
+    "wide-row-bytes": { type: "string", default: "50000" },
   },
 });
 const quick = args.quick === true;
@@ -92,7 +99,39 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/** `--only wide-rows`: the poller's peak RSS through wide rows, alone. */
+async function wideRowsOnly(): Promise<void> {
+  const { endpoints, started } = await ensureServices(["postgres", "elasticmq"], (line) =>
+    log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  try {
+    const rows = Number(args["wide-rows"]);
+    const rowBytes = Number(args["wide-row-bytes"]);
+    log(`poller peak RSS, ${rows} updates of ${rowBytes}-byte rows under REPLICA IDENTITY FULL...`);
+    const result = await benchPollerWideRows(
+      ROOT,
+      endpoints.postgres.url,
+      endpoints.elasticmq.endpoint,
+      rows,
+      rowBytes,
+    );
+    log(JSON.stringify(result));
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    writeFileSync(
+      join(ROOT, "bench", "results", "wide-rows.json"),
+      `${JSON.stringify({ at: new Date().toISOString(), targetPeakRssMb: 256, ...result }, null, 2)}\n`,
+    );
+  } finally {
+    await cleanUp();
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.only !== undefined) {
+    if (args.only !== "wide-rows") throw new Error(`--only ${args.only}: the only one is wide-rows`);
+    return wideRowsOnly();
+  }
   log(`settings ${JSON.stringify(settings)}`);
   const { endpoints, started } = await ensureServices(
     ["postgres", "redis", "upstash", "elasticsearch", "elasticmq"],

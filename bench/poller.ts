@@ -127,3 +127,72 @@ export async function benchPollerMemory(
     await queues.remove();
   }
 }
+
+/** Result of {@link benchPollerWideRows}. */
+export interface WideRowsResult extends PollerMemoryResult {
+  /** Bytes of the wide text column of each row. */
+  rowBytes: number;
+}
+
+/**
+ * Poller memory with wide rows: `rows` updates, in one transaction, of rows carrying a
+ * `rowBytes`-byte text column under REPLICA IDENTITY FULL, the column itself changed, so every
+ * decoded change holds the row twice (new and old). Before fetches were sized by bytes, 5,000
+ * such updates of 50 KB rows held about 1.6 GB in the poller.
+ */
+export async function benchPollerWideRows(
+  root: string,
+  superUrl: string,
+  sqsEndpoint: string,
+  rows: number,
+  rowBytes: number,
+): Promise<WideRowsResult> {
+  const name = `bench_wide_${process.pid}`;
+  await createDatabase(superUrl, name);
+  const url = databaseUrl(superUrl, name);
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  const slot = `bench_wide_${process.pid}`;
+  const queues = await createTestQueues("bench-wide");
+  try {
+    // md5 chains: text that does not compress, as real prose or JSON roughly does not either.
+    await db.query(`
+      CREATE TABLE book (id bigint PRIMARY KEY, title text, body text);
+      ALTER TABLE book REPLICA IDENTITY FULL;
+      INSERT INTO book
+        SELECT g, 'title ' || g,
+               (SELECT string_agg(md5(g::text || '.' || i::text), '') FROM generate_series(1, ${Math.ceil(rowBytes / 32)}) i)
+          FROM generate_series(1, ${rows}) g;`);
+    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
+    await db.query("UPDATE book SET body = 'x' || substr(body, 2)");
+    const result = await runChild(
+      root,
+      {
+        PG_URL: url,
+        SLOT: slot,
+        SCHEMA_JSON: JSON.stringify([
+          { database: "bench", index: "books", nodes: { table: "book", columns: ["id", "title", "body"] } },
+        ]),
+        QUEUE_URL: queues.queueUrl,
+        SQS_ENDPOINT: sqsEndpoint,
+      },
+      LAMBDA_HEAP_MB,
+    );
+    return {
+      rows,
+      rowBytes,
+      heapMb: LAMBDA_HEAP_MB,
+      changes: result.changes ?? 0,
+      keys: result.keys ?? 0,
+      seconds: +(result.seconds ?? 0).toFixed(1),
+      changesPerSecond: Math.round(result.changesPerSecond ?? 0),
+      peakRssBytes: result.peakRssBytes ?? 0,
+      peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
+    };
+  } finally {
+    await db.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
+    await db.end();
+    await dropDatabase(superUrl, name);
+    await queues.remove();
+  }
+}

@@ -5,8 +5,15 @@ import type { Handoff, HandoffPublisher } from "./ports";
 import { waitUntilVisible } from "./visibility";
 
 export interface CycleOptions {
-  /** Rows per FETCH from the peek cursor: the most decoded rows held at once. */
+  /** Rows per FETCH from the peek cursor at most. */
   fetchSize: number;
+  /** Bytes of decoded rows per FETCH, about (the row count adapts to the row width; default 8 MiB). */
+  fetchBytes?: number;
+  /**
+   * Resolve buffered changes once their decoded rows reach this many bytes, even before
+   * `resolveEvery` changes: wide rows are not held by the thousand (default 16 MiB).
+   */
+  resolveBytes?: number;
   /** `upto_nchanges` of one peek: how much one cycle decodes (whole transactions). */
   maxChangesPerCycle: number;
   /** Resolve buffered changes to keys once this many are waiting. */
@@ -16,6 +23,9 @@ export interface CycleOptions {
   /** How long to wait for decoded transactions to become visible. */
   visibilityTimeoutMs: number;
 }
+
+/** Default of {@link CycleOptions.resolveBytes}. */
+export const DEFAULT_RESOLVE_BYTES = 16 * 1024 * 1024;
 
 export const DEFAULT_CYCLE_OPTIONS: CycleOptions = {
   fetchSize: 5000,
@@ -88,6 +98,8 @@ export async function runCycle(
     resolveQueries: 0,
   };
   let buffer: RowChange[] = [];
+  let bufferBytes = 0;
+  const resolveBytes = options.resolveBytes ?? DEFAULT_RESOLVE_BYTES;
   let pending: AffectedKeys = new Map();
   let pendingKeys = 0;
   let special: Handoff[] = [];
@@ -104,6 +116,7 @@ export async function runCycle(
     result.skipped += stats.skipped;
     result.resolveQueries += stats.queries;
     buffer = [];
+    bufferBytes = 0;
     pendingKeys = 0;
     for (const keys of pending.values()) pendingKeys += keys.size;
   };
@@ -131,6 +144,7 @@ export async function runCycle(
   for await (const event of reader.peek({
     tables: resolver.tables().map((t) => ({ schema: t.schema, table: t.name })),
     fetchSize: options.fetchSize,
+    ...(options.fetchBytes === undefined ? {} : { fetchBytes: options.fetchBytes }),
     uptoChanges: options.maxChangesPerCycle,
   })) {
     switch (event.action) {
@@ -144,7 +158,8 @@ export async function runCycle(
       case "D":
         result.changes++;
         buffer.push(toRowChange(event));
-        if (buffer.length >= options.resolveEvery) await resolveBuffer();
+        bufferBytes += event.bytes ?? 0;
+        if (buffer.length >= options.resolveEvery || bufferBytes >= resolveBytes) await resolveBuffer();
         if (pendingKeys >= options.publishEvery) await publishPending();
         break;
       case "T":

@@ -1,6 +1,14 @@
 export { SlotError, SlotLostError, SlotMissingError, SlotPluginError } from "./errors";
 export { formatLsn, type Lsn, parseLsn } from "./lsn";
-export { type PeekOptions, PgSlotReader, type SlotInfo, type SlotReader, translatePgError } from "./reader";
+export {
+  DEFAULT_FETCH_BYTES,
+  fetchCount,
+  type PeekOptions,
+  PgSlotReader,
+  type SlotInfo,
+  type SlotReader,
+  translatePgError,
+} from "./reader";
 export {
   addTablesOption,
   parseWal2jsonRow,

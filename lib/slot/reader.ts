@@ -24,8 +24,14 @@ export interface SlotInfo {
 export interface PeekOptions {
   /** Tables to decode (wal2json `add-tables`); empty means every table. */
   tables: { schema: string; table: string }[];
-  /** Rows per FETCH: the most rows held in memory at once. */
+  /** Rows per FETCH at most. */
   fetchSize?: number;
+  /**
+   * Bytes per FETCH, about: the row count of each FETCH is sized from the row sizes seen so far,
+   * so wide rows (REPLICA IDENTITY FULL with large text columns) are fetched a few at a time and
+   * the client holds about this much decoded output whatever the row width. Default 8 MiB.
+   */
+  fetchBytes?: number;
   /**
    * Stop decoding after the transaction in which this many changes were reached (the server only
    * checks this at transaction boundaries, so one large transaction still comes whole).
@@ -93,6 +99,9 @@ export class PgSlotReader implements SlotReader {
 
   async *peek(options: PeekOptions): AsyncGenerator<WalEvent> {
     const fetchSize = options.fetchSize ?? 5000;
+    const fetchBytes = options.fetchBytes ?? DEFAULT_FETCH_BYTES;
+    // The first FETCH is small, so one of very wide rows cannot exceed the budget many times over.
+    let count = Math.min(fetchSize, FIRST_FETCH_ROWS);
     const cursor = `slotsync_peek_${process.pid}`;
     const params: unknown[] = [this.slot, options.uptoChanges ?? null];
     let extra = "";
@@ -114,9 +123,20 @@ export class PgSlotReader implements SlotReader {
         params,
       );
       for (;;) {
-        const { rows } = await this.client.query(`FETCH ${fetchSize} FROM ${cursor}`);
-        for (const row of rows as { data: string }[]) yield parseWal2jsonRow(row.data);
-        if (rows.length < fetchSize) break;
+        const { rows } = await this.client.query(`FETCH ${count} FROM ${cursor}`);
+        let bytes = 0;
+        for (const row of rows as { data: string }[]) bytes += row.data.length;
+        const asked = count;
+        if (rows.length > 0) count = fetchCount(bytes / rows.length, fetchBytes, fetchSize);
+        for (let i = 0; i < rows.length; i++) {
+          const data = (rows[i] as { data: string }).data;
+          // Dropped as soon as parsed: only the parsed event of the current row stays alive here.
+          (rows as unknown[])[i] = undefined;
+          const event = parseWal2jsonRow(data);
+          if (event.action === "I" || event.action === "U" || event.action === "D") event.bytes = data.length;
+          yield event;
+        }
+        if (rows.length < asked) break;
       }
       await this.client.query("COMMIT");
       open = false;
@@ -139,6 +159,17 @@ export class PgSlotReader implements SlotReader {
       throw translatePgError(err, this.slot);
     }
   }
+}
+
+/** Default byte budget of one FETCH of decoded changes. */
+export const DEFAULT_FETCH_BYTES = 8 * 1024 * 1024;
+/** Rows of the first FETCH of a peek, before any row size is known. */
+const FIRST_FETCH_ROWS = 64;
+
+/** Rows for the next FETCH: as many rows of `averageBytes` as fit `budget`, from 1 to `max`. */
+export function fetchCount(averageBytes: number, budget: number, max: number): number {
+  if (!(averageBytes > 0)) return max;
+  return Math.max(1, Math.min(max, Math.floor(budget / averageBytes)));
 }
 
 /** Turns the server's slot errors into errors that say what to do. */

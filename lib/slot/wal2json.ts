@@ -47,6 +47,8 @@ export interface WalChange {
   pk: string[];
   /** LSN of the change record itself. */
   lsn: Lsn;
+  /** Size of the decoded row as wal2json wrote it, in UTF-16 code units (set by the slot reader). */
+  bytes?: number;
 }
 
 export interface WalTruncate {
