@@ -75,7 +75,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "PGSync's form: libpq's `sslmode` (PGSync's libpq default is `prefer`)",
   ),
   v("database", "PG_SSLROOTCERT", "—", "PGSync's form: CA file, libpq's `sslrootcert`"),
-  v("database", "SLOTSYNC_SLOT", "`slotsync_<database>`", "name of the logical replication slot"),
+  v(
+    "database",
+    "SLOTSYNC_SLOT",
+    "`slotsync`",
+    "name of the logical replication slot (one per cluster: a second database needs its own)",
+  ),
 
   v("schema", "SCHEMA", "—", "schema.json path, `https://` or `s3://` URL (`--schema` wins)"),
   v("schema", "SCHEMA_URL", "—", "the same, read when `SCHEMA` is not set"),

@@ -93,7 +93,7 @@ export interface BootstrapSummary {
 /** One replication slot as the monitor sees it. */
 export interface SlotReport {
   name: string;
-  /** The slot the configured schema syncs through (`SLOTSYNC_SLOT` or `slotsync_<database>`). */
+  /** The slot the configured schema syncs through (`SLOTSYNC_SLOT`, default `slotsync`). */
   isSchemaSlot: boolean;
   /** False only for the schema's slot when it does not exist. */
   exists: boolean;

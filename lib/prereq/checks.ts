@@ -6,6 +6,7 @@ interface ServerRow {
   database: string;
   role: string;
   server_version: string;
+  server_version_num: number;
   wal_level: string;
   max_replication_slots: string;
   rds_logical_replication: string | null;
@@ -18,6 +19,7 @@ interface ServerRow {
 const SERVER_SQL = `
   SELECT current_database() AS database, current_user AS role,
          current_setting('server_version') AS server_version,
+         current_setting('server_version_num')::int AS server_version_num,
          current_setting('wal_level') AS wal_level,
          current_setting('max_replication_slots') AS max_replication_slots,
          current_setting('rds.logical_replication', true) AS rds_logical_replication,
@@ -58,6 +60,15 @@ export async function inspectDatabase(
   };
   const onRds = facts.rdsLogicalReplication !== undefined;
 
+  // pg_current_snapshot(), pg_visible_in_snapshot() and xid8 (13), wal_status of slots (13).
+  if (row.server_version_num < MIN_SERVER_VERSION_NUM) {
+    problems.push({
+      path: "database.server_version",
+      code: "server_version",
+      message: `PostgreSQL ${facts.serverVersion} is too old: slotsync needs PostgreSQL 13 or later (pg_current_snapshot, xid8, the slots' wal_status); upgrade the server (RDS/Aurora: a major version upgrade)`,
+    });
+  }
+
   if (onRds && !["on", "1", "true"].includes(String(facts.rdsLogicalReplication).toLowerCase())) {
     problems.push({
       path: "database.rds.logical_replication",
@@ -85,6 +96,7 @@ export async function inspectDatabase(
     });
   }
 
+  if (options.slot) problems.push(...(await legacySlotProblems(client, options.slot)));
   if (options.slot) {
     const slot = await client.query<{
       plugin: string | null;
@@ -120,6 +132,49 @@ export async function inspectDatabase(
 
   if (options.schema) problems.push(...replicaIdentityProblems(options.schema));
   return { facts, problems };
+}
+
+/** `server_version_num` of PostgreSQL 13.0, the oldest slotsync runs on. */
+export const MIN_SERVER_VERSION_NUM = 130000;
+
+/**
+ * The slot name earlier versions of the CLI used when `SLOTSYNC_SLOT` was unset:
+ * `slotsync_<database>`, lower-cased, other characters as `_`, cut to 63 bytes.
+ */
+export function legacySlotName(database: string): string {
+  return `slotsync_${database}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 63);
+}
+
+/**
+ * A slot under the old default name in this database while the configured one does not exist:
+ * bootstrapping now would create a second slot, and the old one would hold WAL for ever.
+ */
+async function legacySlotProblems(client: Queryable, slot: string): Promise<PrerequisiteProblem[]> {
+  const { rows } = await client.query<{ database: string; configured: boolean }>(
+    `SELECT current_database() AS database,
+            EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS configured`,
+    [slot],
+  );
+  const row = rows[0];
+  if (!row || row.configured) return [];
+  const legacy = legacySlotName(row.database);
+  if (legacy === slot) return [];
+  const found = await client.query(
+    "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
+    [legacy],
+  );
+  if (found.rows.length === 0) return [];
+  return [
+    {
+      path: "database.slot",
+      code: "legacy_slot",
+      message: `replication slot "${legacy}" (the default name of earlier slotsync versions) exists in this database, but the configured slot is "${slot}": bootstrapping would create a second slot while "${legacy}" keeps holding WAL. Keep using it with SLOTSYNC_SLOT=${legacy} (CDK: -c slot=${legacy}), or drop it`,
+      fix: `SELECT pg_drop_replication_slot(${quoteLiteral(legacy)});`,
+    },
+  ];
 }
 
 /** The problems of {@link inspectDatabase} alone. */

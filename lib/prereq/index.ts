@@ -3,7 +3,14 @@
  * decoding, replication privilege, wal2json, a replication slot, read privileges and replica
  * identity. Used by `slotsync validate` and by bootstrap before it creates the slot.
  */
-export { applyReplicaIdentityFixes, checkPrerequisites, type FixResult, inspectDatabase } from "./checks";
+export {
+  applyReplicaIdentityFixes,
+  checkPrerequisites,
+  type FixResult,
+  inspectDatabase,
+  legacySlotName,
+  MIN_SERVER_VERSION_NUM,
+} from "./checks";
 export type {
   DatabaseFacts,
   DatabaseInspection,

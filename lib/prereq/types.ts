@@ -10,6 +10,8 @@ export type PrerequisiteCode =
   | "wal2json"
   | "replication_slots"
   | "slot"
+  | "legacy_slot"
+  | "server_version"
   | "replica_identity";
 
 /** One thing about the database that keeps slotsync from working, reported like a schema problem. */

@@ -5,6 +5,7 @@ export {
   createKeyPublisher,
   createSqsClient,
   createStateStore,
+  DEFAULT_SLOT_NAME,
   openSchema,
   readSchema,
   slotName,

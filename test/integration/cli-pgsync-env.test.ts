@@ -82,7 +82,12 @@ beforeAll(async () => {
   });
   expect(Object.keys(settings).every((k) => !k.endsWith("_URL"))).toBe(true);
   secrets.push(settings.PG_PASSWORD ?? "", settings.ELASTICSEARCH_PASSWORD ?? "");
-  await writeFile(join(scratch.dir, ".env"), dotenvText(settings));
+  // Slot names are per cluster: a slot of its own keeps this suite apart from others on the shared server.
+  const slot = `pgenv_${db.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 63);
+  await writeFile(join(scratch.dir, ".env"), dotenvText({ ...settings, SLOTSYNC_SLOT: slot }));
   const schema = JSON.stringify(await readSchemaFixture("node"))
     .replace('"${DATABASE}"', JSON.stringify(db.name))
     .replace('"index":"node"', `"index":${JSON.stringify(index)}`);

@@ -83,7 +83,7 @@ describe("slotsync validate with PG_URL", () => {
       `${schema}: valid (1 index)`,
       expect.stringMatching(
         new RegExp(
-          `^database ${db.name}: ready \\(wal_level logical, role "postgres" may replicate, wal2json available, slot "slotsync_${db.name}" not created yet, \\d+ of \\d+ replication slots free\\)$`,
+          `^database ${db.name}: ready \\(wal_level logical, role "postgres" may replicate, wal2json available, slot "slotsync" not created yet, \\d+ of \\d+ replication slots free\\)$`,
         ),
       ),
     ]);

@@ -33,7 +33,7 @@ Exit codes: 0 ok; 1 warning; 2 critical (or lost); 3 could not check (database u
     slot: {
       type: "string",
       value: "<name>",
-      description: "the schema's slot (default: $SLOTSYNC_SLOT, else slotsync_<database>)",
+      description: "the schema's slot (default: $SLOTSYNC_SLOT, else slotsync)",
     },
   },
   flagEnv: { slot: "SLOTSYNC_SLOT" },

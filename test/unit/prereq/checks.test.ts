@@ -15,6 +15,10 @@ interface Server {
   wal2json?: "ok" | { code: string; message: string };
   privileges?: { s: string; t: string; usage: boolean; can_select: boolean }[];
   failOn?: RegExp;
+  /** `server_version_num`, default 150018. */
+  versionNum?: number;
+  /** A slot under the old default name `slotsync_shop` exists. */
+  legacySlot?: boolean;
 }
 
 /** A fake session answering the inspection's queries, recording every statement. */
@@ -32,7 +36,8 @@ function fakeDb(server: Server): Queryable & { statements: string[] } {
           {
             database: "shop",
             role: "syncer",
-            server_version: "15.18",
+            server_version: server.versionNum ? `${Math.floor(server.versionNum / 10000)}.0` : "15.18",
+            server_version_num: server.versionNum ?? 150018,
             wal_level: server.wal_level ?? "logical",
             max_replication_slots: String(server.max ?? 10),
             rds_logical_replication: server.rds ?? null,
@@ -42,6 +47,11 @@ function fakeDb(server: Server): Queryable & { statements: string[] } {
             slots_used: server.used ?? 1,
           },
         ]);
+      }
+      if (text.includes("AS configured")) return rows([{ database: "shop", configured: !!server.slot }]);
+      if (text.includes("AND database = current_database()")) {
+        expect(values?.[0]).toBe("slotsync_shop");
+        return rows(server.legacySlot ? [{}] : []);
       }
       if (text.includes("FROM pg_replication_slots WHERE slot_name"))
         return rows(server.slot ? [server.slot] : []);
@@ -239,5 +249,28 @@ describe("inspectDatabase", () => {
     expect(refused.failed[0]?.message).toMatch(
       /failed: must be owner of table review; run it as the table's owner$/,
     );
+  });
+});
+
+describe("server version and the old default slot name", () => {
+  it("refuses PostgreSQL before 13 with the reason and what to do", async () => {
+    const problems = await checkPrerequisites(fakeDb({ versionNum: 120015 }));
+    const p = problems.find((x) => x.code === "server_version");
+    expect(p?.path).toBe("database.server_version");
+    expect(p?.message).toMatch(/needs PostgreSQL 13 or later .*upgrade/);
+    expect(
+      (await checkPrerequisites(fakeDb({ versionNum: 130000 }))).some((x) => x.code === "server_version"),
+    ).toBe(false);
+  });
+
+  it("finds a slot under the old CLI default while the configured one is missing, and says how to keep it", async () => {
+    const problems = await checkPrerequisites(fakeDb({ legacySlot: true }), { slot: "slotsync" });
+    const p = problems.find((x) => x.code === "legacy_slot");
+    expect(p?.message).toContain('"slotsync_shop"');
+    expect(p?.message).toContain("SLOTSYNC_SLOT=slotsync_shop");
+    expect(p?.message).toContain("-c slot=slotsync_shop");
+    expect(p?.fix).toBe("SELECT pg_drop_replication_slot('slotsync_shop');");
+    const none = await checkPrerequisites(fakeDb({ legacySlot: false }), { slot: "slotsync" });
+    expect(none.some((x) => x.code === "legacy_slot")).toBe(false);
   });
 });
