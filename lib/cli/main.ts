@@ -4,6 +4,7 @@ import { loadConfig } from "../config";
 import { type CliCommand, type CliIo, type CommandContext, EXIT, type FlagSpecs } from "./command";
 import { bootstrap } from "./commands/bootstrap";
 import { checkWalCommand } from "./commands/check-wal";
+import { migrateFromPgsync } from "./commands/migrate-from-pgsync";
 import { redrive } from "./commands/redrive";
 import { render } from "./commands/render";
 import { reset } from "./commands/reset";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CliCommand<FlagSpecs>[] = [
   checkWalCommand,
   redrive,
   reset,
+  migrateFromPgsync,
 ];
 
 const EXIT_CODES = `Exit codes: 0 ok; 1 failure (database, search engine, queue, slot); 2 bad usage, configuration

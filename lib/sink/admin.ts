@@ -201,3 +201,45 @@ export async function info(ctx: AdminContext): Promise<EngineInfo> {
 function withCluster(info: EngineInfo, clusterName: string | undefined): EngineInfo {
   return clusterName === undefined ? info : { ...info, clusterName };
 }
+
+/** Field names at the top of an index's mappings (`properties`); empty when it has none. */
+export async function mappedFields(ctx: AdminContext, index: string): Promise<string[]> {
+  const what = `read the mappings of "${index}"`;
+  const response = await adminRequest(ctx, what, { method: "GET", path: `/${pathName(index)}/_mapping` });
+  if (response.status !== 200) throw unexpected(ctx, what, response);
+  const fields = new Set<string>();
+  for (const entry of Object.values((response.body ?? {}) as Record<string, { mappings?: unknown }>)) {
+    const properties = (entry.mappings as { properties?: Record<string, unknown> } | undefined)?.properties;
+    for (const name of Object.keys(properties ?? {})) fields.add(name);
+  }
+  return [...fields].sort();
+}
+
+/**
+ * Copies an index with `_clone` (hard links to its segments: quick, no re-indexing). The source
+ * is write-blocked for the clone, as the API requires, and unblocked afterwards; the copy loses
+ * the block too. Writes to the source during those seconds fail and are retried by their sender.
+ */
+export async function cloneIndex(ctx: AdminContext, source: string, target: string): Promise<void> {
+  const what = `clone "${source}" to "${target}"`;
+  const block = async (index: string, on: boolean) => {
+    const response = await adminRequest(ctx, what, {
+      method: "PUT",
+      path: `/${pathName(index)}/_settings`,
+      body: { "index.blocks.write": on ? true : null },
+    });
+    if (response.status !== 200) throw unexpected(ctx, what, response);
+  };
+  await block(source, true);
+  try {
+    const response = await adminRequest(ctx, what, {
+      method: "POST",
+      path: `/${pathName(source)}/_clone/${pathName(target)}`,
+      querystring: { wait_for_active_shards: "1" },
+    });
+    if (response.status !== 200) throw unexpected(ctx, what, response);
+    await block(target, false);
+  } finally {
+    await block(source, false);
+  }
+}

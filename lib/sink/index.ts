@@ -29,7 +29,7 @@ export {
   type NdjsonSinkDependencies,
   type TextStream,
 } from "./ndjson-stream";
-export { createSink, type SinkDependencies, TOMBSTONE_INDEX_SETTINGS } from "./sink";
+export { createSink, SearchSink, type SinkDependencies, TOMBSTONE_INDEX_SETTINGS } from "./sink";
 export { isStreamSink, StreamSink } from "./stream";
 export {
   type DocumentSinkConfig,

@@ -108,6 +108,16 @@ export class SearchSink implements DocumentSink {
     return getDocuments(this.ctx, index, ids);
   }
 
+  /** Field names at the top of an index's mappings. */
+  mappedFields(index: string): Promise<string[]> {
+    return admin.mappedFields(this.ctx, index);
+  }
+
+  /** Copies an index with `_clone` (briefly write-blocking the source). */
+  cloneIndex(source: string, target: string): Promise<void> {
+    return admin.cloneIndex(this.ctx, source, target);
+  }
+
   locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]> {
     return locate(this.ctx, index, ids);
   }

@@ -46,7 +46,17 @@ function probe(body: (ctx: Parameters<CliCommand["run"]>[0]) => Promise<number>)
 describe("main", () => {
   it("registers every command of the contract", () => {
     expect(COMMANDS.map((c) => c.name).sort()).toEqual(
-      ["bootstrap", "check-wal", "redrive", "render", "reset", "run", "status", "validate"].sort(),
+      [
+        "bootstrap",
+        "check-wal",
+        "migrate-from-pgsync",
+        "redrive",
+        "render",
+        "reset",
+        "run",
+        "status",
+        "validate",
+      ].sort(),
     );
     expect(topHelp()).toMatch(/Commands:\n {2}validate +check a schema/);
   });
