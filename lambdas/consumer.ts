@@ -13,6 +13,7 @@ import {
 } from "../lib/drift";
 import type { SqsBatchResponse, SqsEvent } from "../lib/queue";
 import {
+  CheckpointReconcileStore,
   createBuilders,
   createDeadLetterPublisher,
   createDocumentSink,
@@ -111,6 +112,7 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
     sink,
     deadLetter: (letters) => deadLetters.send(letters),
     enqueue: (messages) => requeue.publish(messages),
+    reconcileStore: new CheckpointReconcileStore(store, slot),
     ...consumerBootstrapHooks(completion, {
       targetsCacheMs: settings.targetsCacheMs,
       graceMs: settings.graceMs,

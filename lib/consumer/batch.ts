@@ -1,4 +1,3 @@
-import type { DocumentResult } from "../document";
 import {
   batchResponse,
   type DeadLetter,
@@ -11,9 +10,11 @@ import {
   type SqsEvent,
   type SqsRecord,
 } from "../queue";
+import { documentOperation } from "../reconcile";
 import { isStreamSink, type SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 import { retryTransient } from "./isolate";
+import { type RepairRequest, runRepairs } from "./repair";
 import { routeOperations } from "./routing";
 import {
   type BatchStats,
@@ -37,6 +38,8 @@ export interface IndexWork {
   keys: Map<string, { key: string[]; version: bigint; records: Set<string> }>;
   ranges: { record: SqsRecord; message: RangeMessage }[];
   truncates: { record: SqsRecord; version: bigint }[];
+  /** Truncates and rebuilds for a search engine: reconciled after the batch's writes. */
+  repairs: RepairRequest[];
 }
 
 /**
@@ -71,7 +74,7 @@ export async function processBatch(
       );
       continue;
     }
-    addWork(work, record, message);
+    addWork(work, record, message, isStreamSink(deps.sink));
   }
   for (const w of work.values()) stats.keys += w.keys.size;
 
@@ -143,7 +146,7 @@ export async function processBatch(
   for (const doc of built) {
     const customRouting = routes && deps.builders.get(doc.index)?.index.spec.routing !== undefined;
     for (const target of await targetsOf(doc.index, doc.bootstrapId)) {
-      const op = toOperation(doc.result, doc.version, target, doc.records);
+      const op = documentOperation(doc.result, doc.version, target, doc.records);
       ops.push(op);
       if (customRouting) routed.add(op);
     }
@@ -197,6 +200,15 @@ export async function processBatch(
         }
       }
     }
+  }
+
+  // Truncates and rebuilds reconcile the index with the database in bounded pages, after the
+  // batch's own writes, continuing in a follow-up message when the deadline nears.
+  const repairs = new Map([...work].map(([index, w]) => [index, w.repairs]));
+  if ([...repairs.values()].some((list) => list.length > 0)) {
+    const repaired = await runRepairs(repairs, deps, options, (index) => targetsOf(index));
+    for (const id of repaired.failed) failed.add(id);
+    if (repaired.error !== undefined) batchError ??= repaired.error;
   }
 
   const rangeDone = deps.rangeDone;
@@ -277,10 +289,15 @@ function keyLetter(p: PoisonedKey, record: SqsRecord): DeadLetter {
   return { ...deadLetterFor(record, p.reason), body };
 }
 
-function addWork(work: Map<string, IndexWork>, record: SqsRecord, message: QueueMessage): void {
+function addWork(
+  work: Map<string, IndexWork>,
+  record: SqsRecord,
+  message: QueueMessage,
+  stream: boolean,
+): void {
   let w = work.get(message.index);
   if (!w) {
-    w = { keys: new Map(), ranges: [], truncates: [] };
+    w = { keys: new Map(), ranges: [], truncates: [], repairs: [] };
     work.set(message.index, w);
   }
   switch (message.kind) {
@@ -301,9 +318,15 @@ function addWork(work: Map<string, IndexWork>, record: SqsRecord, message: Queue
       w.ranges.push({ record, message });
       break;
     case "truncate":
-      w.truncates.push({ record, version: message.lsn });
+      // A stream keeps no documents to compare: it gets one truncate record.
+      if (stream) w.truncates.push({ record, version: message.lsn });
+      else w.repairs.push({ record, message });
       break;
     case "rebuild":
+      if (!stream) {
+        w.repairs.push({ record, message });
+        break;
+      }
       // A child table was truncated: every document of the index is copied again, as one range
       // over the whole root table, continued across batches when it is large.
       w.ranges.push({
@@ -324,23 +347,4 @@ function addWork(work: Map<string, IndexWork>, record: SqsRecord, message: Queue
       throw new Error(`unhandled message kind in ${JSON.stringify(unknown)}`);
     }
   }
-}
-
-function toOperation(
-  result: DocumentResult,
-  version: bigint,
-  index: string,
-  records: string[],
-): SinkOperation {
-  if (result.action === "delete") return { kind: "delete", index, id: result._id, version, ref: records };
-  return {
-    kind: "index",
-    index,
-    id: result._id,
-    version,
-    source: result._source,
-    ...(result.routing === undefined ? {} : { routing: result.routing }),
-    ...(result.pipeline === undefined ? {} : { pipeline: result.pipeline }),
-    ref: records,
-  };
 }

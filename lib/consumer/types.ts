@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { DocumentBuilder } from "../document";
 import type { SlotsyncError } from "../errors";
 import type { DeadLetter, QueueMessage, SqsRecord } from "../queue";
+import type { ReconcileProgressStore } from "../reconcile";
 import type { DocumentSink, WriteStats } from "../sink";
 
 /** A database connection lent for one batch. */
@@ -33,6 +34,12 @@ export interface ConsumerDeps {
   now?(): number;
   /** Pause between in-process retries of the checkpoint store (default: a timer). */
   sleep?(ms: number): Promise<void>;
+  /**
+   * Where truncate and rebuild repairs keep their progress between slices (the checkpoint store).
+   * With it and `enqueue`, a repair stops near the deadline and goes on in a follow-up message;
+   * without, it runs to its end in one batch.
+   */
+  reconcileStore?: ReconcileProgressStore;
   /** Schema drift handling (lib/drift `consumerDriftPort`); without it a build failure is retried as usual. */
   drift?: ConsumerDriftPort;
 }

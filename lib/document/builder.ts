@@ -108,6 +108,16 @@ export class DocumentBuilder {
     return { documents, lastKey: rows.at(-1)?.key, more: rows.length === range.limit };
   }
 
+  /**
+   * The next page of root keys of a key range, in key order, without building documents: the
+   * roots the index should have a document for (row filters applied; a plugin may still drop one).
+   */
+  async rootKeys(client: Queryable, range: KeyRange): Promise<{ keys: string[][]; more: boolean }> {
+    const query = buildRangeQuery(this.index, range, true);
+    const rows = await this.run<{ key: string[] }>(client, query.text, query.values);
+    return { keys: rows.map((r) => r.key), more: rows.length === range.limit };
+  }
+
   private async run<R extends object>(client: Queryable, text: string, values: unknown[]): Promise<R[]> {
     try {
       return (await client.query<R>(text, values)).rows;

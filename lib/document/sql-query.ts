@@ -77,7 +77,7 @@ export interface KeyRange {
  * One statement that builds the documents of the next `limit` root rows of a key range, in key
  * order. Composite keys compare as rows, `(a, b) > ($1, $2)`, which a primary key index serves.
  */
-export function buildRangeQuery(index: ResolvedIndex, range: KeyRange): SqlQuery {
+export function buildRangeQuery(index: ResolvedIndex, range: KeyRange, keysOnly = false): SqlQuery {
   const root = index.root;
   const alias = nodeAlias(root);
   const pk = root.table.primaryKey;
@@ -106,7 +106,9 @@ export function buildRangeQuery(index: ResolvedIndex, range: KeyRange): SqlQuery
   for (const filter of root.rules.filters) where.push(filterSql(alias, filter));
   values.push(range.limit);
   const text = [
-    `SELECT ${keyTextArray(alias, pk)} AS key, ${nodeObjectSql(root)}::text AS doc`,
+    keysOnly
+      ? `SELECT ${keyTextArray(alias, pk)} AS key`
+      : `SELECT ${keyTextArray(alias, pk)} AS key, ${nodeObjectSql(root)}::text AS doc`,
     `FROM ${qualifiedName(root.table)} AS ${alias}`,
     where.length > 0 ? `WHERE ${where.join(" AND ")}` : "",
     `ORDER BY ${columnList(alias, pk)}`,

@@ -1,7 +1,7 @@
 import type pg from "pg";
-import type { AffectedKeys, ChangeResolver, RowChange } from "../resolve";
+import { type AffectedKeys, type ChangeResolver, changedParents, leafKey, type RowChange } from "../resolve";
 import type { Lsn, SlotReader, WalChange } from "../slot";
-import type { Handoff, HandoffPublisher } from "./ports";
+import type { Handoff, HandoffPublisher, LeafSetStore } from "./ports";
 import { waitUntilVisible } from "./visibility";
 
 export interface CycleOptions {
@@ -47,6 +47,11 @@ export interface CycleDeps {
    * where it is, and the poller that holds the lease now replays what this one sent.
    */
   fence?: () => Promise<void>;
+  /**
+   * Where the leaf partitions seen last are kept, so that a partition attached or detached while no
+   * poller ran is noticed too. Without it, changes are noticed only within this process.
+   */
+  leafSets?: LeafSetStore;
 }
 
 /**
@@ -75,6 +80,8 @@ export interface CycleResult {
   /** Updates that changed no column any document uses. */
   skipped: number;
   resolveQueries: number;
+  /** Partitioned tables whose leaf partitions changed since the last cycle (reconcile queued). */
+  partitionChanges: number;
 }
 
 /**
@@ -96,6 +103,7 @@ export async function runCycle(
     advancedTo: undefined,
     skipped: 0,
     resolveQueries: 0,
+    partitionChanges: 0,
   };
   let buffer: RowChange[] = [];
   let bufferBytes = 0;
@@ -140,6 +148,13 @@ export async function runCycle(
     special = [];
     xids = [];
   };
+
+  // Leaf partitions are read again before every peek, so rows of a partition created since the
+  // last cycle are decoded. Rows written to it before this read may have been filtered out by
+  // an earlier peek, and ATTACH/DETACH write no rows at all: a changed leaf set queues a
+  // reconcile of every index using the table, as a TRUNCATE of it would (the root's documents
+  // are reconciled against its rows; an index that embeds it is rebuilt).
+  const leafSet = await watchLeaves(deps, special, indexNames, result);
 
   for await (const event of reader.peek({
     tables: resolver.tables().map((t) => ({ schema: t.schema, table: t.name })),
@@ -186,6 +201,7 @@ export async function runCycle(
     }
   }
   await publishPending();
+  if (leafSet) await leafSet.commit();
   if (lastCommit !== undefined) {
     // Fencing: a poller that lost its lease during the cycle (paused past the lease's time to
     // live, another poller took over) must not move the slot under its successor.
@@ -193,6 +209,48 @@ export async function runCycle(
     result.advancedTo = await reader.advance(lastCommit);
   }
   return result;
+}
+
+/**
+ * Refreshes the resolver's leaf partitions and, when a partitioned table's leaves differ from the
+ * last set handed on, adds reconcile work to `special`. The work is versioned at the slot's
+ * confirmed position: every transaction above it is decoded (again) this cycle or later and built
+ * from a snapshot that sees the new partitions, so it wins over the repair; everything at or below
+ * it is visible to the repair's snapshot.
+ */
+async function watchLeaves(
+  deps: CycleDeps,
+  special: Handoff[],
+  indexNames: string[],
+  result: CycleResult,
+): Promise<{ commit(): Promise<void> } | undefined> {
+  const { resolver, db, reader } = deps;
+  if (resolver.partitionedTables().length === 0) return undefined;
+  const leaves = (await resolver.refreshPartitions(db)).map(leafKey).sort();
+  const before = (await deps.leafSets?.read()) ?? null;
+  const commit = async () => {
+    await deps.leafSets?.write(leaves);
+  };
+  if (before === null) return { commit };
+  const parents = changedParents(before, leaves);
+  if (parents.length === 0) return undefined;
+  const version = (await reader.info()).confirmedFlushLsn ?? 0n;
+  const effects = new Map<string, Handoff>();
+  for (const parent of parents) {
+    for (const effect of resolver.truncate(parent)) {
+      const index = indexNames[effect.index];
+      if (index === undefined) continue;
+      // One repair per index: rebuilding covers reconciling.
+      if (effects.get(index)?.kind === "rebuild") continue;
+      effects.set(
+        index,
+        effect.effect === "clear" ? { kind: "clear", index, version } : { kind: "rebuild", index, version },
+      );
+    }
+  }
+  special.push(...effects.values());
+  result.partitionChanges += parents.length;
+  return { commit };
 }
 
 function toRowChange(event: WalChange): RowChange {

@@ -18,6 +18,7 @@ export type {
   DriftGateVerdict,
   Handoff,
   HandoffPublisher,
+  LeafSetStore,
   PollerCheckpoint,
   PollerDriftGate,
   PollerHeartbeat,

@@ -8,7 +8,13 @@ import {
   LeaseLostError,
   runCycle,
 } from "./cycle";
-import type { DriftGateVerdict, HandoffPublisher, PollerDriftGate, PollerStateStore } from "./ports";
+import type {
+  DriftGateVerdict,
+  HandoffPublisher,
+  LeafSetStore,
+  PollerDriftGate,
+  PollerStateStore,
+} from "./ports";
 
 export interface PollerLoopOptions extends CycleOptions {
   slot: string;
@@ -80,6 +86,7 @@ export async function runPollerLoop(
   };
   const lease = await deps.state.acquire(options.slot, options.holder, options.leaseTtlMs);
   if (!lease) return { ...summary, outcome: "lease-held" };
+  const leafSets = leafSetMemory(deps.state, options.slot, lease.token);
   try {
     while (now() + options.safetyMarginMs < deadline) {
       if (signal?.aborted) {
@@ -106,7 +113,7 @@ export async function runPollerLoop(
         }
       };
       try {
-        cycle = await runCycle({ ...deps, fence }, options);
+        cycle = await runCycle({ ...deps, fence, leafSets }, options);
       } catch (error) {
         if (error instanceof LeaseLostError) {
           summary.outcome = "lease-lost";
@@ -154,6 +161,24 @@ export async function runPollerLoop(
     await deps.state.release(options.slot, lease.token).catch(() => undefined);
   }
   return summary;
+}
+
+/**
+ * The leaf sets of one run: read from the state store once, then kept in memory (one poller holds
+ * the slot's lease, so nobody else writes them meanwhile); every change is written through.
+ */
+function leafSetMemory(state: PollerStateStore, slot: string, token: number): LeafSetStore {
+  let known: string[] | null | undefined;
+  return {
+    async read() {
+      if (known === undefined) known = state.readLeaves ? await state.readLeaves(slot) : null;
+      return known;
+    },
+    async write(leaves) {
+      if (state.writeLeaves) await state.writeLeaves(slot, token, leaves);
+      known = leaves;
+    },
+  };
 }
 
 function full(cycle: CycleResult, options: PollerLoopOptions): boolean {

@@ -2,9 +2,10 @@ import type pg from "pg";
 import type { Lsn } from "../slot";
 
 /**
- * What the poller hands on. `keys`: rebuild these documents. `clear`: the root table was truncated,
- * delete every document older than `version`. `rebuild`: a child table was truncated, rebuild the
- * whole index. `version` is the commit end LSN of the newest transaction the work reflects.
+ * What the poller hands on. `keys`: rebuild these documents. `clear`: root rows went without row
+ * changes (the root or one of its partitions was truncated, a partition detached or attached):
+ * reconcile the index with the root table. `rebuild`: a table below the root lost rows the same way:
+ * rebuild every document and reconcile. `version` is the version the work writes with.
  */
 export type Handoff =
   | { kind: "keys"; index: string; keys: string[][]; version: Lsn }
@@ -14,6 +15,15 @@ export type Handoff =
 /** The next stage. Resolves only when every handoff was accepted (SQS said yes to each entry). */
 export interface HandoffPublisher {
   publish(handoffs: Handoff[]): Promise<void>;
+}
+
+/**
+ * The leaf partitions (as `leafKey` texts) handed on last, kept across poller runs.
+ * `read` returns null before the first write.
+ */
+export interface LeafSetStore {
+  read(): Promise<string[] | null>;
+  write(leaves: string[]): Promise<void>;
 }
 
 /** Progress record written after the slot was advanced. */
@@ -47,6 +57,9 @@ export interface PollerStateStore {
   checkpoint(slot: string, token: number, checkpoint: PollerCheckpoint): Promise<void>;
   /** Records the heartbeat, fenced like the checkpoint. */
   heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void>;
+  /** The leaf partitions handed on last (see {@link LeafSetStore}); optional for stores that keep none. */
+  readLeaves?(slot: string): Promise<string[] | null>;
+  writeLeaves?(slot: string, token: number, leaves: string[]): Promise<void>;
 }
 
 /**

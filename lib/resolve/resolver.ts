@@ -2,6 +2,7 @@ import type { Queryable, ResolvedSchema, TableName } from "../schema";
 import { findAffected, sameTable, unchanged, usedColumns } from "./anchors";
 import { ascendSql } from "./ascend";
 import { passesChangeFilters } from "./change-filter";
+import { type LeafPartition, readLeafPartitions } from "./partitions";
 import type { Anchor, RootKeyText, RowChange, TruncateEffect } from "./types";
 
 /** The root keys a set of changes affects, per index (position in the schema), deduplicated. */
@@ -16,6 +17,13 @@ export interface ResolveStats {
   queries: number;
 }
 
+interface UseEntry {
+  index: number;
+  role: string;
+  nodeId: number;
+  used: Set<string> | undefined;
+}
+
 /** Most anchor rows sent in one statement: large enough for few round trips, small enough for the planner. */
 const MAX_VALUES_PER_QUERY = 10_000;
 
@@ -25,24 +33,62 @@ const MAX_VALUES_PER_QUERY = 10_000;
  * the database's current state, in one statement per (index, node, column set) group.
  */
 export class ChangeResolver {
-  private readonly uses = new Map<
-    string,
-    { index: number; role: string; nodeId: number; used: Set<string> | undefined }[]
-  >();
+  private readonly uses = new Map<string, UseEntry[]>();
+  /** Every use of the schema with the table it names. */
+  private readonly entries: { table: TableName; entry: UseEntry }[] = [];
+  /** Leaf partitions per partitioned table (by table key), as last read from the catalog. */
+  private readonly leaves = new Map<string, TableName[]>();
+  /** Partitioned tables the schema uses: their leaves are read again by {@link refreshPartitions}. */
+  private readonly partitioned: TableName[] = [];
 
   constructor(readonly schema: ResolvedSchema) {
     schema.indices.forEach((index, i) => {
       for (const use of index.tableUses) {
         const entry = { index: i, role: use.role, nodeId: use.nodeId, used: usedColumns(index, use) };
-        // WAL rows of a partitioned table name the leaf partition they landed in.
-        for (const table of [use.table, ...partitionsOf(index, use)]) {
-          const key = tableKey(table);
-          const list = this.uses.get(key) ?? [];
-          list.push(entry);
-          this.uses.set(key, list);
+        this.entries.push({ table: use.table, entry });
+        const partitions = partitionsOf(index, use);
+        const key = tableKey(use.table);
+        const kind = schema.tables.find((t) => sameTable(t, use.table))?.kind;
+        if ((kind === "partitioned_table" || partitions.length > 0) && !this.leaves.has(key)) {
+          this.leaves.set(key, partitions);
+          this.partitioned.push(use.table);
         }
       }
     });
+    this.index();
+  }
+
+  /**
+   * Reads the leaf partitions of every partitioned table the schema uses again (one catalog
+   * query) and watches the ones that appeared. WAL rows of a partitioned table name the leaf they
+   * landed in, so a partition created or attached after the schema resolved is read from the
+   * first cycle that follows. Returns the leaves now.
+   */
+  async refreshPartitions(db: Queryable): Promise<LeafPartition[]> {
+    if (this.partitioned.length === 0) return [];
+    const leaves = await readLeafPartitions(db, this.partitioned);
+    for (const parent of this.partitioned) this.leaves.set(tableKey(parent), []);
+    for (const { parent, leaf } of leaves) this.leaves.get(tableKey(parent))?.push(leaf);
+    this.index();
+    return leaves;
+  }
+
+  /** Partitioned tables the schema uses. */
+  partitionedTables(): readonly TableName[] {
+    return this.partitioned;
+  }
+
+  private index(): void {
+    this.uses.clear();
+    for (const { table, entry } of this.entries) {
+      // WAL rows of a partitioned table name the leaf partition they landed in.
+      for (const t of [table, ...(this.leaves.get(tableKey(table)) ?? [])]) {
+        const key = tableKey(t);
+        const list = this.uses.get(key) ?? [];
+        list.push(entry);
+        this.uses.set(key, list);
+      }
+    }
   }
 
   /** Every table whose changes matter, for wal2json's `add-tables`. */

@@ -7,6 +7,7 @@ import type {
   PollerStateStore,
 } from "../poller";
 import { type KeyPublisher, packKeys, type QueueMessage } from "../queue";
+import type { ReconcileProgress, ReconcileProgressStore } from "../reconcile";
 
 /** Turns the poller's handoffs into version-1 queue messages, keys packed to the size limits. */
 export function handoffMessages(
@@ -40,6 +41,39 @@ export class QueueHandoffPublisher implements HandoffPublisher {
   }
 }
 
+/**
+ * Reconcile progress in the checkpoint store, one record per running job beside the drift records
+ * (`reconcile-<job id>`), removed when the job is done.
+ */
+export class CheckpointReconcileStore implements ReconcileProgressStore {
+  constructor(
+    private readonly store: Pick<CheckpointStore, "readDrift" | "writeDrift" | "clearDrift">,
+    private readonly slot: string,
+  ) {}
+
+  async read(jobId: string): Promise<ReconcileProgress | null> {
+    const record = (await this.store.readDrift(this.slot))[`reconcile-${jobId}`];
+    return record?.v === 1 && typeof record.phase === "string"
+      ? (record as unknown as ReconcileProgress)
+      : null;
+  }
+
+  async write(jobId: string, progress: ReconcileProgress): Promise<void> {
+    await this.store.writeDrift(
+      this.slot,
+      `reconcile-${jobId}`,
+      progress as unknown as Record<string, unknown>,
+    );
+  }
+
+  async clear(jobId: string): Promise<void> {
+    await this.store.clearDrift(this.slot, `reconcile-${jobId}`);
+  }
+}
+
+/** The checkpoint-store record (beside the drift records) holding the leaf partitions handed on last. */
+const LEAVES_RECORD = "partitions";
+
 /** The poller's state port over a checkpoint store and its lease (Upstash or a local file). */
 export class CheckpointPollerState implements PollerStateStore {
   constructor(private readonly store: CheckpointStore & Lease) {}
@@ -68,6 +102,16 @@ export class CheckpointPollerState implements PollerStateStore {
         counts: { transactions: checkpoint.transactions, changes: checkpoint.changes, keys: checkpoint.keys },
       },
     );
+  }
+
+  async readLeaves(slot: string): Promise<string[] | null> {
+    const record = (await this.store.readDrift(slot))[LEAVES_RECORD];
+    const leaves = record?.leaves;
+    return Array.isArray(leaves) && leaves.every((l) => typeof l === "string") ? leaves : null;
+  }
+
+  async writeLeaves(slot: string, _token: number, leaves: string[]): Promise<void> {
+    await this.store.writeDrift(slot, LEAVES_RECORD, { v: 1, leaves, updatedAt: new Date().toISOString() });
   }
 
   async heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void> {

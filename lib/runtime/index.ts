@@ -1,4 +1,9 @@
-export { CheckpointPollerState, handoffMessages, QueueHandoffPublisher } from "./adapters";
+export {
+  CheckpointPollerState,
+  CheckpointReconcileStore,
+  handoffMessages,
+  QueueHandoffPublisher,
+} from "./adapters";
 export {
   createBuilders,
   createDeadLetterPublisher,

@@ -190,3 +190,68 @@ function toStored(hit: Hit, index: string): StoredDocument {
   if (hit._routing !== undefined) doc.routing = hit._routing;
   return doc;
 }
+
+/** One page of {@link scanIds}: documents without their source, and where the next page starts. */
+export interface IdPage {
+  documents: { id: string; version: bigint; routing?: string }[];
+  /** Pass it back for the next page; undefined after the last page. */
+  cursor: string | undefined;
+}
+
+/** How long a resumable id scan stays open between two pages (a follow-up Lambda may take it on). */
+const RESUMABLE_KEEP_ALIVE = "15m";
+
+/**
+ * The ids of an index, one page per call, resumable across processes: the cursor is the scroll
+ * id, which the engine keeps for {@link RESUMABLE_KEEP_ALIVE} after each page. A cursor that
+ * expired fails with a `SinkError` whose `errorType` is `search_context_missing_exception`; start
+ * again without a cursor then. The scroll is cleared after its last page.
+ */
+export async function scanIds(
+  ctx: AdminContext,
+  index: string,
+  cursor: string | undefined,
+  size: number,
+): Promise<IdPage> {
+  const what = `scan the ids of "${index}"`;
+  const response =
+    cursor === undefined
+      ? await adminRequest(ctx, what, {
+          method: "POST",
+          path: `/${pathName(index)}/_search`,
+          querystring: { scroll: RESUMABLE_KEEP_ALIVE },
+          body: { size, sort: ["_doc"], version: true, _source: false, query: { match_all: {} } },
+          raw: true,
+        })
+      : await adminRequest(ctx, what, {
+          method: "POST",
+          path: "/_search/scroll",
+          body: { scroll: RESUMABLE_KEEP_ALIVE, scroll_id: cursor },
+          raw: true,
+        });
+  const page = parseRaw(ctx, what, response, 4) as { _scroll_id?: string; hits?: { hits?: Hit[] } };
+  const hits = page.hits?.hits ?? [];
+  const documents = hits.map((hit) => {
+    const doc: IdPage["documents"][number] = { id: hit._id ?? "", version: toBigIntVersion(hit._version) };
+    if (hit._routing !== undefined) doc.routing = hit._routing;
+    return doc;
+  });
+  const scrollId = page._scroll_id;
+  if (hits.length < size || scrollId === undefined) {
+    if (scrollId !== undefined) await clearScroll(ctx, scrollId);
+    return { documents, cursor: undefined };
+  }
+  return { documents, cursor: scrollId };
+}
+
+/** Clears a scroll left open by {@link scanIds} (best effort: it expires by itself anyway). */
+export async function clearScroll(ctx: AdminContext, cursor: string): Promise<void> {
+  await ctx.transport
+    .request({
+      method: "DELETE",
+      path: "/_search/scroll",
+      body: { scroll_id: cursor },
+      timeoutMs: ctx.tuning.requestTimeoutMs,
+    })
+    .catch(() => undefined);
+}

@@ -213,6 +213,16 @@ export interface DocumentSink extends DocumentWriter {
   locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]>;
   /** Every document of an index or alias, in no particular order, with exact versions. */
   scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument>;
+  /**
+   * The ids of an index, one page per call, resumable from another process with the returned
+   * cursor (see lib/sink `scanIds`). Search engines only: a stream sink keeps no documents.
+   */
+  scanIds?(
+    index: string,
+    cursor: string | undefined,
+    size: number,
+  ): Promise<{ documents: { id: string; version: bigint; routing?: string }[]; cursor: string | undefined }>;
+
   /** Engine kind, version and cluster name. */
   info(): Promise<EngineInfo>;
 }

@@ -242,22 +242,6 @@ describe.each(ENGINES)("consumer on $name", ({ name, config, url }) => {
     }
   });
 
-  it("a truncate removes what was older and keeps what came after", async () => {
-    const before = await lsnNow();
-    await processBatch(event(keys("bookstore", before, 1, 2)), deps());
-    const truncateAt = before + 1n;
-    // Book 4 was written after the truncate (a higher version): it stays.
-    await processBatch(event(keys("bookstore", truncateAt + 1000n, 4)), deps());
-    const result = await processBatch(
-      event({ kind: "truncate", index: "bookstore", lsn: truncateAt, sentAt: new Date().toISOString() }),
-      deps(),
-    );
-    expect(result.response.batchItemFailures).toEqual([]);
-    expect(await stored("1")).toBeUndefined();
-    expect(await stored("2")).toBeUndefined();
-    expect(await stored("4")).toBeDefined();
-  });
-
   it("copies a key range through real SQS and reports the range done", async () => {
     await db.client.query(
       "INSERT INTO book (id, isbn, title) SELECT g, 'r' || g, 'range ' || g FROM generate_series(100, 160) g ON CONFLICT DO NOTHING",
@@ -300,5 +284,31 @@ describe.each(ENGINES)("consumer on $name", ({ name, config, url }) => {
     expect(await stored("150")).toBeDefined();
     expect(await stored("151")).toBeUndefined();
     expect(await stored("100")).toBeDefined();
+  });
+
+  it("a truncate reconciles: documents whose root row is gone go, newer ones and rows without a document come", async () => {
+    await db.client.query(
+      "INSERT INTO book (id, isbn, title) VALUES (901, 't901', 'gone'), (902, 't902', 'gone'), (903, 't903', 'stays')",
+    );
+    const before = await lsnNow();
+    await processBatch(event(keys("bookstore", before, 901, 902)), deps());
+    await db.client.query("DELETE FROM book WHERE id IN (901, 902)");
+    const truncateAt = await lsnNow();
+    // Book 4 was written after the truncate (a higher version): it stays whatever happens.
+    await processBatch(event(keys("bookstore", truncateAt + 1000n, 4)), deps());
+    expect(await stored("903")).toBeUndefined();
+    const result = await processBatch(
+      event({ kind: "truncate", index: "bookstore", lsn: truncateAt, sentAt: new Date().toISOString() }),
+      deps(),
+    );
+    expect(result.response.batchItemFailures).toEqual([]);
+    expect(await stored("901")).toBeUndefined();
+    expect(await stored("902")).toBeUndefined();
+    expect(await stored("4")).toBeDefined();
+    // The row with no document gets one, at the repair's version.
+    const added = await stored("903");
+    expect(added?.source).toEqual(await expected(903));
+    expect(added?.version).toBe(truncateAt);
+    await db.client.query("DELETE FROM book WHERE id = 903");
   });
 });

@@ -42,6 +42,14 @@ export class LeaseKeeper implements PollerStateStore {
     this.lastCheckpoint = checkpoint;
   }
 
+  async readLeaves(slot: string): Promise<string[] | null> {
+    return this.inner.readLeaves ? this.inner.readLeaves(slot) : null;
+  }
+
+  async writeLeaves(slot: string, token: number, leaves: string[]): Promise<void> {
+    await this.inner.writeLeaves?.(slot, token, leaves);
+  }
+
   async heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void> {
     await this.inner.heartbeat(slot, token, heartbeat);
     const checkpoint = this.lastCheckpoint;

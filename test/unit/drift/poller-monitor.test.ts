@@ -52,7 +52,11 @@ function loopDeps(gate: {
         return 0n;
       },
     } as unknown as SlotReader,
-    resolver: { schema: { indices: [] }, tables: () => [] } as unknown as ChangeResolver,
+    resolver: {
+      schema: { indices: [] },
+      tables: () => [],
+      partitionedTables: () => [],
+    } as unknown as ChangeResolver,
     publisher: { publish: async () => void deps.published++ },
     state: {
       acquire: async () => ({ token: 1 }),

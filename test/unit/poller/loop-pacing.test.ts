@@ -37,6 +37,7 @@ function busySlot(changes: number) {
     resolver: {
       schema: { indices: [] },
       tables: () => [],
+      partitionedTables: () => [],
       resolve: async () => ({ changes: 0, skipped: 0, filtered: 0, queries: 0 }),
       truncate: () => [],
     } as unknown as ChangeResolver,
