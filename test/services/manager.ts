@@ -75,12 +75,21 @@ function writeState(state: ServiceState): void {
   writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/**
+ * Where downloads and extracted distributions are kept between runs (`SLOTSYNC_CACHE_DIR`). Servers
+ * that refuse root (the search engines) run as an unprivileged account, which must be able to read
+ * the extracted distributions: so root keeps them outside its private home.
+ */
+export function cacheDirectory(): string {
+  const isRoot = process.getuid?.() === 0;
+  return (
+    process.env.SLOTSYNC_CACHE_DIR ?? (isRoot ? "/var/cache/slotsync" : join(homedir(), ".cache/slotsync"))
+  );
+}
+
 async function context(log: (line: string) => void, state?: ServiceState): Promise<ServiceContext> {
   const isRoot = process.getuid?.() === 0;
-  // Servers that refuse root (the search engines) run as an unprivileged account, which must be
-  // able to read the extracted distributions: so root keeps them outside its private home.
-  const cacheDir =
-    process.env.SLOTSYNC_CACHE_DIR ?? (isRoot ? "/var/cache/slotsync" : join(homedir(), ".cache/slotsync"));
+  const cacheDir = cacheDirectory();
   const runDir = state?.runDir ?? join(tmpdir(), `slotsync-services-${process.getuid?.() ?? "user"}`);
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
   mkdirSync(runDir, { recursive: true, mode: 0o755 });
