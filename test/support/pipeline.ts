@@ -51,10 +51,13 @@ export class SyncPipeline {
   private seq = 0;
   /** What the last poller cycle handed on. */
   lastHandoffs: Handoff[] = [];
+  /** Time each consumer batch may take; see {@link PipelineOptions.batchBudgetMs}. */
+  batchBudgetMs: number | undefined;
   readonly totals: DrainReport = { cycles: 0, batches: 0, messages: 0, continuations: 0 };
 
   constructor(private readonly options: PipelineOptions) {
     this.resolver = new ChangeResolver(options.schema);
+    this.batchBudgetMs = options.batchBudgetMs;
   }
 
   async open(): Promise<void> {
@@ -106,7 +109,7 @@ export class SyncPipeline {
           attributes: { ApproximateReceiveCount: "1" },
         })),
       };
-      const budget = this.options.batchBudgetMs;
+      const budget = this.batchBudgetMs;
       const result = await processBatch(event, this.deps(), {
         ...DEFAULT_CONSUMER_OPTIONS,
         ...(budget === undefined ? {} : { deadline: Date.now() + budget }),
