@@ -4,16 +4,12 @@ import { EXIT, type TextOutput } from "./command";
 import { UsageError } from "./flags";
 
 /**
- * The problems of a ConfigError, one per variable. `loadConfig` joins several into one message
- * (`N configuration problems: KEY message; KEY message`); a `problems` list is used when present.
+ * The problems of a ConfigError, one line per variable (`KEY message`), from its `problems` list;
+ * an error without one (a single problem raised elsewhere) is its own line.
  */
 export function configProblemLines(error: ConfigError): string[] {
-  const listed = (error as { problems?: { key: string; message: string }[] }).problems;
-  if (Array.isArray(listed) && listed.length > 0) return listed.map((p) => `${p.key} ${p.message}`);
-  const many = /^\d+ configuration problems: (.*)$/s.exec(error.message);
-  const lines = many ? (many[1] ?? "").split("; ") : [error.message];
-  // The sink reports `KEY: message`; print every problem as `KEY message`.
-  return lines.map((line) => line.replace(/^([A-Z][A-Z0-9_.]*): /, "$1 "));
+  if (error.problems.length > 0) return error.problems.map((p) => `${p.key} ${p.message}`);
+  return [error.toLine()];
 }
 
 /**

@@ -123,7 +123,7 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
     leaseTtlMs: r.number("POLLER_LEASE_TTL_SECONDS", 60, { min: 1, max: 3600 }) * 1000,
   };
   const alerts: AlertConfig = {
-    webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"]),
+    webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"], "the alert webhook's URL (often its secret)"),
     warningBytes: gigabytes(r, "WAL_WARNING_THRESHOLD_GB"),
     criticalBytes: gigabytes(r, "WAL_CRITICAL_THRESHOLD_GB"),
   };
@@ -170,17 +170,15 @@ function readSink(
     return documentSinkConfigFromEnv(env, readFile ? { readFile } : {});
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    // The sink reports "KEY: message; KEY: message"; merge them with ours, one per variable.
-    for (const part of error.message.split("; ")) {
-      const match = /^([A-Z0-9_.]+): (.*)$/.exec(part);
-      r.problem(match?.[1] ?? error.where ?? "ELASTICSEARCH_URL", match?.[2] ?? part);
-    }
+    // Merge the sink's problems with ours, one per variable.
+    if (error.problems.length === 0) r.problem(error.where ?? "ELASTICSEARCH_URL", error.message);
+    for (const p of error.problems) r.problem(p.key, p.message);
     return undefined;
   }
 }
 
 function readState(r: EnvReader, upstashRequired: boolean): StateConfig {
-  const url = r.url("UPSTASH_REDIS_REST_URL", ["https", "http"]);
+  const url = r.url("UPSTASH_REDIS_REST_URL", ["https", "http"], "UPSTASH_REDIS_REST_TOKEN");
   const token = r.string("UPSTASH_REDIS_REST_TOKEN");
   if (url && !token) r.problem("UPSTASH_REDIS_REST_TOKEN", "is required with UPSTASH_REDIS_REST_URL");
   if (url && token) return { kind: "upstash", url, token };

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors";
+import { plainHttpProblem } from "../security";
 
 /** The environment as a plain map (process.env in handlers and the CLI, a literal in tests). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -32,13 +33,20 @@ export class EnvReader {
     return value ?? "";
   }
 
-  url(key: string, protocols: readonly string[]): string | undefined {
+  /**
+   * A URL of one of `protocols`. With `carries` (what the connection sends: a token, a password),
+   * plain http is refused except to this machine.
+   */
+  url(key: string, protocols: readonly string[], carries?: string): string | undefined {
     const value = this.string(key);
     if (value === undefined) return undefined;
     try {
       const url = new URL(value);
       if (!protocols.includes(url.protocol.replace(/:$/, ""))) {
         this.problems.push({ key, message: `must be a ${protocols.join(" or ")} URL` });
+      } else if (carries) {
+        const insecure = plainHttpProblem(value, carries);
+        if (insecure) this.problems.push({ key, message: insecure });
       }
     } catch {
       this.problems.push({ key, message: `is not a valid URL (expected ${protocols.join(" or ")}://...)` });
@@ -91,6 +99,7 @@ export class EnvReader {
       {
         where: first.key,
         fix: "set the variables in the environment or a .env file (see docs/reference/configuration.md)",
+        problems: [...this.problems],
       },
     );
   }

@@ -35,8 +35,27 @@ export class SlotsyncError extends Error {
   }
 }
 
-/** Bad or missing configuration, found at start-up. `where` names the setting. */
-export class ConfigError extends SlotsyncError {}
+/** One problem with one setting: the variable and what is wrong with it (never its value). */
+export interface ConfigProblemEntry {
+  key: string;
+  message: string;
+}
+
+/**
+ * Bad or missing configuration, found at start-up. `where` names the (first) setting; `problems`
+ * lists every one, so callers never have to split the message (a message may contain "; ").
+ */
+export class ConfigError extends SlotsyncError {
+  readonly problems: readonly ConfigProblemEntry[];
+
+  constructor(
+    message: string,
+    options: SlotsyncErrorOptions & { problems?: readonly ConfigProblemEntry[] } = {},
+  ) {
+    super(message, options);
+    this.problems = options.problems ?? [];
+  }
+}
 
 /** True when `err` says a retry may help (a slotsync error marked retryable). */
 export function isRetryable(err: unknown): boolean {

@@ -2,7 +2,7 @@
  * What may be shown and where credentials may travel: redaction of URLs and messages for every
  * output, and the loopback test behind "TLS except on this machine".
  */
-export { isLoopbackHost } from "./loopback";
+export { isLoopbackHost, plainHttpProblem } from "./loopback";
 export {
   type RedactUrlOptions,
   redactSecrets,

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors";
+import { plainHttpProblem } from "../security";
 import {
   type ElasticsearchAuth,
   type OpenSearchAuth,
@@ -67,6 +68,13 @@ export function sinkConfigFromEnv(
   const user = get("ELASTICSEARCH_USER") ?? urlAuth?.username;
   const password = get("ELASTICSEARCH_PASSWORD") ?? urlAuth?.password;
   const basic = user !== undefined || password !== undefined;
+  const apiKey = get("ELASTICSEARCH_API_KEY") !== undefined;
+  if (basic || apiKey) {
+    // Credentials travel in every request's Authorization header.
+    const what = basic ? "the user and password" : "the API key";
+    const insecure = nodes.map((node) => plainHttpProblem(node, what)).find((p) => p !== undefined);
+    if (insecure) add("ELASTICSEARCH_URL", insecure);
+  }
   if (basic && (!user || !password)) {
     add(user ? "ELASTICSEARCH_PASSWORD" : "ELASTICSEARCH_USER", "must be set together with the other");
   }
@@ -128,6 +136,7 @@ export function sinkConfigFromEnv(
     throw new ConfigError(problems.map((p) => `${p.where}: ${p.message}`).join("; "), {
       where: first.where,
       fix: "correct the environment variables named and start again",
+      problems: problems.map((p) => ({ key: p.where, message: p.message })),
     });
   }
   return config;

@@ -87,6 +87,6 @@ export function throwSettingProblems(
     problems.length === 1
       ? first.message
       : `${problems.length} problems: ${problems.map((p) => `${p.where}: ${p.message}`).join("; ")}`,
-    { where: first.where, fix },
+    { where: first.where, fix, problems: problems.map((p) => ({ key: p.where, message: p.message })) },
   );
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors";
+import { plainHttpProblem } from "../security";
 import { type SinkEnv, sinkConfigFromEnv } from "./env";
 import { envReader } from "./settings-check";
 import type { DocumentSinkConfig, StreamSinkConfig, WebhookSinkConfig } from "./stream-config";
@@ -66,6 +67,7 @@ export function documentSinkConfigFromEnv(
     throw new ConfigError(problems.map((p) => `${p.where}: ${p.message}`).join("; "), {
       where: first?.where ?? "SINK",
       fix: "correct the environment variables named and start again",
+      problems: problems.map((p) => ({ key: p.where, message: p.message })),
     });
   }
   return config;
@@ -84,6 +86,8 @@ function streamSinkConfigFromEnv(
   const url = get("WEBHOOK_URL");
   const secret = env.WEBHOOK_SECRET; // not trimmed: the receiver signs with it exactly as given
   if (!url) add("WEBHOOK_URL", "is required with SINK=webhook: the URL the batches are POSTed to");
+  const insecure = url ? plainHttpProblem(url, "the documents") : undefined;
+  if (insecure) add("WEBHOOK_URL", insecure);
   if (!secret) add("WEBHOOK_SECRET", "is required with SINK=webhook: the shared secret of the signature");
   const config: WebhookSinkConfig = { engine: "webhook", url: url ?? "", secret: secret ?? "" };
   const set = <K extends keyof WebhookSinkConfig>(key: K, value: WebhookSinkConfig[K] | undefined) => {

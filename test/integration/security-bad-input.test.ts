@@ -406,3 +406,68 @@ describe("schema URLs: same rules after a redirect, a size cap, a timeout, nothi
     for (const c of cases()) await check(c);
   });
 });
+
+describe("credential-carrying URLs: TLS except on this machine; one whole line per variable", () => {
+  const plain = (env: Record<string, string>) => ({ ...validate("good.json", env) });
+  const cases: Case[] = [
+    {
+      name: "Upstash over plain http",
+      ...plain({ UPSTASH_REDIS_REST_URL: "http://redis.example.com" }),
+      code: 2,
+      message: [
+        /^UPSTASH_REDIS_REST_URL uses plain http to redis\.example\.com, which would send UPSTASH_REDIS_REST_TOKEN in the clear; use https:\/\/ \(plain http is allowed only to localhost, 127\.0\.0\.1 and ::1\)$/m,
+      ],
+    },
+    {
+      name: "the alert webhook over plain http",
+      ...plain({ ALERT_WEBHOOK_URL: `http://hooks.example.com/services/${SECRET.urlToken}` }),
+      code: 2,
+      message: [
+        /^ALERT_WEBHOOK_URL uses plain http to hooks\.example\.com, which would send the alert webhook's URL/m,
+      ],
+    },
+    {
+      name: "Elasticsearch with a password in the URL over plain http",
+      ...plain({ ELASTICSEARCH_URL: `http://elastic:${SECRET.pgPassword}@es.example.com:9200` }),
+      code: 2,
+      message: [
+        /^ELASTICSEARCH_URL uses plain http to es\.example\.com:9200, which would send the user and password in the clear/m,
+      ],
+    },
+    {
+      name: "Elasticsearch with an API key over plain http",
+      ...plain({ ELASTICSEARCH_URL: "http://es.example.com:9200" }),
+      code: 2,
+      message: [
+        /^ELASTICSEARCH_URL uses plain http to es\.example\.com:9200, which would send the API key in the clear/m,
+      ],
+    },
+    {
+      name: "the webhook sink over plain http",
+      ...plain({ SINK: "webhook", WEBHOOK_URL: "http://receiver.example.com/in" }),
+      code: 2,
+      message: [
+        /^WEBHOOK_URL uses plain http to receiver\.example\.com, which would send the documents in the clear/m,
+      ],
+    },
+    {
+      name: "several problems, each on its own line, none cut at '; '",
+      ...plain({
+        UPSTASH_REDIS_REST_URL: "http://redis.example.com",
+        ELASTICSEARCH_URL: `not a url ${SECRET.pgPassword}`,
+      }),
+      code: 2,
+      message: [
+        /^ELASTICSEARCH_URL is not a URL; write it as https:\/\/host:port$/m,
+        /^UPSTASH_REDIS_REST_URL uses plain http to redis\.example\.com, .* in the clear; use https:\/\/ \(plain http is allowed only to localhost, 127\.0\.0\.1 and ::1\)$/m,
+      ],
+    },
+    {
+      name: "loopback over plain http is fine",
+      ...plain({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1", ALERT_WEBHOOK_URL: "http://localhost:2/x" }),
+      code: 0,
+      message: [/good\.json: valid/],
+    },
+  ];
+  it.each(cases)("$name", check);
+});

@@ -122,13 +122,18 @@ describe("main", () => {
     expect(t2.stderr.text).toBe("slotsync: PostgreSQL: permission denied for table book — ask the owner\n");
   });
 
-  it("splits a ConfigError that lists several problems", async () => {
+  it("prints each problem a ConfigError lists, whole, even when a message holds '; '", async () => {
     const t = io();
     const command = probe(async () => {
-      throw new ConfigError("2 configuration problems: A must be set; B must be a number");
+      throw new ConfigError("2 configuration problems", {
+        problems: [
+          { key: "A", message: "must be set; see the docs" },
+          { key: "B", message: "must be a number" },
+        ],
+      });
     });
     expect(await main(["probe"], t.io, [command])).toBe(2);
-    expect(t.stderr.text).toBe("A must be set\nB must be a number\n");
+    expect(t.stderr.text).toBe("A must be set; see the docs\nB must be a number\n");
   });
 
   it("answers --help, help <command> and --version without running anything", async () => {

@@ -126,11 +126,18 @@ describe("PGSync's search engine variables", () => {
   });
 
   it("reads PGSync's API key pair", () => {
-    expect(
-      loadConfig(
-        { ELASTICSEARCH_HOST: "es", ELASTICSEARCH_API_KEY_ID: "kid", ELASTICSEARCH_API_KEY: "k-secret" },
-        { sink: true },
-      ).sink,
-    ).toMatchObject({ node: ["http://es:9200"], auth: { type: "apiKey", id: "kid", secret: "k-secret" } });
+    const env = {
+      ELASTICSEARCH_HOST: "es",
+      ELASTICSEARCH_API_KEY_ID: "kid",
+      ELASTICSEARCH_API_KEY: "k-secret",
+    };
+    expect(loadConfig({ ...env, ELASTICSEARCH_SCHEME: "https" }, { sink: true }).sink).toMatchObject({
+      node: ["https://es:9200"],
+      auth: { type: "apiKey", id: "kid", secret: "k-secret" },
+    });
+    // PGSync's default scheme is http: an API key to another machine needs TLS.
+    expect(() => loadConfig(env, { sink: true })).toThrow(
+      /^ELASTICSEARCH_URL uses plain http to es:9200, which would send the API key in the clear; use https:\/\//,
+    );
   });
 });
