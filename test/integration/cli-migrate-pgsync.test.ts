@@ -103,6 +103,45 @@ describe("slotsync migrate-from-pgsync", () => {
     expect(await sink.getAliasTargets(index)).toEqual([]);
   });
 
+  it("--keep-pgsync stops before the last step; --rollback then gives the name back to PGSync's index", async () => {
+    const kept = await runCli(
+      ["migrate-from-pgsync", "--yes", "--keep-pgsync", "--fix-replica-identity", "--quiet"],
+      {
+        env: env(),
+      },
+    );
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain("bootstrap: done");
+    expect(kept.stdout).not.toContain("drop-pgsync: done");
+    const [serving] = await sink.getAliasTargets(index);
+    expect(serving).toBeDefined();
+    expect(serving).not.toBe(index);
+    expect(await sink.indexExists(`${index}-pgsync-backup`)).toBe(true);
+    expect((await pgsyncLeftovers()).slots).toEqual([pgsyncSlot]);
+
+    const back = await runCli(["migrate-from-pgsync", "--rollback", "--yes"], { env: env() });
+    expect(back.stderr).toBe("");
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain(`restored ${index} from ${index}-pgsync-backup`);
+    // PGSync's index again, under its name, with its documents; its artefacts untouched.
+    expect(await sink.getAliasTargets(index)).toEqual([]);
+    expect(await sink.indexExists(serving ?? "")).toBe(false);
+    expect(await sink.indexExists(`${index}-pgsync-backup`)).toBe(false);
+    await sink.refresh(index);
+    expect(await sink.count(index)).toBe(9);
+    expect((await sink.getDocuments(index, ["1"]))[0]?.source).toHaveProperty("_meta");
+    expect(await pgsyncLeftovers()).toEqual({
+      slots: [pgsyncSlot],
+      triggers: ["public_node_notify", "public_node_truncate"],
+      functions: ["table_notify"],
+      views: ["_view"],
+    });
+    const { rows } = await db.client.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [
+      `slotsync_${db.name}`,
+    ]);
+    expect(rows).toEqual([]);
+  });
+
   it("with --yes takes over: the name becomes slotsync's alias, equal to render; nothing of PGSync remains", async () => {
     const r = await runCli(["migrate-from-pgsync", "--yes", "--fix-replica-identity", "--quiet"], {
       env: env(),

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { resetSlot } from "../../bootstrap";
+import { bootstrapSettingsFromEnv, resetSlot } from "../../bootstrap";
 import { connectDatabase } from "../../database";
 import {
   backupName,
@@ -35,6 +35,11 @@ const flags = {
     description:
       "let the bootstrap step run the ALTER TABLE … REPLICA IDENTITY FULL statements the schema needs",
   },
+  "keep-pgsync": {
+    type: "boolean",
+    description:
+      "stop before the last step: slotsync serves the index, PGSync's slot, triggers and view stay (check, then run again without it, or --rollback)",
+  },
   quiet: { type: "boolean", description: "no progress bar during the copy" },
 } as const;
 
@@ -42,7 +47,10 @@ export const migrateFromPgsync = defineCommand({
   name: "migrate-from-pgsync",
   summary:
     "take over an index from PGSync: copy behind the same name, then remove PGSync's slot, triggers and view",
-  usage: ["migrate-from-pgsync [--schema <file|url>] [--yes [--fix-replica-identity]] [--rollback --yes]"],
+  usage: [
+    "migrate-from-pgsync [--schema <file|url>] [--yes [--keep-pgsync] [--fix-replica-identity]]",
+    "migrate-from-pgsync --rollback --yes",
+  ],
   description: `Finds PGSync's artefacts for the schema (its replication slot, its table_notify triggers
 and function, its _view materialized view, its index with _meta) and prints the plan. With --yes it
 carries it out, one recorded step at a time (run it again to resume after an interruption):
@@ -54,7 +62,8 @@ carries it out, one recorded step at a time (run it again to resume after an int
   3. drop-pgsync: PGSync's triggers, view, function (kept if other PGSync indices of the database
      use them) and its slot, which otherwise holds WAL back forever.
 
-Stop PGSync's daemon before --yes. Until step 3, --rollback --yes undoes the migration: slotsync's
+Stop PGSync's daemon before --yes. --keep-pgsync stops before step 3, to check the new index
+first (run again without it to finish). Until step 3, --rollback --yes undoes the migration: slotsync's
 slot, records and index are removed and the backup is cloned back under the index name, so
 PGSync can be started again where it stopped. PGSync's Redis keys and checkpoint file are outside
 the database: the plan names them for you to delete.
@@ -91,7 +100,11 @@ Environment: as bootstrap (PG_URL or PGSync's PG_*, ELASTICSEARCH_* or OPENSEARC
         }
         await resetSlot(
           { slot, sink, db, schema, store, holder: `${hostname()}:${process.pid}` },
-          { deleteIndices: true, yes: true },
+          {
+            deleteIndices: true,
+            yes: true,
+            targetsCacheMs: bootstrapSettingsFromEnv(ctx.env).targetsCacheMs,
+          },
         );
         out.write(`removed slotsync's slot ${slot}, its records and its indices\n`);
         for (const [index, backup] of Object.entries(progress.backups)) {
@@ -131,6 +144,12 @@ Environment: as bootstrap (PG_URL or PGSync's PG_*, ELASTICSEARCH_* or OPENSEARC
         });
         if (code !== EXIT.ok) throw new StepFailed("bootstrap", code);
       });
+      if (ctx.flags["keep-pgsync"]) {
+        out.write(
+          `\nslotsync serves ${found.indices.map((i) => i.name).join(", ")}; PGSync's artefacts are kept (--keep-pgsync): run again without it to drop them, or --rollback --yes to go back\n`,
+        );
+        return EXIT.ok;
+      }
       await step("drop-pgsync", async () => {
         for (const statement of await dropPgsync(db, found)) out.write(`  ${statement};\n`);
         for (const backupIndex of Object.values(progress.backups)) {
