@@ -56,6 +56,7 @@ export async function handler(
   event: BootstrapLambdaEvent | undefined,
   context: InvocationContext,
 ): Promise<Record<string, unknown>> {
+  logger.appendKeys({ requestId: context.awsRequestId });
   const action = event?.action ?? "start";
   if (!ACTIONS.includes(action)) {
     throw new ConfigError(`unknown bootstrap action "${String(action)}"`, {

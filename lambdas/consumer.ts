@@ -23,7 +23,14 @@ import {
   readSchema,
   slotName,
 } from "../lib/runtime";
-import { createLogger, createMetrics, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
+import {
+  ColdStart,
+  createLogger,
+  createMetrics,
+  DATABASE_POLICY,
+  errorFields,
+  type InvocationContext,
+} from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-consumer");
@@ -42,7 +49,6 @@ class HeldByDrift {
   ) {}
 }
 
-let wired: Promise<ConsumerDeps | HeldByDrift> | undefined;
 /** Ends the wired connection pool, when schema drift makes the next invocation wire again. */
 let closePool: (() => Promise<void>) | undefined;
 
@@ -121,27 +127,21 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   };
 }
 
+const coldStart = new ColdStart(logger, wire);
+
 /**
  * The SQS consumer: rebuilds the batch's documents from one snapshot and bulk-writes them with
  * external versioning. Returns a partial batch response so only failed records come again.
  */
 export async function handler(event: SqsEvent, context: InvocationContext): Promise<SqsBatchResponse> {
-  wired ??= wire();
-  let deps: ConsumerDeps | HeldByDrift;
-  try {
-    deps = await wired;
-  } catch (error) {
-    wired = undefined;
-    logger.error("configuration is invalid", errorFields(error));
-    throw error;
-  }
+  const deps = await coldStart.begin(context);
   if (deps instanceof HeldByDrift) return holdForDrift(deps, event);
   const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
   const result: BatchResult = await processBatch(event, deps, { ...DEFAULT_CONSUMER_OPTIONS, deadline });
   const { stats } = result;
   if (result.error instanceof SchemaDriftError) {
     // Wire again next time: a redeployed schema, a restored column or accepted types resolve anew.
-    wired = undefined;
+    coldStart.discard();
     await closePool?.();
     logger.error("schema drift: records wait for the schema fix", {
       ...stats,
@@ -164,7 +164,7 @@ export async function handler(event: SqsEvent, context: InvocationContext): Prom
 
 /** One event while the schema does not resolve: hold its records back, say so once, wire again next time. */
 async function holdForDrift(held: HeldByDrift, event: SqsEvent): Promise<SqsBatchResponse> {
-  wired = undefined;
+  coldStart.discard();
   await closePool?.();
   const result = await held.hold(event);
   logger.error("schema drift: the schema does not resolve; records wait for the schema fix", {

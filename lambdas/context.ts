@@ -8,6 +8,39 @@ export interface InvocationContext {
   getRemainingTimeInMillis(): number;
 }
 
+/**
+ * A handler's cold-start wiring (configuration, secrets, clients), made once per execution
+ * environment and reused by later invocations; made again after it failed or after `discard`.
+ * `begin` also tags every log line of the invocation with its request id and whether it started
+ * cold, so one invocation's lines can be found in CloudWatch Logs.
+ */
+export class ColdStart<W> {
+  private wired: Promise<W> | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly wire: () => Promise<W>,
+  ) {}
+
+  /** The wiring for this invocation. Logs and rethrows a wiring failure (bad configuration). */
+  async begin(context: InvocationContext): Promise<W> {
+    this.logger.appendKeys({ requestId: context.awsRequestId, coldStart: this.wired === undefined });
+    this.wired ??= this.wire();
+    try {
+      return await this.wired;
+    } catch (error) {
+      this.wired = undefined;
+      this.logger.error("configuration is invalid", errorFields(error));
+      throw error;
+    }
+  }
+
+  /** Forgets the wiring: the next invocation wires again (a schema fix, a restored column). */
+  discard(): void {
+    this.wired = undefined;
+  }
+}
+
 /** One structured JSON logger per function; quiet under tests unless asked. */
 export function createLogger(serviceName: string): Logger {
   return new Logger({

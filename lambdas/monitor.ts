@@ -16,7 +16,7 @@ import {
   walMetrics,
 } from "../lib/monitor";
 import { createStateStore } from "../lib/runtime";
-import { createLogger, createMetrics, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
+import { ColdStart, createLogger, createMetrics, DATABASE_POLICY, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-monitor");
@@ -28,7 +28,6 @@ interface Wired {
   store: MonitorStore;
   notifiers: AlertNotifier[];
 }
-let wired: Promise<Wired> | undefined;
 
 /** Cold start: configuration (secrets included) is read and checked once, then reused. */
 async function wire(): Promise<Wired> {
@@ -44,25 +43,16 @@ async function wire(): Promise<Wired> {
   };
 }
 
+const coldStart = new ColdStart(logger, wire);
+
 /**
  * The scheduled WAL monitor: checks every replication slot and the poller's health, alerts on
  * changes of level (webhook, EventBridge), and writes per-slot metrics in Embedded Metric Format
  * for CloudWatch alarms. Throws when the database cannot be checked, so the function's Errors
  * metric (and its alarm) tells.
  */
-export async function handler(
-  _event: unknown,
-  _context: InvocationContext,
-): Promise<Record<string, unknown>> {
-  wired ??= wire();
-  let w: Wired;
-  try {
-    w = await wired;
-  } catch (error) {
-    wired = undefined;
-    logger.error("configuration is invalid", errorFields(error));
-    throw error;
-  }
+export async function handler(_event: unknown, context: InvocationContext): Promise<Record<string, unknown>> {
+  const w = await coldStart.begin(context);
   const report = await check(w);
   publishMetrics(report);
   const summary = {

@@ -14,7 +14,14 @@ import {
 } from "../lib/runtime";
 import type { ResolvedSchema } from "../lib/schema";
 import { PgSlotReader } from "../lib/slot";
-import { createLogger, createMetrics, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
+import {
+  ColdStart,
+  createLogger,
+  createMetrics,
+  DATABASE_POLICY,
+  errorFields,
+  type InvocationContext,
+} from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-poller");
@@ -30,7 +37,6 @@ interface Wired {
   /** Watches the schema for drift; dropped with the schema when drift stops a run. */
   guard?: DriftGuard;
 }
-let wired: Promise<Wired> | undefined;
 
 /** Cold start: configuration (secrets included) is read and checked once, then reused. */
 async function wire(): Promise<Wired> {
@@ -46,21 +52,15 @@ async function wire(): Promise<Wired> {
   };
 }
 
+const coldStart = new ColdStart(logger, wire);
+
 /**
  * The scheduled poller: connects, reads the slot until little Lambda time is left, hands keys to
  * SQS and advances the slot only past what SQS accepted. A second concurrent invocation finds the
  * lease taken and returns at once.
  */
 export async function handler(_event: unknown, context: InvocationContext): Promise<Record<string, unknown>> {
-  wired ??= wire();
-  let w: Wired;
-  try {
-    w = await wired;
-  } catch (error) {
-    wired = undefined;
-    logger.error("configuration is invalid", errorFields(error));
-    throw error;
-  }
+  const w = await coldStart.begin(context);
   const started = Date.now();
   const { runMs, safetyMarginMs } = w.config.poller;
   const deadline = runDeadline(started, started + context.getRemainingTimeInMillis(), runMs, safetyMarginMs);

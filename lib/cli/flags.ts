@@ -1,4 +1,4 @@
-import { SlotsyncError } from "../errors";
+import { editDistance, SlotsyncError } from "../errors";
 import type { FlagSpec, FlagSpecs, FlagValues } from "./command";
 
 /**
@@ -35,29 +35,6 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   }
   if (best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3))) return best;
   return prefixed.length === 1 ? prefixed[0] : undefined;
-}
-
-/** Levenshtein distance with adjacent transpositions counted as one edit. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const prev = rows[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, ((rows[i - 2] as number[])[j - 2] ?? 0) + 1);
-      }
-      row.push(d);
-    }
-    rows.push(row);
-  }
-  return (rows[a.length] as number[])[b.length] ?? 0;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { didYouMean } from "../schema/suggest";
+import { didYouMean } from "../errors";
 import { PluginError } from "./errors";
 import type { JsonObject } from "./json";
 

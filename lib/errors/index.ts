@@ -61,3 +61,4 @@ export class ConfigError extends SlotsyncError {
 export function isRetryable(err: unknown): boolean {
   return err instanceof SlotsyncError && err.retryable;
 }
+export { closest, didYouMean, editDistance } from "./suggest";

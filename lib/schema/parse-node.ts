@@ -1,7 +1,7 @@
+import { didYouMean } from "../errors";
 import { parseColumnEntry } from "./columns";
 import { emptyTransform, parseTransform } from "./parse-transform";
 import { childPath, describe, isObject, type Problems } from "./problems";
-import { didYouMean } from "./suggest";
 import {
   type ColumnSpec,
   type ForeignKeySpec,

@@ -1,6 +1,6 @@
+import { didYouMean } from "../errors";
 import { childPath, describe, isObject, type Problems } from "./problems";
 import { compileRuleRegex } from "./rule-regex";
-import { didYouMean } from "./suggest";
 import {
   FILTER_OPS,
   type FilterOp,

@@ -1,5 +1,5 @@
+import { didYouMean } from "../errors";
 import type { SchemaProblem } from "./errors";
-import { didYouMean } from "./suggest";
 import type { JsonLike, JsonLikeObject } from "./types";
 
 /** Joins a JSON path and a key: `[0]` + `nodes` -> `[0].nodes`, `x` + 2 -> `x[2]`. */

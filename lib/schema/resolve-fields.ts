@@ -1,6 +1,6 @@
+import { didYouMean } from "../errors";
 import type { ResolvedNode } from "./model";
 import { childPath, type Problems } from "./problems";
-import { didYouMean } from "./suggest";
 import type { NodeSpec } from "./types";
 
 /**

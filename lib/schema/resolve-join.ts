@@ -1,8 +1,8 @@
+import { didYouMean } from "../errors";
 import { type CatalogForeignKey, type CatalogRelation, relationKey } from "./catalog";
 import type { DirectJoin, JoinDirection, ThroughJoin } from "./model";
 import { childPath, type Problems } from "./problems";
 import { displayName } from "./sql";
-import { didYouMean } from "./suggest";
 import type { ForeignKeySpec, TableName } from "./types";
 
 /** One way two tables could be joined, from a foreign key read one way or the other. */

@@ -1,8 +1,8 @@
+import { didYouMean } from "../errors";
 import { parseColumnEntry } from "./columns";
 import type { ResolvedColumn, ResolvedFilter, ResolvedIndex, ResolvedNode } from "./model";
 import { childPath, type Problems } from "./problems";
 import { displayName } from "./sql";
-import { didYouMean } from "./suggest";
 import type { IndexSpec, RuleSpec } from "./types";
 
 /** Base types whose values are not text in a document, so regex and mask rules cannot apply. */

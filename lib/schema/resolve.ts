@@ -1,3 +1,4 @@
+import { didYouMean } from "../errors";
 import { type Catalog, type CatalogRelation, findRelation, introspectCatalog, relationKey } from "./catalog";
 import { SchemaError, type SchemaProblem } from "./errors";
 import type {
@@ -14,7 +15,6 @@ import { checkFieldReferences } from "./resolve-fields";
 import { isUnique, resolveDirectJoin, resolveThroughJoin } from "./resolve-join";
 import { attachRules } from "./resolve-rules";
 import { displayName, type Queryable, qualifiedName, quoteIdent } from "./sql";
-import { didYouMean } from "./suggest";
 import type { IndexSpec, NodeSpec, SchemaSpec, TableName } from "./types";
 
 export interface ResolveOptions {

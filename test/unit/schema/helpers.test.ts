@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${NAME} references are what these tests are about
 import { describe, expect, it } from "vitest";
+import { closest, didYouMean, editDistance } from "../../../lib/errors";
 import {
   formatProblems,
   hideInterpolatedValues,
@@ -10,7 +11,6 @@ import {
   SchemaError,
   substituteEnv,
 } from "../../../lib/schema";
-import { closest, didYouMean, editDistance } from "../../../lib/schema/suggest";
 
 describe("suggestions", () => {
   it("measures edit distance", () => {

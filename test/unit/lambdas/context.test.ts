@@ -1,0 +1,45 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { describe, expect, it, vi } from "vitest";
+import { ColdStart, type InvocationContext } from "../../../lambdas/context";
+
+const invocation = (id: string): InvocationContext => ({
+  awsRequestId: id,
+  getRemainingTimeInMillis: () => 60_000,
+});
+
+describe("ColdStart", () => {
+  it("wires once per execution environment and tags each invocation's logs", async () => {
+    const logger = new Logger({ logLevel: "SILENT" });
+    const keys = vi.spyOn(logger, "appendKeys");
+    let wirings = 0;
+    const cold = new ColdStart(logger, async () => ({ wiring: ++wirings }));
+
+    expect(await cold.begin(invocation("req-1"))).toEqual({ wiring: 1 });
+    expect(await cold.begin(invocation("req-2"))).toEqual({ wiring: 1 });
+    expect(wirings).toBe(1);
+    expect(keys.mock.calls).toEqual([
+      [{ requestId: "req-1", coldStart: true }],
+      [{ requestId: "req-2", coldStart: false }],
+    ]);
+  });
+
+  it("wires again after a failure and after discard", async () => {
+    const logger = new Logger({ logLevel: "SILENT" });
+    const errors = vi.spyOn(logger, "error");
+    let calls = 0;
+    const cold = new ColdStart(logger, async () => {
+      calls++;
+      if (calls === 1) throw new Error("PG_URL is required");
+      return calls;
+    });
+
+    await expect(cold.begin(invocation("a"))).rejects.toThrow("PG_URL is required");
+    expect(errors).toHaveBeenCalledWith(
+      "configuration is invalid",
+      expect.objectContaining({ errorMessage: "PG_URL is required" }),
+    );
+    expect(await cold.begin(invocation("b"))).toBe(2);
+    cold.discard();
+    expect(await cold.begin(invocation("c"))).toBe(3);
+  });
+});
