@@ -6,6 +6,7 @@
  *                 [--pgsync-bootstrap-seconds 60] [--pgsync-start-rate 50] [--poller-rows 1000000]
  *                 [--consumers 5] [--quick] [--out latest]
  *   npm run bench -- --only wide-rows [--wide-rows 5000] [--wide-row-bytes 50000]
+ *   npm run bench -- --only fan-out [--fan-out-roots 3000000]
  *
  * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
  * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
@@ -15,7 +16,9 @@
  * 1,000,000-row transaction; and the cost model. Writes bench/results/latest.{json,md,png}.
  *
  * `--only wide-rows` runs only the poller's peak RSS through 5,000 updates of 50 KB rows under
- * REPLICA IDENTITY FULL (PostgreSQL and ElasticMQ only) and writes bench/results/wide-rows.json.
+ * REPLICA IDENTITY FULL (PostgreSQL and ElasticMQ only) and writes bench/results/wide-rows.json;
+ * `--only fan-out` the poller's peak RSS through one lookup-row update that affects 3,000,000
+ * documents (bench/results/fan-out.json).
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -41,7 +44,7 @@ import {
   writePgsyncSchema,
 } from "./pgsync";
 import { startPipeline } from "./pipeline";
-import { benchPollerMemory, benchPollerWideRows } from "./poller";
+import { benchPollerFanOut, benchPollerMemory, benchPollerWideRows } from "./poller";
 import { type BenchResult, TARGETS, writeReport } from "./report";
 import { bookstoreSchema, createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
 import { runStep, type StepResult, searchRate } from "./steady";
@@ -61,6 +64,7 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     "wide-rows": { type: "string", default: "5000" },
     "wide-row-bytes": { type: "string", default: "50000" },
+    "fan-out-roots": { type: "string", default: "3000000" },
   },
 });
 const quick = args.quick === true;
@@ -99,27 +103,34 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** `--only wide-rows`: the poller's peak RSS through wide rows, alone. */
-async function wideRowsOnly(): Promise<void> {
+/** `--only wide-rows|fan-out`: one of the poller's bounded-memory benchmarks, alone. */
+async function boundsOnly(which: string): Promise<void> {
   const { endpoints, started } = await ensureServices(["postgres", "elasticmq"], (line) =>
     log(`[services] ${line}`),
   );
   servicesStarted = [...started];
   try {
-    const rows = Number(args["wide-rows"]);
-    const rowBytes = Number(args["wide-row-bytes"]);
-    log(`poller peak RSS, ${rows} updates of ${rowBytes}-byte rows under REPLICA IDENTITY FULL...`);
-    const result = await benchPollerWideRows(
-      ROOT,
-      endpoints.postgres.url,
-      endpoints.elasticmq.endpoint,
-      rows,
-      rowBytes,
-    );
+    let result: object;
+    if (which === "fan-out") {
+      const roots = Number(args["fan-out-roots"]);
+      log(`poller peak RSS, one lookup-row update fanning out to ${roots} roots...`);
+      result = await benchPollerFanOut(ROOT, endpoints.postgres.url, endpoints.elasticmq.endpoint, roots);
+    } else {
+      const rows = Number(args["wide-rows"]);
+      const rowBytes = Number(args["wide-row-bytes"]);
+      log(`poller peak RSS, ${rows} updates of ${rowBytes}-byte rows under REPLICA IDENTITY FULL...`);
+      result = await benchPollerWideRows(
+        ROOT,
+        endpoints.postgres.url,
+        endpoints.elasticmq.endpoint,
+        rows,
+        rowBytes,
+      );
+    }
     log(JSON.stringify(result));
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(
-      join(ROOT, "bench", "results", "wide-rows.json"),
+      join(ROOT, "bench", "results", `${which}.json`),
       `${JSON.stringify({ at: new Date().toISOString(), targetPeakRssMb: 256, ...result }, null, 2)}\n`,
     );
   } finally {
@@ -129,8 +140,9 @@ async function wideRowsOnly(): Promise<void> {
 
 async function main(): Promise<void> {
   if (args.only !== undefined) {
-    if (args.only !== "wide-rows") throw new Error(`--only ${args.only}: the only one is wide-rows`);
-    return wideRowsOnly();
+    if (args.only !== "wide-rows" && args.only !== "fan-out")
+      throw new Error(`--only ${args.only}: choose wide-rows or fan-out`);
+    return boundsOnly(args.only);
   }
   log(`settings ${JSON.stringify(settings)}`);
   const { endpoints, started } = await ensureServices(

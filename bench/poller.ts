@@ -196,3 +196,63 @@ export async function benchPollerWideRows(
     await queues.remove();
   }
 }
+
+/**
+ * Poller memory through fan-out: one update of the publisher row that `roots` books reference,
+ * so one change affects `roots` documents. Before the keys of one lookup were paged, all of them
+ * were loaded in one query (about 900 MB for 3,000,000 roots).
+ */
+export async function benchPollerFanOut(
+  root: string,
+  superUrl: string,
+  sqsEndpoint: string,
+  roots: number,
+): Promise<PollerMemoryResult> {
+  const name = `bench_fanout_${process.pid}`;
+  await createDatabase(superUrl, name);
+  const url = databaseUrl(superUrl, name);
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  const slot = `bench_fanout_${process.pid}`;
+  const queues = await createTestQueues("bench-fanout");
+  try {
+    await db.query(`
+      CREATE TABLE publisher (id int PRIMARY KEY, name text);
+      CREATE TABLE book (id bigint PRIMARY KEY, title text, price numeric, publisher_id int REFERENCES publisher);
+      CREATE TABLE review (id bigint PRIMARY KEY, book_id bigint REFERENCES book, stars int, body text);
+      ALTER TABLE review REPLICA IDENTITY FULL;
+      INSERT INTO publisher VALUES (1, 'the one publisher');
+      INSERT INTO book SELECT g, 'title ' || g, g % 50, 1 FROM generate_series(1, ${roots}) g;
+      CREATE INDEX ON book (publisher_id);
+      CREATE INDEX ON review (book_id);
+      ANALYZE book;`);
+    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
+    await db.query("UPDATE publisher SET name = 'renamed' WHERE id = 1");
+    const result = await runChild(
+      root,
+      {
+        PG_URL: url,
+        SLOT: slot,
+        SCHEMA_JSON: JSON.stringify(SCHEMA),
+        QUEUE_URL: queues.queueUrl,
+        SQS_ENDPOINT: sqsEndpoint,
+      },
+      LAMBDA_HEAP_MB,
+    );
+    return {
+      rows: roots,
+      heapMb: LAMBDA_HEAP_MB,
+      changes: result.changes ?? 0,
+      keys: result.keys ?? 0,
+      seconds: +(result.seconds ?? 0).toFixed(1),
+      changesPerSecond: Math.round(result.changesPerSecond ?? 0),
+      peakRssBytes: result.peakRssBytes ?? 0,
+      peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
+    };
+  } finally {
+    await db.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
+    await db.end();
+    await dropDatabase(superUrl, name);
+    await queues.remove();
+  }
+}

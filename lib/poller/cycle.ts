@@ -108,7 +108,7 @@ export async function runCycle(
   let buffer: RowChange[] = [];
   let bufferBytes = 0;
   const resolveBytes = options.resolveBytes ?? DEFAULT_RESOLVE_BYTES;
-  let pending: AffectedKeys = new Map();
+  const pending: AffectedKeys = new Map();
   let pendingKeys = 0;
   let special: Handoff[] = [];
   let xids: number[] = [];
@@ -120,7 +120,11 @@ export async function runCycle(
 
   const resolveBuffer = async (): Promise<void> => {
     if (buffer.length === 0) return;
-    const stats = await resolver.resolve(db, buffer, pending);
+    // A lookup row referenced by millions of roots: its keys are handed on page by page.
+    const stats = await resolver.resolve(db, buffer, pending, {
+      flushAt: options.publishEvery,
+      flush: sendPending,
+    });
     result.skipped += stats.skipped;
     result.resolveQueries += stats.queries;
     buffer = [];
@@ -129,8 +133,8 @@ export async function runCycle(
     for (const keys of pending.values()) pendingKeys += keys.size;
   };
 
-  const publishPending = async (): Promise<void> => {
-    await resolveBuffer();
+  /** Hands on the keys and operations found so far (empties `pending` in place: resolve fills it). */
+  const sendPending = async (): Promise<void> => {
     const handoffs: Handoff[] = [...special];
     for (const [index, keys] of pending) {
       const name = indexNames[index];
@@ -143,10 +147,15 @@ export async function runCycle(
       await publisher.publish(handoffs);
       result.handoffs += handoffs.length;
     }
-    pending = new Map();
+    pending.clear();
     pendingKeys = 0;
     special = [];
     xids = [];
+  };
+
+  const publishPending = async (): Promise<void> => {
+    await resolveBuffer();
+    await sendPending();
   };
 
   // Leaf partitions are read again before every peek, so rows of a partition created since the

@@ -26,6 +26,19 @@ interface UseEntry {
 
 /** Most anchor rows sent in one statement: large enough for few round trips, small enough for the planner. */
 const MAX_VALUES_PER_QUERY = 10_000;
+/** Root keys read per FETCH of one lookup's cursor. */
+const KEYS_PER_FETCH = 10_000;
+
+/** How {@link ChangeResolver.resolve} hands keys on while it is still finding them. */
+export interface ResolveOptions {
+  /**
+   * Called whenever `into` holds at least `flushAt` keys, in the middle of a lookup: the caller
+   * hands the keys on and empties `into` (in place). One lookup row referenced by millions of
+   * roots is so streamed in pages instead of held whole.
+   */
+  flush?: () => Promise<void>;
+  flushAt?: number;
+}
 
 /**
  * Turns row changes into the root keys of the documents they affect, for every index of the
@@ -122,6 +135,7 @@ export class ChangeResolver {
     db: Queryable,
     changes: readonly RowChange[],
     into: AffectedKeys = new Map(),
+    options: ResolveOptions = {},
   ): Promise<ResolveStats> {
     const stats: ResolveStats = { changes: changes.length, skipped: 0, filtered: 0, queries: 0 };
     const groups = new Map<string, Anchor[]>();
@@ -161,15 +175,20 @@ export class ChangeResolver {
       for (let start = 0; start < all.length; start += MAX_VALUES_PER_QUERY) {
         const slice = all.slice(start, start + MAX_VALUES_PER_QUERY);
         const params = first.columns.map((_, i) => slice.map((values) => values[i] ?? null));
-        const { rows } = await db.query<Record<string, string>>(sql, params);
         stats.queries++;
         const width = index.root.table.primaryKey.length;
-        for (const row of rows) {
-          addKey(
-            into,
-            first.index,
-            Array.from({ length: width }, (_, i) => String(row[`k${i}`])),
-          );
+        const page = Math.max(1, Math.min(KEYS_PER_FETCH, options.flushAt ?? KEYS_PER_FETCH));
+        for await (const rows of pages(db, sql, params, page)) {
+          for (const row of rows) {
+            addKey(
+              into,
+              first.index,
+              Array.from({ length: width }, (_, i) => String(row[`k${i}`])),
+            );
+          }
+          if (options.flush && options.flushAt !== undefined && count(into) >= options.flushAt) {
+            await options.flush();
+          }
         }
       }
     }
@@ -186,6 +205,38 @@ function partitionsOf(
   if (use.role === "through") return node.join?.kind === "through" ? node.join.through.partitions : [];
   if (use.role === "node") return node.table.partitions;
   return [];
+}
+
+let cursors = 0;
+
+/**
+ * The rows of a query in pages of `size`, through a cursor, so the client never holds more than a
+ * page. `WITH HOLD` lets it work inside the poller's peek transaction and outside any transaction
+ * alike; it is closed when done or abandoned.
+ */
+async function* pages(
+  db: Queryable,
+  sql: string,
+  params: unknown[],
+  size: number,
+): AsyncGenerator<Record<string, string>[]> {
+  const name = `slotsync_ascend_${process.pid}_${++cursors}`;
+  await db.query(`DECLARE ${name} NO SCROLL CURSOR WITH HOLD FOR ${sql}`, params);
+  try {
+    for (;;) {
+      const { rows } = await db.query<Record<string, string>>(`FETCH ${size} FROM ${name}`);
+      if (rows.length > 0) yield rows;
+      if (rows.length < size) return;
+    }
+  } finally {
+    await db.query(`CLOSE ${name}`).catch(() => undefined);
+  }
+}
+
+function count(into: AffectedKeys): number {
+  let n = 0;
+  for (const keys of into.values()) n += keys.size;
+  return n;
 }
 
 function addKey(into: AffectedKeys, index: number, key: RootKeyText): void {

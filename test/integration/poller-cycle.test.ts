@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runCycle } from "../../lib/poller";
+import { DEFAULT_CYCLE_OPTIONS, runCycle } from "../../lib/poller";
 import { ChangeResolver } from "../../lib/resolve";
 import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
 import { PgSlotReader } from "../../lib/slot";
@@ -81,6 +81,33 @@ describe("poller cycle: which documents a change affects", () => {
     expect(await keysAfter("UPDATE publisher SET name = 'Oxford UP' WHERE id = 1")).toEqual(
       await books("publisher_id = 1"),
     );
+  });
+
+  it("a lookup row referenced by many roots is handed on in pages as its keys are found, none missing", async () => {
+    await db.client.query(
+      "INSERT INTO book (id, isbn, title, publisher_id) SELECT g, 'fan' || g, 'fan ' || g, 2 FROM generate_series(1000, 3499) g",
+    );
+    await runCycle({ db: conn, reader: new PgSlotReader(conn, slot), resolver, publisher });
+    await db.client.query("UPDATE publisher SET name = 'Fan-out Press' WHERE id = 2");
+    publisher.clear();
+    const calls: number[] = [];
+    const counting = {
+      publish: async (h: Parameters<typeof publisher.publish>[0]) => {
+        calls.push(h.reduce((n, x) => n + (x.kind === "keys" ? x.keys.length : 0), 0));
+        await publisher.publish(h);
+      },
+    };
+    const options = { ...DEFAULT_CYCLE_OPTIONS, publishEvery: 1000 };
+    await runCycle(
+      { db: conn, reader: new PgSlotReader(conn, slot), resolver, publisher: counting },
+      options,
+    );
+    expect(publisher.keys("bookstore")).toEqual(await books("publisher_id = 2"));
+    // 2,500+ keys of one lookup: several hand-ons of about a page each, not one of everything.
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...calls)).toBeLessThanOrEqual(2000);
+    await db.client.query("DELETE FROM book WHERE id BETWEEN 1000 AND 3499");
+    await runCycle({ db: conn, reader: new PgSlotReader(conn, slot), resolver, publisher });
   });
 
   it("child holds the key: moving a review affects both books, deleting one its former book", async () => {
