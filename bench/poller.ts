@@ -75,44 +75,51 @@ async function runChild(
   });
 }
 
-/** One `rows`-row transaction through a poller process with the Lambda heap cap; see the file comment. */
-export async function benchPollerMemory(
+/** A scenario for {@link measurePoller}: its tables and data, then the change the poller must pass. */
+interface Scenario {
+  /** Names the database, slot and queues. */
+  name: string;
+  schema: unknown;
+  /** Tables and data, before the slot exists. */
+  setup: string;
+  /** The change to pass through the poller, after the slot exists. */
+  change: string;
+  rows: number;
+}
+
+/**
+ * Runs a scenario: a fresh database and slot, the change, then a fresh poller process with the
+ * Lambda heap cap reading it all; returns the child's counts, time and peak RSS.
+ */
+async function measurePoller(
   root: string,
   superUrl: string,
   sqsEndpoint: string,
-  rows: number,
+  scenario: Scenario,
 ): Promise<PollerMemoryResult> {
-  const name = `bench_poller_${process.pid}`;
+  const name = `bench_${scenario.name}_${process.pid}`;
   await createDatabase(superUrl, name);
   const url = databaseUrl(superUrl, name);
   const db = new pg.Client({ connectionString: url });
   await db.connect();
-  const slot = `bench_poller_${process.pid}`;
-  const queues = await createTestQueues("bench-poller");
+  const queues = await createTestQueues(`bench-${scenario.name}`);
   try {
-    await db.query(`
-      CREATE TABLE publisher (id int PRIMARY KEY, name text);
-      CREATE TABLE book (id bigint PRIMARY KEY, title text, price numeric, publisher_id int REFERENCES publisher);
-      CREATE TABLE review (id bigint PRIMARY KEY, book_id bigint REFERENCES book, stars int, body text);
-      ALTER TABLE review REPLICA IDENTITY FULL;
-      INSERT INTO publisher SELECT g, 'publisher ' || g FROM generate_series(1, 100) g;
-      INSERT INTO book SELECT g, 'title ' || g, g % 50, 1 + g % 100 FROM generate_series(1, ${rows}) g;
-      CREATE INDEX ON review (book_id);`);
-    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
-    await db.query("UPDATE book SET price = price + 1");
+    await db.query(scenario.setup);
+    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [name]);
+    await db.query(scenario.change);
     const result = await runChild(
       root,
       {
         PG_URL: url,
-        SLOT: slot,
-        SCHEMA_JSON: JSON.stringify(SCHEMA),
+        SLOT: name,
+        SCHEMA_JSON: JSON.stringify(scenario.schema),
         QUEUE_URL: queues.queueUrl,
         SQS_ENDPOINT: sqsEndpoint,
       },
       LAMBDA_HEAP_MB,
     );
     return {
-      rows,
+      rows: scenario.rows,
       heapMb: LAMBDA_HEAP_MB,
       changes: result.changes ?? 0,
       keys: result.keys ?? 0,
@@ -122,10 +129,36 @@ export async function benchPollerMemory(
       peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
     };
   } finally {
+    await db.query("SELECT pg_drop_replication_slot($1)", [name]).catch(() => undefined);
     await db.end();
     await dropDatabase(superUrl, name);
     await queues.remove();
   }
+}
+
+const BOOKSTORE_TABLES = `
+  CREATE TABLE publisher (id int PRIMARY KEY, name text);
+  CREATE TABLE book (id bigint PRIMARY KEY, title text, price numeric, publisher_id int REFERENCES publisher);
+  CREATE TABLE review (id bigint PRIMARY KEY, book_id bigint REFERENCES book, stars int, body text);
+  ALTER TABLE review REPLICA IDENTITY FULL;
+  CREATE INDEX ON review (book_id);`;
+
+/** One `rows`-row transaction through a poller process with the Lambda heap cap; see the file comment. */
+export function benchPollerMemory(
+  root: string,
+  superUrl: string,
+  sqsEndpoint: string,
+  rows: number,
+): Promise<PollerMemoryResult> {
+  return measurePoller(root, superUrl, sqsEndpoint, {
+    name: "poller",
+    schema: SCHEMA,
+    rows,
+    setup: `${BOOKSTORE_TABLES}
+      INSERT INTO publisher SELECT g, 'publisher ' || g FROM generate_series(1, 100) g;
+      INSERT INTO book SELECT g, 'title ' || g, g % 50, 1 + g % 100 FROM generate_series(1, ${rows}) g;`,
+    change: "UPDATE book SET price = price + 1",
+  });
 }
 
 /** Result of {@link benchPollerWideRows}. */
@@ -147,54 +180,23 @@ export async function benchPollerWideRows(
   rows: number,
   rowBytes: number,
 ): Promise<WideRowsResult> {
-  const name = `bench_wide_${process.pid}`;
-  await createDatabase(superUrl, name);
-  const url = databaseUrl(superUrl, name);
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  const slot = `bench_wide_${process.pid}`;
-  const queues = await createTestQueues("bench-wide");
-  try {
+  const result = await measurePoller(root, superUrl, sqsEndpoint, {
+    name: "wide",
+    schema: [
+      { database: "bench", index: "books", nodes: { table: "book", columns: ["id", "title", "body"] } },
+    ],
+    rows,
     // md5 chains: text that does not compress, as real prose or JSON roughly does not either.
-    await db.query(`
+    setup: `
       CREATE TABLE book (id bigint PRIMARY KEY, title text, body text);
       ALTER TABLE book REPLICA IDENTITY FULL;
       INSERT INTO book
         SELECT g, 'title ' || g,
                (SELECT string_agg(md5(g::text || '.' || i::text), '') FROM generate_series(1, ${Math.ceil(rowBytes / 32)}) i)
-          FROM generate_series(1, ${rows}) g;`);
-    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
-    await db.query("UPDATE book SET body = 'x' || substr(body, 2)");
-    const result = await runChild(
-      root,
-      {
-        PG_URL: url,
-        SLOT: slot,
-        SCHEMA_JSON: JSON.stringify([
-          { database: "bench", index: "books", nodes: { table: "book", columns: ["id", "title", "body"] } },
-        ]),
-        QUEUE_URL: queues.queueUrl,
-        SQS_ENDPOINT: sqsEndpoint,
-      },
-      LAMBDA_HEAP_MB,
-    );
-    return {
-      rows,
-      rowBytes,
-      heapMb: LAMBDA_HEAP_MB,
-      changes: result.changes ?? 0,
-      keys: result.keys ?? 0,
-      seconds: +(result.seconds ?? 0).toFixed(1),
-      changesPerSecond: Math.round(result.changesPerSecond ?? 0),
-      peakRssBytes: result.peakRssBytes ?? 0,
-      peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
-    };
-  } finally {
-    await db.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
-    await db.end();
-    await dropDatabase(superUrl, name);
-    await queues.remove();
-  }
+          FROM generate_series(1, ${rows}) g;`,
+    change: "UPDATE book SET body = 'x' || substr(body, 2)",
+  });
+  return { ...result, rowBytes };
 }
 
 /**
@@ -202,57 +204,21 @@ export async function benchPollerWideRows(
  * so one change affects `roots` documents. Before the keys of one lookup were paged, all of them
  * were loaded in one query (about 900 MB for 3,000,000 roots).
  */
-export async function benchPollerFanOut(
+export function benchPollerFanOut(
   root: string,
   superUrl: string,
   sqsEndpoint: string,
   roots: number,
 ): Promise<PollerMemoryResult> {
-  const name = `bench_fanout_${process.pid}`;
-  await createDatabase(superUrl, name);
-  const url = databaseUrl(superUrl, name);
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  const slot = `bench_fanout_${process.pid}`;
-  const queues = await createTestQueues("bench-fanout");
-  try {
-    await db.query(`
-      CREATE TABLE publisher (id int PRIMARY KEY, name text);
-      CREATE TABLE book (id bigint PRIMARY KEY, title text, price numeric, publisher_id int REFERENCES publisher);
-      CREATE TABLE review (id bigint PRIMARY KEY, book_id bigint REFERENCES book, stars int, body text);
-      ALTER TABLE review REPLICA IDENTITY FULL;
+  return measurePoller(root, superUrl, sqsEndpoint, {
+    name: "fanout",
+    schema: SCHEMA,
+    rows: roots,
+    setup: `${BOOKSTORE_TABLES}
       INSERT INTO publisher VALUES (1, 'the one publisher');
       INSERT INTO book SELECT g, 'title ' || g, g % 50, 1 FROM generate_series(1, ${roots}) g;
       CREATE INDEX ON book (publisher_id);
-      CREATE INDEX ON review (book_id);
-      ANALYZE book;`);
-    await db.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
-    await db.query("UPDATE publisher SET name = 'renamed' WHERE id = 1");
-    const result = await runChild(
-      root,
-      {
-        PG_URL: url,
-        SLOT: slot,
-        SCHEMA_JSON: JSON.stringify(SCHEMA),
-        QUEUE_URL: queues.queueUrl,
-        SQS_ENDPOINT: sqsEndpoint,
-      },
-      LAMBDA_HEAP_MB,
-    );
-    return {
-      rows: roots,
-      heapMb: LAMBDA_HEAP_MB,
-      changes: result.changes ?? 0,
-      keys: result.keys ?? 0,
-      seconds: +(result.seconds ?? 0).toFixed(1),
-      changesPerSecond: Math.round(result.changesPerSecond ?? 0),
-      peakRssBytes: result.peakRssBytes ?? 0,
-      peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
-    };
-  } finally {
-    await db.query("SELECT pg_drop_replication_slot($1)", [slot]).catch(() => undefined);
-    await db.end();
-    await dropDatabase(superUrl, name);
-    await queues.remove();
-  }
+      ANALYZE book;`,
+    change: "UPDATE publisher SET name = 'renamed' WHERE id = 1",
+  });
 }
