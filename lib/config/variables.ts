@@ -97,7 +97,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "30",
     "how long fetching an `https://` schema may take, connecting and reading it all (at most 10 MiB; redirects obey the same rules as the first URL)",
   ),
-  v("schema", "PLUGINS_DIR", "—", "directory of the schema's document plugins"),
+  v(
+    "schema",
+    "PLUGINS_DIR",
+    "—",
+    "directory of the schema's document plugins: only the module named after each plugin the schema lists is imported (`PriceInCents`: `price-in-cents.ts`, ...), subfolders never",
+  ),
 
   v(
     "search engine",

@@ -21,6 +21,7 @@ export {
   loadPlugins,
   type PluginContext,
   type PluginResult,
+  pluginModuleNames,
 } from "./plugins";
 export { MAX_PAIRS_PER_OBJECT } from "./sql-expr";
 export { nodeObjectSql } from "./sql-node";

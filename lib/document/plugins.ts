@@ -34,17 +34,43 @@ export interface DocumentPlugin {
 }
 
 export interface LoadPluginsOptions {
-  /** A directory whose modules (`.js`, `.mjs`, `.cjs`, and `.ts` under tsx) are searched recursively. */
+  /**
+   * The plugins directory. Only the modules named after the schema's plugins are imported from it
+   * (see {@link pluginModuleNames}), never anything else in it, and nothing in its subfolders.
+   */
   directory?: string;
   /** Plugins supplied directly; they take precedence over modules of the same name. */
   registry?: readonly DocumentPlugin[];
 }
 
-const MODULE = /\.(m?js|cjs|m?ts)$/;
-const SKIP = /(\.d\.ts|\.test\.[cm]?[jt]s|\.spec\.[cm]?[jt]s)$/;
+const EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".mts"];
+/** A plugin name that can name a file: no path separators, no dots, nothing to climb out with. */
+const PLUGIN_NAME = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /**
- * Finds the plugins named by a schema, in the order named.
+ * The file names (without extension) a plugin's module may have, in the order tried: the name
+ * as written, lower-case, kebab-case and snake_case (`PriceInCents`: `PriceInCents`,
+ * `priceincents`, `price-in-cents`, `price_in_cents`).
+ */
+export function pluginModuleNames(name: string): string[] {
+  const words = nameWords(name);
+  return [...new Set([name, name.toLowerCase(), words.join("-"), words.join("_")])];
+}
+
+/** `PriceInCents` -> `price`, `in`, `cents`. */
+function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[\s_-]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
+}
+
+/**
+ * Finds the plugins named by a schema, in the order named. For each name not in the registry,
+ * the module named after it (see {@link pluginModuleNames}) is imported from the directory: a
+ * schema's author can run only code the operator put there under that name.
  * @throws PluginError when a name matches no plugin, or a module cannot be imported.
  */
 export async function loadPlugins(
@@ -52,58 +78,73 @@ export async function loadPlugins(
   options: LoadPluginsOptions = {},
 ): Promise<DocumentPlugin[]> {
   if (names.length === 0) return [];
-  const available = new Map<string, DocumentPlugin>();
-  if (options.directory) {
-    for (const file of await moduleFiles(options.directory)) {
-      let module: Record<string, unknown>;
-      try {
-        module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-      } catch (err) {
-        throw new PluginError(`cannot load plugin module ${file}: ${(err as Error).message}`, {
-          cause: err,
-          where: file,
-        });
-      }
-      for (const plugin of pluginsOf(module)) {
-        if (available.has(plugin.name)) {
-          throw new PluginError(`two plugins are named "${plugin.name}" (one in ${file})`, {
-            where: file,
-            fix: "give each plugin a unique name",
-          });
-        }
-        available.set(plugin.name, plugin);
-      }
+  const registry = new Map((options.registry ?? []).map((p) => [p.name, p]));
+  const files = options.directory ? await moduleFiles(options.directory) : new Map<string, string>();
+  const result: DocumentPlugin[] = [];
+  for (const name of names) {
+    const registered = registry.get(name);
+    if (registered) {
+      result.push(registered);
+      continue;
     }
+    if (!PLUGIN_NAME.test(name)) {
+      throw new PluginError(`plugin name "${name}" cannot name a module`, {
+        where: options.directory,
+        fix: "name plugins with letters, digits, _ and - only",
+      });
+    }
+    const candidates = pluginModuleNames(name).flatMap((base) => EXTENSIONS.map((ext) => `${base}${ext}`));
+    const file = candidates.map((c) => files.get(c)).find((f) => f !== undefined);
+    if (!file) {
+      const modules = [...files.keys()].map((f) => f.replace(/\.[^.]+$/, ""));
+      const known = [...registry.keys(), ...modules];
+      throw new PluginError(`plugin "${name}" not found${didYouMean(name, known)}`, {
+        where: options.directory,
+        fix: options.directory
+          ? `put it in ${options.directory} as ${nameWords(name).join("-")}.ts (or .js, .mjs), exporting an object or class with name "${name}" and transform; subfolders are not searched`
+          : "set PLUGINS_DIR to the directory of the plugin modules",
+      });
+    }
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    } catch (err) {
+      throw new PluginError(`cannot load plugin module ${file}: ${(err as Error).message}`, {
+        cause: err,
+        where: file,
+      });
+    }
+    const exported = pluginsOf(module);
+    const plugin = exported.find((p) => p.name === name);
+    if (!plugin) {
+      throw new PluginError(`module ${file} exports no plugin named "${name}"`, {
+        where: file,
+        fix: exported.length
+          ? `it exports ${exported.map((p) => `"${p.name}"`).join(", ")}; give each plugin its own module named after it`
+          : "export an object or class with name and transform from it",
+      });
+    }
+    result.push(plugin);
   }
-  for (const plugin of options.registry ?? []) available.set(plugin.name, plugin);
-
-  return names.map((name) => {
-    const plugin = available.get(name);
-    if (plugin) return plugin;
-    const known = [...available.keys()];
-    throw new PluginError(`plugin "${name}" not found${didYouMean(name, known)}`, {
-      where: options.directory,
-      fix: known.length
-        ? `available plugins: ${known.join(", ")}`
-        : "put the plugin module in the plugins directory, exporting an object or class with name and transform",
-    });
-  });
+  return result;
 }
 
-async function moduleFiles(directory: string): Promise<string[]> {
+/** The plugin modules directly in `directory`, by file name; symbolic links are not followed. */
+async function moduleFiles(directory: string): Promise<Map<string, string>> {
   let entries: import("node:fs").Dirent[];
   try {
     entries = await readdir(directory, { withFileTypes: true });
   } catch (err) {
     throw new PluginError(`cannot read the plugins directory ${directory}`, { cause: err, where: directory });
   }
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const path = join(directory, entry.name);
-    if (entry.isDirectory() && entry.name !== "node_modules" && !entry.name.startsWith(".")) {
-      files.push(...(await moduleFiles(path)));
-    } else if (entry.isFile() && MODULE.test(entry.name) && !SKIP.test(entry.name)) {
-      files.push(path);
+  const files = new Map<string, string>();
+  for (const entry of entries) {
+    if (
+      entry.isFile() &&
+      EXTENSIONS.some((ext) => entry.name.endsWith(ext)) &&
+      !entry.name.endsWith(".d.ts")
+    ) {
+      files.set(entry.name, join(directory, entry.name));
     }
   }
   return files;
