@@ -3,7 +3,7 @@ import type { Alarm, Dashboard } from "aws-cdk-lib/aws-cloudwatch";
 import type { SecurityGroup } from "aws-cdk-lib/aws-ec2";
 import type { Rule } from "aws-cdk-lib/aws-events";
 import { Schedule } from "aws-cdk-lib/aws-events";
-import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { Function as LambdaFunction } from "aws-cdk-lib/aws-lambda";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
@@ -74,10 +74,10 @@ export class SlotsyncSync extends Construct {
   readonly deadLetterQueue: Queue;
   /** The secret the functions read at cold start (`SLOTSYNC_SECRET_ARN`). */
   readonly secret: ISecret;
-  readonly poller: NodejsFunction;
-  readonly consumer: NodejsFunction;
-  readonly bootstrap: NodejsFunction;
-  readonly monitor: NodejsFunction;
+  readonly poller: LambdaFunction;
+  readonly consumer: LambdaFunction;
+  readonly bootstrap: LambdaFunction;
+  readonly monitor: LambdaFunction;
   readonly pollerRule: Rule;
   /** The functions' security group, when a VPC was given without security groups. */
   readonly securityGroup?: SecurityGroup;

@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Aws, CfnCondition, Duration, Fn, Token } from "aws-cdk-lib";
+import { Aws, CfnCondition, DockerImage, Duration, Fn, Token } from "aws-cdk-lib";
 import { type ISecurityGroup, type IVpc, SecurityGroup, type SubnetSelection } from "aws-cdk-lib/aws-ec2";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -14,14 +14,19 @@ import {
   Role,
   ServicePrincipal,
 } from "aws-cdk-lib/aws-iam";
-import { Architecture, LoggingFormat, Runtime } from "aws-cdk-lib/aws-lambda";
+import {
+  Architecture,
+  Code,
+  Function as LambdaFunctionResource,
+  LoggingFormat,
+  Runtime,
+} from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogLevel, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { ISecret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { LAMBDA_CA_BUNDLE } from "../lib/database";
 import {
   type AlarmThresholds,
   type ConsumerSettings,
@@ -35,6 +40,15 @@ import { assertNoSecretInEnvironment } from "./secrets";
 
 /** This repository's root: the default project root for bundling and home of the default handlers. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * Handlers bundled ahead of time, `<dir>/<role>/index.js`: present in the published construct
+ * package (next to its compiled code), absent in this repository, which bundles at synth time.
+ */
+export const PREBUILT_DIR = join(dirname(fileURLToPath(import.meta.url)), "lambda");
+
+/** The Lambda runtime's CA bundle with the Amazon RDS CAs (lib/database's `LAMBDA_CA_BUNDLE`). */
+const LAMBDA_CA_BUNDLE = "/var/runtime/ca-cert.pem";
 
 /** The handler files of this repository, one per function. */
 export const DEFAULT_ENTRIES: Readonly<Record<FunctionRole, string>> = {
@@ -105,10 +119,10 @@ export interface SyncFunctionsProps {
  * source and least-privilege roles. Secrets reach them only as `SLOTSYNC_SECRET_ARN`.
  */
 export class SyncFunctions extends Construct {
-  readonly poller: NodejsFunction;
-  readonly consumer: NodejsFunction;
-  readonly bootstrap: NodejsFunction;
-  readonly monitor: NodejsFunction;
+  readonly poller: LambdaFunctionResource;
+  readonly consumer: LambdaFunctionResource;
+  readonly bootstrap: LambdaFunctionResource;
+  readonly monitor: LambdaFunctionResource;
   /** The poller's EventBridge schedule (bootstrap may enable it: `POLLER_RULE_NAME`). */
   readonly pollerRule: Rule;
   readonly monitorRule: Rule;
@@ -199,7 +213,7 @@ export class SyncFunctions extends Construct {
   }
 
   /** The functions by role. */
-  get all(): Record<FunctionRole, NodejsFunction> {
+  get all(): Record<FunctionRole, LambdaFunctionResource> {
     return { poller: this.poller, consumer: this.consumer, bootstrap: this.bootstrap, monitor: this.monitor };
   }
 
@@ -237,10 +251,13 @@ export class SyncFunctions extends Construct {
     props: SyncFunctionsProps,
     environment: Record<string, string>,
     overrides: { timeout?: Duration; memorySize?: number },
-  ): NodejsFunction {
+  ): LambdaFunctionResource {
     const name = role.charAt(0).toUpperCase() + role.slice(1);
     const entry = props.entries[role];
-    if (!existsSync(entry)) throw new Error(`the ${role} handler ${entry} does not exist (entries.${role})`);
+    const prebuilt = join(PREBUILT_DIR, role);
+    const usePrebuilt = entry === DEFAULT_ENTRIES[role] && existsSync(join(prebuilt, "index.js"));
+    if (!usePrebuilt && !existsSync(entry))
+      throw new Error(`the ${role} handler ${entry} does not exist (entries.${role})`);
     const settings = SETTINGS[role];
     const logGroup = new LogGroup(this, `${name}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -257,9 +274,7 @@ export class SyncFunctions extends Construct {
         ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSLambdaVPCAccessExecutionRole"),
       );
     }
-    return new NodejsFunction(this, name, {
-      entry,
-      handler: "handler",
+    const common = {
       description: settings.description,
       runtime: props.runtime ?? Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -279,6 +294,18 @@ export class SyncFunctions extends Construct {
             ...(this.securityGroups ? { securityGroups: this.securityGroups } : {}),
           }
         : {}),
+    };
+    if (usePrebuilt) {
+      return new LambdaFunctionResource(this, name, {
+        ...common,
+        handler: "index.handler",
+        code: prebuiltCode(prebuilt, props.schema),
+      });
+    }
+    return new NodejsFunction(this, name, {
+      ...common,
+      entry,
+      handler: "handler",
       projectRoot: props.projectRoot,
       depsLockFilePath: join(props.projectRoot, "package-lock.json"),
       bundling: bundlingOptions(props.schema),
@@ -383,6 +410,29 @@ function bundlingOptions(schema: SchemaSource) {
     externalModules: ["@aws-sdk/*", "pg-native"],
     ...(schema.kind === "file" ? { commandHooks: schemaCopyHooks(schema.value) } : {}),
   };
+}
+
+/**
+ * A prebuilt handler as the function's code, with the schema file next to it when it is bundled:
+ * copied by local bundling, never Docker (the image is only named because CDK requires one).
+ */
+function prebuiltCode(dir: string, schema: SchemaSource): Code {
+  if (schema.kind !== "file") return Code.fromAsset(dir);
+  const source = resolve(schema.value);
+  if (!existsSync(source)) throw new Error(`the schema file ${source} does not exist`);
+  return Code.fromAsset(dir, {
+    bundling: {
+      image: DockerImage.fromRegistry("scratch"),
+      local: {
+        tryBundle(outputDir: string) {
+          for (const file of ["index.js", "index.js.map"])
+            if (existsSync(join(dir, file))) copyFileSync(join(dir, file), join(outputDir, file));
+          copyFileSync(source, join(outputDir, "schema.json"));
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** Copies the schema file into the bundle after esbuild ran. */
