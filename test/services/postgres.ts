@@ -118,7 +118,8 @@ export const postgres: ServiceDefinition<"postgres"> = {
   endpoint,
 };
 
-async function postgresAccount(): Promise<ServiceContext["serviceUser"]> {
+/** The `postgres` account the server runs as when we are root (initdb and postgres refuse root). */
+export async function postgresAccount(): Promise<ServiceContext["serviceUser"]> {
   try {
     const uid = Number((await run("id", ["-u", "postgres"])).trim());
     const gid = Number((await run("id", ["-g", "postgres"])).trim());

@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { postgresAccount } from "../services/postgres";
 import { run, spawnDetached, stopProcess, waitUntil } from "../services/process";
 
 const BIN = "/usr/lib/postgresql/15/bin";
@@ -37,13 +38,6 @@ async function freePort(): Promise<number> {
       server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
     });
   });
-}
-
-async function postgresAccount() {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number((await run("id", ["-u", "postgres"])).trim());
-  const gid = Number((await run("id", ["-g", "postgres"])).trim());
-  return { name: "postgres", uid, gid, home: "/var/lib/postgresql" };
 }
 
 /** A CA and a server certificate for `localhost` and 127.0.0.1, plus an unrelated CA. */
@@ -105,7 +99,7 @@ async function makeCertificates(dir: string): Promise<void> {
  */
 export async function startTlsPostgres(): Promise<TlsPostgres> {
   const dir = mkdtempSync(join(tmpdir(), "slotsync-tls-pg-"));
-  const account = await postgresAccount();
+  const account = process.getuid?.() === 0 ? await postgresAccount() : undefined;
   const dataDir = join(dir, "data");
   const logFile = join(dir, "postgres.log");
   let pid: number | undefined;
