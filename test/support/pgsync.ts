@@ -49,13 +49,34 @@ export async function ensureVenv(
   } else {
     mkdirSync(join(dir, ".."), { recursive: true });
     log(`creating the Python virtual environment ${dir}`);
-    await run("python3", ["-m", "venv", dir]);
+    await createVenv(dir, log);
   }
   log(`pip install ${requirements.join(" ")}`);
   await run(python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", ...requirements], {
     maxBuffer: 1 << 24,
   });
   return { dir, bin, python, installSeconds: +((performance.now() - started) / 1000).toFixed(1) };
+}
+
+/**
+ * `python3 -m venv`, installing Debian's python3-venv first when the module is missing (a fresh
+ * Debian machine has python3 without it; this project's machines run as root).
+ */
+async function createVenv(dir: string, log: (line: string) => void): Promise<void> {
+  try {
+    await run("python3", ["-m", "venv", dir]);
+    return;
+  } catch (error) {
+    if (process.getuid?.() !== 0) {
+      throw new Error(`python3 -m venv failed: run sudo apt-get install -y python3-venv`, { cause: error });
+    }
+  }
+  log("apt-get install python3-venv");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  await run("apt-get", ["update", "-qq"], { env });
+  await run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "python3-venv"], { env });
+  await rm(dir, { recursive: true, force: true });
+  await run("python3", ["-m", "venv", dir]);
 }
 
 /** PGSync 7.3.0 in `~/.cache/slotsync/pgsync-7.3.0` (installed on first use, about a minute). */
