@@ -358,6 +358,18 @@ export class UpstashCheckpointStore implements CheckpointStore, Lease {
     const detail = scrub(describeError(error))
       .replace(/, command was: [\s\S]*$/, "")
       .slice(0, 300);
+    // The client cannot read the answer ("res.map is not a function", a JSON parse error): whatever
+    // answered is not the Upstash REST API.
+    if (error instanceof TypeError || error instanceof SyntaxError) {
+      if (!/fetch failed/i.test(detail)) {
+        return new CheckpointError(`${this.host} did not answer like the Upstash REST API (${op})`, {
+          retryable: false,
+          where: "UPSTASH_REDIS_REST_URL",
+          fix: "set UPSTASH_REDIS_REST_URL to the database's REST URL from the Upstash console (https://<name>.upstash.io), not a redis:// URL or another server",
+          cause: error,
+        });
+      }
+    }
     if (name === "UpstashError" && /unauthori[sz]ed|WRONGPASS|NOAUTH|invalid token/i.test(detail)) {
       return new CheckpointError(`Upstash at ${this.host} refused the token (${op})`, {
         retryable: false,

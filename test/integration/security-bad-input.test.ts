@@ -45,7 +45,13 @@ beforeAll(async () => {
   scratch = await scratchDir("security-bad-input");
   dir = scratch.dir;
   server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path.startsWith("/not-upstash")) {
+      // Some other JSON API: answers, but not as Upstash does.
+      res.setHeader("content-type", "application/json");
+      res.end('{"ok":true}');
+      return;
+    }
     switch (path) {
       case "/schema.json":
         res.end(schemaWith("books"));
@@ -135,6 +141,15 @@ beforeAll(async () => {
   await writeFile(join(dir, "lookbehind.json"), regex("(?<!a)b"));
   await writeFile(join(dir, "bad-regex.json"), regex("(a"));
   await mkdir(join(dir, "a-directory"), { recursive: true });
+  await writeFile(
+    join(dir, "env-swallows"),
+    `A=1\nUPSTASH_REDIS_REST_TOKEN="${SECRET.upstashToken}\nPG_URL=${DEAD_PG}\nX="y"\n`,
+  );
+  await writeFile(join(dir, "env-unclosed"), `A=1\nWEBHOOK_SECRET='${SECRET.webhookSecret}\nB=2\n`);
+  await writeFile(
+    join(dir, "env-multiline"),
+    `CERT="-----BEGIN X-----\nMIIabc\n-----END X-----"\nSLOTSYNC_SCHEMA_INDEX=books\n`,
+  );
 });
 
 afterAll(async () => {
@@ -470,4 +485,57 @@ describe("credential-carrying URLs: TLS except on this machine; one whole line p
     },
   ];
   it.each(cases)("$name", check);
+});
+
+describe("the .env file, an unreachable database, the wrong server behind a URL", () => {
+  const cases = (): Case[] => [
+    {
+      name: "a .env quote that swallows later lines",
+      args: ["validate", "--offline", "--schema", "good.json", "--env-file", "env-swallows"],
+      code: 2,
+      message: [
+        /^slotsync: env-swallows line 2: the value of UPSTASH_REDIS_REST_TOKEN opens a " quote that closes only on line 4, so the variables on lines 3-4 would become part of it \(close the quote on line 2\)$/m,
+      ],
+    },
+    {
+      name: "a .env quote never closed",
+      args: ["validate", "--offline", "--schema", "good.json", "--env-file", "env-unclosed"],
+      code: 2,
+      message: [
+        /^slotsync: env-unclosed line 2: the value of WEBHOOK_SECRET opens a ' quote that is never closed \(close the quote on line 2\)$/m,
+      ],
+    },
+    {
+      name: "a .env value that really spans lines is fine",
+      args: ["validate", "--offline", "--schema", "good.json", "--env-file", "env-multiline"],
+      code: 0,
+      message: [/good\.json: valid/],
+    },
+    {
+      name: "status with PostgreSQL unreachable says so, not that PG_URL is missing",
+      args: ["status", "--schema", "good.json"],
+      env: { PG_URL: DEAD_PG },
+      code: 1,
+      message: [
+        /^slot\s+unknown \(PostgreSQL could not be read: see the error below\)$/m,
+        /^error\s+PostgreSQL: 127\.0\.0\.1:1\/shop: cannot connect to PostgreSQL: connection refused — check the host and port in PG_URL/m,
+      ],
+    },
+    {
+      name: "an Upstash URL pointing at another server",
+      args: ["status", "--schema", "good.json"],
+      env: {
+        PG_URL: DEAD_PG,
+        SLOTSYNC_SLOT: "shop_slot",
+        UPSTASH_REDIS_REST_URL: `${base}/not-upstash`,
+      },
+      code: 1,
+      message: [
+        /^error\s+Upstash: UPSTASH_REDIS_REST_URL: 127\.0\.0\.1:\d+ did not answer like the Upstash REST API \(\w+\) — set UPSTASH_REDIS_REST_URL to the database's REST URL from the Upstash console/m,
+      ],
+    },
+  ];
+  it("answers each one", async () => {
+    for (const c of cases()) await check(c);
+  });
 });

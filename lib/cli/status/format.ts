@@ -25,7 +25,11 @@ export function formatStatus(report: StatusReport, now: number): string {
       `${formatBytes(slot.retainedBytes)} (safe_wal_size ${slot.safeWalSizeBytes === null ? "unlimited" : formatBytes(slot.safeWalSizeBytes)})`,
     ]);
   } else {
-    rows.push(["slot", "unknown (needs PG_URL)"]);
+    // PG_URL is set but the database could not be read: say so, the error row says why.
+    rows.push([
+      "slot",
+      c.postgres ? "unknown (PostgreSQL could not be read: see the error below)" : "unknown (needs PG_URL)",
+    ]);
   }
 
   const p = report.poller;

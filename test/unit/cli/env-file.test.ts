@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadCliEnv, parseEnvText } from "../../../lib/cli/env-file";
+import { loadCliEnv, parseEnvText, unclosedQuote } from "../../../lib/cli/env-file";
 import { UsageError } from "../../../lib/cli/flags";
 
 function files(map: Record<string, string>): (path: string) => string {
@@ -80,5 +80,39 @@ describe("parseEnvText", () => {
       EMPTY: "",
       TRAILING: "value",
     });
+  });
+});
+
+describe("unclosedQuote", () => {
+  it("finds a quote that would swallow the next variables, or never closes", () => {
+    expect(unclosedQuote('A=1\nB="abc\nC=3\nD="x"\n')).toEqual({
+      line: 2,
+      message:
+        'the value of B opens a " quote that closes only on line 4, so the variables on lines 3-4 would become part of it',
+      fix: "close the quote on line 2",
+    });
+    expect(unclosedQuote("A=1\nexport B='abc\n")?.message).toBe(
+      "the value of B opens a ' quote that is never closed",
+    );
+  });
+
+  it("accepts closed, escaped and truly multi-line values", () => {
+    expect(unclosedQuote('A="x \\" y"\nB=\'z\'\nC=plain "quoted" text\n')).toBeUndefined();
+    expect(unclosedQuote('CERT="-----BEGIN-----\nMIIabc\n-----END-----"\nX=1\n')).toBeUndefined();
+  });
+
+  it("stops loadCliEnv with the file and line, never the value", () => {
+    const error = (() => {
+      try {
+        loadCliEnv({ env: {}, cwd: "/w", readFile: () => 'TOKEN="s3cret-value\nX=1\nY="2"' });
+      } catch (e) {
+        return e as UsageError;
+      }
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error?.message).toBe(
+      '.env line 1: the value of TOKEN opens a " quote that closes only on line 3, so the variables on lines 2-3 would become part of it',
+    );
+    expect(error?.message).not.toContain("s3cret");
   });
 });
