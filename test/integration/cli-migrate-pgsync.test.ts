@@ -45,6 +45,7 @@ beforeAll(async () => {
   db = await createFixtureDatabase("node");
   scratch = await scratchDir("migrate-pgsync");
   const schema = JSON.parse(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a schema's ${NAME} reference, not a template
     JSON.stringify(await readSchemaFixture("node")).replace('"${DATABASE}"', JSON.stringify(db.name)),
   ) as { index: string }[];
   for (const s of schema) s.index = index;

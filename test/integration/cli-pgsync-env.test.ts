@@ -89,6 +89,7 @@ beforeAll(async () => {
     .slice(0, 63);
   await writeFile(join(scratch.dir, ".env"), dotenvText({ ...settings, SLOTSYNC_SLOT: slot }));
   const schema = JSON.stringify(await readSchemaFixture("node"))
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a schema's ${NAME} reference, not a template
     .replace('"${DATABASE}"', JSON.stringify(db.name))
     .replace('"index":"node"', `"index":${JSON.stringify(index)}`);
   await writeFile(join(scratch.dir, "schema.json"), schema);

@@ -38,6 +38,7 @@ async function compare(
   cleanups.push(() => db.drop());
   const index = `compat_${fixture}_${randomBytes(3).toString("hex")}`;
   const schema = JSON.parse(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a schema's ${NAME} reference, not a template
     JSON.stringify(await readSchemaFixture(fixture)).replaceAll('"${DATABASE}"', JSON.stringify(db.name)),
   ) as Record<string, unknown>[];
   for (const s of schema) s.index = index;

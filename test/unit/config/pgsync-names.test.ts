@@ -43,10 +43,12 @@ describe("PGSync's PostgreSQL variables", () => {
     expect(url.searchParams.get("sslrootcert")).toBe("/etc/ssl/rds.pem");
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a schema's ${NAME} reference, not a template
   it("keeps PGSync's defaults (localhost, 5432) and substitutes ${NAME} in the schema's database", () => {
     const config = loadConfig(
       { PG_USER: "sync", SCHEMA: "schema.json", DATABASE: "shop_42" },
       { pg: true },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a schema's ${NAME} reference, not a template
       { readFile: schemaFile("${DATABASE}") },
     );
     expect(config.pgUrl).toBe("postgresql://sync@localhost:5432/shop_42");
