@@ -5,12 +5,14 @@ import { type CliCommand, type CliIo, type CommandContext, EXIT, type FlagSpecs 
 import { bootstrap } from "./commands/bootstrap";
 import { checkWalCommand } from "./commands/check-wal";
 import { migrateFromPgsync } from "./commands/migrate-from-pgsync";
+import { reconcile } from "./commands/reconcile";
 import { redrive } from "./commands/redrive";
 import { render } from "./commands/render";
 import { reset } from "./commands/reset";
 import { run } from "./commands/run";
 import { status } from "./commands/status";
 import { validate } from "./commands/validate";
+import { verify } from "./commands/verify";
 import { loadCliEnv } from "./env-file";
 import { reportError } from "./errors";
 import { closest, formatHelp, GLOBAL_FLAGS, parseFlags, UsageError } from "./flags";
@@ -24,6 +26,8 @@ export const COMMANDS: readonly CliCommand<FlagSpecs>[] = [
   validate,
   bootstrap,
   render,
+  reconcile,
+  verify,
   run,
   status,
   checkWalCommand,

@@ -105,9 +105,12 @@ export interface RangeMessage {
 }
 
 /**
- * The root table was truncated: `{"v":1,"kind":"truncate","index","lsn","xid"?,"sent_at"}`.
- * The consumer removes every document of the index whose version is below `lsn`; documents written
- * for later transactions (version above `lsn`) stay.
+ * Root rows went without row changes (the root table or one of its partitions was truncated, a
+ * partition attached or detached): `{"v":1,"kind":"truncate","index","lsn","xid"?,"sent_at"}`.
+ * The consumer reconciles the index with the root table (lib/reconcile): documents whose root row is
+ * gone are deleted and missing ones written, at version `lsn`, so documents written for later
+ * transactions (version above `lsn`) stay. Large indices are worked in slices continued by a
+ * follow-up message of the same content.
  */
 export interface TruncateMessage {
   kind: "truncate";
@@ -124,9 +127,9 @@ export interface TruncateMessage {
 /**
  * Every document of the index may be affected and the affected keys are unknown — e.g. a table
  * below the root was truncated: `{"v":1,"kind":"rebuild","index","lsn","xid"?,"sent_at"}`.
- * The consumer rebuilds the whole index (typically by queueing `range` messages that cover the
- * root table) from snapshots that see `lsn`, writing with external version `lsn`, and removes
- * documents below `lsn` whose root row no longer exists.
+ * The consumer reconciles the index in rebuild mode (lib/reconcile): every document is built again
+ * from snapshots that see `lsn` and written with external version `lsn`, documents whose root row no
+ * longer exists are deleted, missing ones written; in slices, like `truncate`.
  */
 export interface RebuildMessage {
   kind: "rebuild";

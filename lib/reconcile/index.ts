@@ -1,3 +1,4 @@
+export { builtSource, canonicalJson } from "./compare";
 export { ReconcileError } from "./errors";
 export { keyCandidates } from "./ids";
 export { buildTolerant, judgeIds } from "./judge";
@@ -15,3 +16,10 @@ export {
   type ReconcileProgressStore,
   type ReconcileSliceResult,
 } from "./types";
+export {
+  type VerifyDeps,
+  type VerifyFinding,
+  type VerifyOptions,
+  type VerifyReport,
+  verifyIndex,
+} from "./verify";

@@ -1,9 +1,9 @@
-import type pg from "pg";
 import { documentId } from "../document";
 import { SinkError, type SinkOperation } from "../sink";
 import { ReconcileError } from "./errors";
 import { judgeIds } from "./judge";
 import { documentOperation } from "./operation";
+import { inSnapshot } from "./snapshot";
 import type {
   ReconcileDeps,
   ReconcileJob,
@@ -199,24 +199,6 @@ async function write(
     if (o.status !== "rejected") continue;
     progress.counts.rejected++;
     note(progress.examples.rejected, `${o.op.id}: ${o.reason ?? "rejected"}`);
-  }
-}
-
-/** Runs `work` in one REPEATABLE READ, read-only snapshot on a lent connection. */
-async function inSnapshot<T>(deps: ReconcileDeps, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
-  const lease = await deps.connect();
-  let failure: Error | undefined;
-  try {
-    await lease.client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const result = await work(lease.client);
-    await lease.client.query("COMMIT");
-    return result;
-  } catch (error) {
-    failure = error as Error;
-    await lease.client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    lease.release(failure);
   }
 }
 

@@ -255,3 +255,27 @@ export async function clearScroll(ctx: AdminContext, cursor: string): Promise<vo
     })
     .catch(() => undefined);
 }
+
+/**
+ * Up to `size` documents of an index picked at random (a `random_score` query), with their
+ * sources: the index side of a sampled verify.
+ */
+export async function sampleDocuments(
+  ctx: AdminContext,
+  index: string,
+  size: number,
+): Promise<StoredDocument[]> {
+  const what = `sample ${size} documents of "${index}"`;
+  const response = await adminRequest(ctx, what, {
+    method: "POST",
+    path: `/${pathName(index)}/_search`,
+    body: {
+      size,
+      version: true,
+      query: { function_score: { query: { match_all: {} }, random_score: {} } },
+    },
+    raw: true,
+  });
+  const page = parseRaw(ctx, what, response, 4) as { hits?: { hits?: Hit[] } };
+  return (page.hits?.hits ?? []).map((hit) => toStored(hit, index));
+}

@@ -4,7 +4,7 @@ import { writeBulk } from "./bulk";
 import { type ResolvedTuning, resolveTuning, type SinkConfig, validateSinkConfig } from "./config";
 import { createElasticsearchTransport } from "./elasticsearch";
 import { createOpenSearchTransport } from "./opensearch";
-import { getDocuments, type IdPage, locate, scan, scanIds } from "./reads";
+import { getDocuments, type IdPage, locate, sampleDocuments, scan, scanIds } from "./reads";
 import type { EngineTransport } from "./transport";
 import type {
   DocumentLocation,
@@ -120,6 +120,10 @@ export class SearchSink implements DocumentSink {
 
   locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]> {
     return locate(this.ctx, index, ids);
+  }
+
+  sampleDocuments(index: string, size: number): Promise<StoredDocument[]> {
+    return sampleDocuments(this.ctx, index, size);
   }
 
   scanIds(index: string, cursor: string | undefined, size: number): Promise<IdPage> {

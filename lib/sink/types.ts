@@ -213,6 +213,8 @@ export interface DocumentSink extends DocumentWriter {
   locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]>;
   /** Every document of an index or alias, in no particular order, with exact versions. */
   scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument>;
+  /** Up to `size` documents picked at random, with sources. Search engines only. */
+  sampleDocuments?(index: string, size: number): Promise<StoredDocument[]>;
   /**
    * The ids of an index, one page per call, resumable from another process with the returned
    * cursor (see lib/sink `scanIds`). Search engines only: a stream sink keeps no documents.

@@ -1,4 +1,5 @@
 import { type DocumentBuilder, stringifyJson } from "../../lib/document";
+import { canonicalJson as canonical } from "../../lib/reconcile";
 import type { Queryable } from "../../lib/schema";
 import type { DocumentSink } from "../../lib/sink";
 
@@ -96,16 +97,4 @@ export async function compareIndexWithDatabase(options: CompareOptions): Promise
   report.missing.sort();
   report.extra.sort();
   return report;
-}
-
-/** JSON text with object keys sorted at every level, so equal values give equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value as Record<string, unknown>).sort();
-    return `{${keys
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }

@@ -50,12 +50,14 @@ describe("main", () => {
         "bootstrap",
         "check-wal",
         "migrate-from-pgsync",
+        "reconcile",
         "redrive",
         "render",
         "reset",
         "run",
         "status",
         "validate",
+        "verify",
       ].sort(),
     );
     expect(topHelp()).toMatch(/Commands:\n {2}validate +check a schema/);

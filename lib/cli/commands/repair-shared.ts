@@ -1,0 +1,63 @@
+import type pg from "pg";
+import { connectDatabase } from "../../database";
+import type { DocumentBuilder } from "../../document";
+import { createBuilders, createDocumentSink, openSchema } from "../../runtime";
+import type { ResolvedSchema } from "../../schema";
+import type { DocumentSink } from "../../sink";
+import type { CommandContext } from "../command";
+import { closest, UsageError } from "../flags";
+
+/** What `reconcile` and `verify` work with: the schema, its builders, the sink and a connection. */
+export interface RepairSession {
+  client: pg.Client;
+  schema: ResolvedSchema;
+  builders: DocumentBuilder[];
+  sink: DocumentSink;
+  pgUrl: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, the schema (only `--index` when given) and the sink. */
+export async function openRepairSession(
+  ctx: CommandContext,
+  index: string | undefined,
+): Promise<RepairSession> {
+  const config = ctx.config({ pg: true, schema: true, sink: true });
+  const client = await connectDatabase(config.pgUrl, `slotsync-${ctx.command.name}`);
+  try {
+    const schema = await openSchema(config, ctx.env, client);
+    const names = schema.indices.map((i) => i.spec.index);
+    if (index !== undefined && !names.includes(index)) {
+      const guess = closest(index, names);
+      throw new UsageError(`the schema has no index "${index}"`, {
+        fix: guess ? `did you mean --index ${guess}?` : `its indices are ${names.join(", ")}`,
+      });
+    }
+    const builders = [...(await createBuilders(schema, config.pluginsDir)).values()].filter(
+      (b) => index === undefined || b.index.spec.index === index,
+    );
+    const sink = createDocumentSink(config.sink);
+    return {
+      client,
+      schema,
+      builders,
+      sink,
+      pgUrl: config.pgUrl,
+      async close() {
+        await sink.close().catch(() => undefined);
+        await client.end().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Lends connections of a small pool, for the snapshots of one page each. */
+export function pooled(pool: pg.Pool): () => Promise<{ client: pg.ClientBase; release(e?: Error): void }> {
+  return async () => {
+    const c = await pool.connect();
+    return { client: c, release: (e?: Error) => c.release(e) };
+  };
+}
