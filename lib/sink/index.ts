@@ -74,4 +74,5 @@ export {
   verifyWebhookSignature,
   WebhookSink,
   type WebhookSinkDependencies,
+  webhookSignedString,
 } from "./webhook";

@@ -13,7 +13,7 @@ import {
 import { type EncodedRecord, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream-format";
 import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "./types";
 
-/** The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+/** The signature header: `t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<delivery id>.<body>">`. */
 export const SIGNATURE_HEADER = "x-slotsync-signature";
 /** Names one batch; the same on every retry of it, so a receiver can drop a repeat. */
 export const DELIVERY_HEADER = "x-slotsync-delivery";
@@ -34,26 +34,39 @@ export interface WebhookSinkDependencies {
 }
 
 /**
- * The value of the signature header for `body` sent at `timestamp` (unix seconds):
- * `t=<timestamp>,v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+ * The string a delivery's signature covers: `<timestamp>.<delivery id>.<raw body>`. The delivery id
+ * is inside it, so a receiver that drops repeats by `X-Slotsync-Delivery` can trust that id.
  */
-export function signWebhookBody(secret: string, timestamp: number, body: string): string {
-  const mac = createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex");
-  return `t=${timestamp},v1=${mac}`;
+export function webhookSignedString(timestamp: number, delivery: string, body: string): string {
+  return `${timestamp}.${delivery}.${body}`;
 }
 
 /**
- * What a receiver does with a delivery: true when `header` carries a valid signature of `body`
- * made with `secret` at most `toleranceSeconds` away from `nowSeconds` (a replay of an old
- * delivery fails). Compares in constant time. `body` must be the raw request body, unparsed.
+ * The value of the signature header for `body` sent at `timestamp` (unix seconds) as delivery
+ * `delivery`: `t=<timestamp>,v2=<hex HMAC-SHA256(secret, "<timestamp>.<delivery>.<body>")>`.
+ * (`v1`, which left the delivery id out, is no longer sent.)
+ */
+export function signWebhookBody(secret: string, timestamp: number, delivery: string, body: string): string {
+  const mac = createHmac("sha256", secret)
+    .update(webhookSignedString(timestamp, delivery, body))
+    .digest("hex");
+  return `t=${timestamp},v2=${mac}`;
+}
+
+/**
+ * What a receiver does with a delivery: true when `header` (`X-Slotsync-Signature`) carries a
+ * valid signature of `delivery` (`X-Slotsync-Delivery`) and `body` made with `secret` at most
+ * `toleranceSeconds` (default 300) away from `nowSeconds` (a replay of an old delivery fails).
+ * Compares in constant time. `body` must be the raw request body, unparsed.
  */
 export function verifyWebhookSignature(
   secret: string,
   header: string | undefined,
+  delivery: string | undefined,
   body: string,
   options: { nowSeconds?: number; toleranceSeconds?: number } = {},
 ): boolean {
-  if (!header) return false;
+  if (!header || !delivery) return false;
   const parts = new Map<string, string[]>();
   for (const part of header.split(",")) {
     const at = part.indexOf("=");
@@ -65,8 +78,12 @@ export function verifyWebhookSignature(
   if (!Number.isInteger(t)) return false;
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - t) > (options.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(createHmac("sha256", secret).update(`${t}.${body}`).digest("hex"));
-  return (parts.get("v1") ?? []).some((v) => {
+  const expected = Buffer.from(
+    createHmac("sha256", secret)
+      .update(webhookSignedString(t, delivery, body))
+      .digest("hex"),
+  );
+  return (parts.get("v2") ?? []).some((v) => {
     const given = Buffer.from(v);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
@@ -288,7 +305,7 @@ class WebhookWrite {
         headers: {
           "content-type": "application/json",
           "user-agent": "slotsync-webhook/1",
-          [SIGNATURE_HEADER]: signWebhookBody(this.config.secret, timestamp, body),
+          [SIGNATURE_HEADER]: signWebhookBody(this.config.secret, timestamp, delivery, body),
           [DELIVERY_HEADER]: delivery,
         },
       });

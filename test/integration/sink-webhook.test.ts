@@ -56,11 +56,12 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 function signatureValid(request: RecordedRequest): boolean {
   const header = String(request.headers["x-slotsync-signature"] ?? "");
   const t = /(?:^|,)t=(\d+)/.exec(header)?.[1];
-  const v1 = /(?:^|,)v1=([0-9a-f]+)/.exec(header)?.[1];
-  if (!t || !v1) return false;
+  const v2 = /(?:^|,)v2=([0-9a-f]+)/.exec(header)?.[1];
+  const delivery = String(request.headers["x-slotsync-delivery"] ?? "");
+  if (!t || !v2 || !delivery) return false;
   if (Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
-  const expected = createHmac("sha256", SECRET).update(`${t}.${request.body}`).digest();
-  const given = Buffer.from(v1, "hex");
+  const expected = createHmac("sha256", SECRET).update(`${t}.${delivery}.${request.body}`).digest();
+  const given = Buffer.from(v2, "hex");
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
@@ -138,7 +139,12 @@ describe("webhook sink through the CLI", () => {
       expect(request.headers["content-type"]).toBe("application/json");
       expect(signatureValid(request)).toBe(true);
       expect(
-        verifyWebhookSignature(SECRET, String(request.headers["x-slotsync-signature"]), request.body),
+        verifyWebhookSignature(
+          SECRET,
+          String(request.headers["x-slotsync-signature"]),
+          String(request.headers["x-slotsync-delivery"]),
+          request.body,
+        ),
       ).toBe(true);
       const body = request.json<Body>();
       expect(body.v).toBe(1);
@@ -154,7 +160,12 @@ describe("webhook sink through the CLI", () => {
     // The signature is over the exact bytes: another secret does not verify.
     const first = listener.requests[0] as RecordedRequest;
     expect(
-      verifyWebhookSignature("not-the-secret-000", String(first.headers["x-slotsync-signature"]), first.body),
+      verifyWebhookSignature(
+        "not-the-secret-000",
+        String(first.headers["x-slotsync-signature"]),
+        String(first.headers["x-slotsync-delivery"]),
+        first.body,
+      ),
     ).toBe(false);
   });
 

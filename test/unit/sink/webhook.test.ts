@@ -72,13 +72,26 @@ describe("webhook body and signature", () => {
         `{"op":"delete","index":"books","id":"2","version":"9"},{"op":"truncate","index":"books","version":"10"}]}`,
     );
     const header = call.headers["x-slotsync-signature"];
-    expect(header).toBe(signWebhookBody(SECRET, Math.floor(runtime.time / 1000), call.body));
+    const delivery = call.headers["x-slotsync-delivery"] ?? "";
+    expect(header).toBe(signWebhookBody(SECRET, Math.floor(runtime.time / 1000), delivery, call.body));
     const now = Math.floor(runtime.time / 1000);
-    expect(verifyWebhookSignature(SECRET, header, call.body, { nowSeconds: now })).toBe(true);
-    expect(verifyWebhookSignature("another-secret-000", header, call.body, { nowSeconds: now })).toBe(false);
-    expect(verifyWebhookSignature(SECRET, header, `${call.body} `, { nowSeconds: now })).toBe(false);
+    expect(verifyWebhookSignature(SECRET, header, delivery, call.body, { nowSeconds: now })).toBe(true);
+    expect(
+      verifyWebhookSignature("another-secret-000", header, delivery, call.body, { nowSeconds: now }),
+    ).toBe(false);
+    expect(verifyWebhookSignature(SECRET, header, delivery, `${call.body} `, { nowSeconds: now })).toBe(
+      false,
+    );
+    // The delivery id is signed: another id (to slip a repeat past de-duplication) fails.
+    expect(verifyWebhookSignature(SECRET, header, "another-delivery", call.body, { nowSeconds: now })).toBe(
+      false,
+    );
+    expect(verifyWebhookSignature(SECRET, header, undefined, call.body, { nowSeconds: now })).toBe(false);
     // A delivery replayed ten minutes later is refused.
-    expect(verifyWebhookSignature(SECRET, header, call.body, { nowSeconds: now + 600 })).toBe(false);
+    expect(verifyWebhookSignature(SECRET, header, delivery, call.body, { nowSeconds: now + 600 })).toBe(
+      false,
+    );
+    expect(header).toMatch(/^t=\d+,v2=[0-9a-f]{64}$/);
     expect(call.headers["x-slotsync-delivery"]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
