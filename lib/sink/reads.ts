@@ -148,17 +148,7 @@ export async function* scan(
       });
     }
   } finally {
-    if (scrollId !== undefined) {
-      // Best effort: an uncleared scroll expires by itself after the keep-alive.
-      await ctx.transport
-        .request({
-          method: "DELETE",
-          path: "/_search/scroll",
-          body: { scroll_id: scrollId },
-          timeoutMs: ctx.tuning.requestTimeoutMs,
-        })
-        .catch(() => undefined);
-    }
+    if (scrollId !== undefined) await clearScroll(ctx, scrollId);
   }
 }
 

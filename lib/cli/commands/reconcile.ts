@@ -3,7 +3,7 @@ import { SlotsyncError } from "../../errors";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileProgress, reconcileSlice } from "../../reconcile";
 import { slotName } from "../../runtime";
 import { defineCommand, EXIT } from "../command";
-import { openRepairSession, pooled } from "./repair-shared";
+import { openRepairSession, pooled, SCHEMA_INDEX_FLAGS } from "./repair-shared";
 
 export const reconcile = defineCommand({
   name: "reconcile",
@@ -23,16 +23,7 @@ Exit codes: 0 done; 1 failure (database, search engine, missing slot); 2 bad usa
 
 Environment: PG_URL, SCHEMA or SCHEMA_URL (unless --schema), ELASTICSEARCH_URL or OPENSEARCH, SLOTSYNC_SLOT, PLUGINS_DIR.`,
   flags: {
-    schema: {
-      type: "string",
-      value: "<file|url>",
-      description: "schema.json path, https:// or s3:// URL (default: $SCHEMA, else $SCHEMA_URL)",
-    },
-    index: {
-      type: "string",
-      value: "<name>",
-      description: "only this index of the schema (default: every index)",
-    },
+    ...SCHEMA_INDEX_FLAGS,
     rebuild: { type: "boolean", description: "also build every existing document again" },
     "dry-run": { type: "boolean", description: "count and show examples; write nothing" },
   },

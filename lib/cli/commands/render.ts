@@ -5,6 +5,7 @@ import { createBuilders, openSchema } from "../../runtime";
 import { defineCommand, EXIT, type TextOutput } from "../command";
 import { closest, UsageError } from "../flags";
 import { writeAwait } from "../output";
+import { SCHEMA_INDEX_FLAGS } from "./repair-shared";
 
 /** Root rows per query when rendering every document: bounds memory whatever the table size. */
 const PAGE_SIZE = 500;
@@ -25,16 +26,7 @@ Exit codes: 0 ok; 1 database failure; 2 bad usage, configuration or schema.
 
 Environment: PG_URL, SCHEMA or SCHEMA_URL (unless --schema), PLUGINS_DIR.`,
   flags: {
-    schema: {
-      type: "string",
-      value: "<file|url>",
-      description: "schema.json path, https:// or s3:// URL (default: $SCHEMA, else $SCHEMA_URL)",
-    },
-    index: {
-      type: "string",
-      value: "<name>",
-      description: "only this index of the schema (default: every index)",
-    },
+    ...SCHEMA_INDEX_FLAGS,
     ids: {
       type: "list",
       value: "<id,id,...>",

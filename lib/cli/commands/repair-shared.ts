@@ -7,6 +7,20 @@ import type { DocumentSink } from "../../sink";
 import type { CommandContext } from "../command";
 import { closest, UsageError } from "../flags";
 
+/** `--schema` and `--index` as `render`, `reconcile` and `verify` take them. */
+export const SCHEMA_INDEX_FLAGS = {
+  schema: {
+    type: "string",
+    value: "<file|url>",
+    description: "schema.json path, https:// or s3:// URL (default: $SCHEMA, else $SCHEMA_URL)",
+  },
+  index: {
+    type: "string",
+    value: "<name>",
+    description: "only this index of the schema (default: every index)",
+  },
+} as const;
+
 /** What `reconcile` and `verify` work with: the schema, its builders, the sink and a connection. */
 export interface RepairSession {
   client: pg.Client;

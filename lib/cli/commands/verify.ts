@@ -2,7 +2,7 @@ import { createPool } from "../../database";
 import { type VerifyReport, verifyIndex } from "../../reconcile";
 import { defineCommand, EXIT } from "../command";
 import { UsageError } from "../flags";
-import { openRepairSession, pooled } from "./repair-shared";
+import { openRepairSession, pooled, SCHEMA_INDEX_FLAGS } from "./repair-shared";
 
 /** Exit code of `verify` when the index and the database differ. */
 export const EXIT_DIVERGED = 3;
@@ -25,16 +25,7 @@ Exit codes: 0 equal; 3 diverged (the report says how); 1 failure (database, sear
 
 Environment: PG_URL, SCHEMA or SCHEMA_URL (unless --schema), ELASTICSEARCH_URL or OPENSEARCH, PLUGINS_DIR.`,
   flags: {
-    schema: {
-      type: "string",
-      value: "<file|url>",
-      description: "schema.json path, https:// or s3:// URL (default: $SCHEMA, else $SCHEMA_URL)",
-    },
-    index: {
-      type: "string",
-      value: "<name>",
-      description: "only this index of the schema (default: every index)",
-    },
+    ...SCHEMA_INDEX_FLAGS,
     sample: {
       type: "integer",
       value: "<N>",
