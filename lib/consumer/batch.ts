@@ -14,7 +14,7 @@ import { documentOperation } from "../reconcile";
 import { isStreamSink, type SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 import { retryTransient } from "./isolate";
-import { type RepairRequest, runRepairs } from "./repair";
+import { runRepairs } from "./repair";
 import { routeOperations } from "./routing";
 import {
   type BatchStats,
@@ -22,6 +22,7 @@ import {
   type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
   emptyBatchStats,
+  type IndexWork,
 } from "./types";
 
 /** The partial batch response for SQS, the counters, and the error that failed the batch, if one did. */
@@ -30,16 +31,6 @@ export interface BatchResult {
   stats: BatchStats;
   /** Set when building documents failed; every record that needed the database is in the response. */
   error?: unknown;
-}
-
-/** Work for one schema index in one batch. */
-export interface IndexWork {
-  /** Key (as JSON of its text values) → the newest version asked for and the records asking. */
-  keys: Map<string, { key: string[]; version: bigint; records: Set<string> }>;
-  ranges: { record: SqsRecord; message: RangeMessage }[];
-  truncates: { record: SqsRecord; version: bigint }[];
-  /** Truncates and rebuilds for a search engine: reconciled after the batch's writes. */
-  repairs: RepairRequest[];
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { DocumentResult } from "../document";
 import type { SlotsyncError } from "../errors";
 import type { QueueMessage, RangeMessage, SqsRecord } from "../queue";
-import type { IndexWork } from "./batch";
 import { bisect, inSavepoint, isPoisonError, reasonOf } from "./isolate";
-import type { ConsumerDeps, ConsumerOptions } from "./types";
+import type { ConsumerDeps, ConsumerOptions, IndexWork } from "./types";
 
 /** A built document with the version to write it at and the records it answers. */
 export interface BuiltDocument {

@@ -1,4 +1,4 @@
-export { type BatchResult, type IndexWork, processBatch } from "./batch";
+export { type BatchResult, processBatch } from "./batch";
 export { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 export { bisect, isPoisonError, type RetryTransientOptions, retryTransient } from "./isolate";
 export { routeOperations } from "./routing";
@@ -9,5 +9,6 @@ export {
   type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
   emptyBatchStats,
+  type IndexWork,
   type LeasedClient,
 } from "./types";

@@ -1,12 +1,5 @@
-import type { RebuildMessage, SqsRecord, TruncateMessage } from "../queue";
 import { type ReconcileMode, type ReconcileProgress, reconcileSlice } from "../reconcile";
-import type { ConsumerDeps, ConsumerOptions } from "./types";
-
-/** A truncate or rebuild message: rows went or changed without row changes. */
-export interface RepairRequest {
-  record: SqsRecord;
-  message: TruncateMessage | RebuildMessage;
-}
+import type { ConsumerDeps, ConsumerOptions, RepairRequest } from "./types";
 
 /** What the repairs of one batch did. */
 export interface RepairOutcome {

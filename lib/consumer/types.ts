@@ -1,7 +1,14 @@
 import type pg from "pg";
 import type { DocumentBuilder } from "../document";
 import type { SlotsyncError } from "../errors";
-import type { DeadLetter, QueueMessage, SqsRecord } from "../queue";
+import type {
+  DeadLetter,
+  QueueMessage,
+  RangeMessage,
+  RebuildMessage,
+  SqsRecord,
+  TruncateMessage,
+} from "../queue";
 import type { ReconcileProgressStore } from "../reconcile";
 import type { DocumentSink, WriteStats } from "../sink";
 
@@ -109,4 +116,20 @@ export function emptyBatchStats(records = 0): BatchStats {
     failed: 0,
     durationMs: 0,
   };
+}
+
+/** A truncate or rebuild message: rows went or changed without row changes. */
+export interface RepairRequest {
+  record: SqsRecord;
+  message: TruncateMessage | RebuildMessage;
+}
+
+/** Work for one schema index in one batch. */
+export interface IndexWork {
+  /** Key (as JSON of its text values) → the newest version asked for and the records asking. */
+  keys: Map<string, { key: string[]; version: bigint; records: Set<string> }>;
+  ranges: { record: SqsRecord; message: RangeMessage }[];
+  truncates: { record: SqsRecord; version: bigint }[];
+  /** Truncates and rebuilds for a search engine: reconciled after the batch's writes. */
+  repairs: RepairRequest[];
 }

@@ -1,5 +1,4 @@
-import type { Queryable } from "../schema";
-import { type CatalogState, readCatalogState, tableLabel } from "./fingerprint";
+import { type CatalogState, tableLabel } from "./fingerprint";
 import { findingKey, fixFor } from "./format";
 import type { DriftFinding, SchemaFingerprint } from "./types";
 
@@ -51,20 +50,4 @@ export function compareFingerprint(fingerprint: SchemaFingerprint, catalog: Cata
     }
   }
   return [...findings.values()];
-}
-
-/** Reads the catalog and compares it with the fingerprint: the drift findings now (empty: none). */
-export async function checkCatalog(db: Queryable, fingerprint: SchemaFingerprint): Promise<DriftFinding[]> {
-  return compareFingerprint(fingerprint, await readCatalogState(db, fingerprint.tables));
-}
-
-/** Reads the catalog once for several fingerprints. */
-export async function readCatalogFor(
-  db: Queryable,
-  fingerprints: readonly SchemaFingerprint[],
-): Promise<CatalogState> {
-  return readCatalogState(
-    db,
-    fingerprints.flatMap((f) => f.tables),
-  );
 }

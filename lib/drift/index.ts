@@ -5,7 +5,7 @@
  * catalog against it periodically and after failures, consumers after failures; drift is recorded
  * there for the monitor's `schema drift` alert and `slotsync status`.
  */
-export { checkCatalog, compareFingerprint } from "./check";
+export { compareFingerprint } from "./check";
 export { DRIFT_SQLSTATES, driftSqlState, suggestsDrift } from "./classify";
 export { SchemaDriftError } from "./errors";
 export {
