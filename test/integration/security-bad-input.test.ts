@@ -3,8 +3,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type CliResult, runCli, scratchDir } from "../support/cli";
+import { getServices } from "../support/services";
 
 /**
  * Bad input, as an attacker or a careless operator gives it, to the real CLI (`bin/slotsync.js`
@@ -537,5 +538,62 @@ describe("the .env file, an unreachable database, the wrong server behind a URL"
   ];
   it("answers each one", async () => {
     for (const c of cases()) await check(c);
+  });
+});
+
+describe("the consumer Lambda: a schema that reaches for a secret", () => {
+  it("refuses at cold start, naming the JSON path and the fix, with no secret in the error or the logs", async () => {
+    const services = getServices();
+    const saved = { ...process.env };
+    const logged: string[] = [];
+    const capture = (chunk: unknown) => {
+      logged.push(String(chunk));
+      return true;
+    };
+    const spies = [
+      vi.spyOn(process.stdout, "write").mockImplementation(capture),
+      vi.spyOn(process.stderr, "write").mockImplementation(capture),
+      ...(["log", "info", "warn", "error", "debug"] as const).map((m) =>
+        vi.spyOn(console, m).mockImplementation((...args: unknown[]) => {
+          logged.push(args.map(String).join(" "));
+        }),
+      ),
+    ];
+    Object.assign(process.env, {
+      ...SECRET_ENV,
+      PG_URL: services.postgres.url,
+      SCHEMA: join(dir, "index-pg-url.json"),
+      SCHEMA_ENV_ALLOW: "PG_URL",
+      ELASTICSEARCH_URL: services.elasticsearch.url,
+      ELASTICSEARCH_API_KEY: "",
+      SQS_QUEUE_URL: `${services.elasticmq.endpoint}/000000000000/security-bad-input`,
+      SQS_DLQ_URL: `${services.elasticmq.endpoint}/000000000000/security-bad-input-dlq`,
+      SQS_ENDPOINT: services.elasticmq.endpoint,
+      AWS_REGION: services.elasticmq.region,
+      UPSTASH_REDIS_REST_URL: services.upstash.url,
+      UPSTASH_REDIS_REST_TOKEN: services.upstash.token,
+    });
+    let error: Error | undefined;
+    try {
+      vi.resetModules();
+      const { handler } = (await import("../../lambdas/consumer")) as typeof import("../../lambdas/consumer");
+      error = await handler(
+        { Records: [] },
+        { awsRequestId: "req-1", getRemainingTimeInMillis: () => 30_000 },
+      ).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      process.env = saved;
+    }
+    expect(error?.message).toMatch(
+      /\[0\]\.index: PG_URL holds a secret or a credential.*SLOTSYNC_SCHEMA_<NAME> instead/,
+    );
+    const everything = `${error?.message}\n${error?.stack}\n${logged.join("\n")}`;
+    for (const value of [...Object.values(SECRET), services.postgres.password, services.upstash.token]) {
+      expect(everything).not.toContain(value);
+    }
   });
 });
