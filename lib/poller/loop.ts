@@ -105,16 +105,22 @@ export async function runPollerLoop(
         break;
       }
       let cycle: CycleResult;
-      // The lease is checked (and extended) right before the slot advances: renew is atomic on
-      // the token, so after it the lease holds for another leaseTtlMs.
+      // While a cycle runs (a large transaction can take longer than the lease's time to live),
+      // the lease is extended every third of its TTL; a renewal refused means another poller
+      // holds it now. Right before the slot advances the lease is checked (and extended) once
+      // more: renew is atomic on the token, so after it the lease holds for another leaseTtlMs.
+      const keeper = keepLeaseAlive(deps.state, options, lease.token);
       const fence = async () => {
-        if (!(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
+        keeper.stop();
+        if (keeper.lost || !(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
           throw new LeaseLostError(options.slot, lease.token);
         }
       };
       try {
         cycle = await runCycle({ ...deps, fence, leafSets }, options);
+        keeper.stop();
       } catch (error) {
+        keeper.stop();
         if (error instanceof LeaseLostError) {
           summary.outcome = "lease-lost";
           break;
@@ -177,6 +183,36 @@ function leafSetMemory(state: PollerStateStore, slot: string, token: number): Le
     async write(leaves) {
       if (state.writeLeaves) await state.writeLeaves(slot, token, leaves);
       known = leaves;
+    },
+  };
+}
+
+/**
+ * Renews the lease every third of its time to live until stopped; `lost` turns true when a
+ * renewal was refused (a failed call is retried at the next tick; the fence decides).
+ */
+function keepLeaseAlive(
+  state: PollerLoopDeps["state"],
+  options: PollerLoopOptions,
+  token: number,
+): { stop(): void; readonly lost: boolean } {
+  let lost = false;
+  const timer = setInterval(
+    () => {
+      state
+        .renew(options.slot, token, options.leaseTtlMs)
+        .then((ok) => {
+          if (!ok) lost = true;
+        })
+        .catch(() => undefined);
+    },
+    Math.max(100, Math.floor(options.leaseTtlMs / 3)),
+  );
+  timer.unref?.();
+  return {
+    stop: () => clearInterval(timer),
+    get lost() {
+      return lost;
     },
   };
 }

@@ -145,21 +145,36 @@ describe("poller loop with SQS and Upstash", () => {
     await db.client.query("UPDATE book SET title = title || '~' WHERE id = 3");
     const before = (await deps.reader.info()).confirmedFlushLsn;
     let successor: Awaited<ReturnType<typeof store.acquire>> = null;
-    // The first poller stalls in SQS past its lease's time to live; another one takes the lease.
+    // The first poller freezes after sending (as a paused process: its lease renewals wait too)
+    // past its lease's time to live; another one takes the lease meanwhile.
+    let frozen = false;
+    const real = deps.state;
+    const state: PollerLoopDeps["state"] = {
+      acquire: (...a) => real.acquire(...a),
+      release: (...a) => real.release(...a),
+      checkpoint: (...a) => real.checkpoint(...a),
+      heartbeat: (...a) => real.heartbeat(...a),
+      renew: async (...a) => {
+        while (frozen) await new Promise((r) => setTimeout(r, 20));
+        return real.renew(...a);
+      },
+    };
     const stalling = {
       publish: async (h: Parameters<QueueHandoffPublisher["publish"]>[0]) => {
         await deps.publisher.publish(h);
+        frozen = true;
         const deadline = Date.now() + 10_000;
         while (!successor && Date.now() < deadline) {
           successor = await store.acquire(slot, "successor", 10_000);
           if (!successor) await new Promise((r) => setTimeout(r, 50));
         }
+        frozen = false;
       },
     };
     let calls = 0;
     const now = () => (calls++ === 0 ? 0 : 1_000_000);
     const summary = await runPollerLoop(
-      { ...deps, publisher: stalling, now },
+      { ...deps, state, publisher: stalling, now },
       { ...options, leaseTtlMs: 300 },
       1000,
     );
@@ -172,5 +187,26 @@ describe("poller loop with SQS and Upstash", () => {
     if (successor) await store.release(successor);
     await pollOnce();
     expect(await receivedKeys(1)).toEqual(["3"]);
+  });
+
+  it("a cycle longer than the lease's time to live keeps its lease and advances", async () => {
+    await db.client.query("UPDATE book SET title = title || '+' WHERE id = 2");
+    // Sending takes three times the lease's TTL: the lease is extended while the cycle runs.
+    const slow = {
+      publish: async (h: Parameters<QueueHandoffPublisher["publish"]>[0]) => {
+        await new Promise((r) => setTimeout(r, 900));
+        await deps.publisher.publish(h);
+      },
+    };
+    let calls = 0;
+    const now = () => (calls++ === 0 ? 0 : 1_000_000);
+    const summary = await runPollerLoop(
+      { ...deps, publisher: slow, now },
+      { ...options, leaseTtlMs: 300 },
+      1000,
+    );
+    expect(summary.outcome).toBe("completed");
+    expect(summary.advancedTo).toBe((await deps.reader.info()).confirmedFlushLsn);
+    expect(await receivedKeys(1)).toEqual(["2"]);
   });
 });
