@@ -23,6 +23,11 @@ const env = () => ({
   PG_URL: db.url,
   SCHEMA: join(scratch.dir, "schema.json"),
   SLOTSYNC_STATE_DIR: join(scratch.dir, "state"),
+  // Slot names are per cluster: one of its own keeps this suite apart from others on the shared server.
+  SLOTSYNC_SLOT: `migrate_${db.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 63),
   ...elasticsearchEnv(),
 });
 

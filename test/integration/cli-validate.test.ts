@@ -20,7 +20,13 @@ function urlAs(user: string, pass: string): string {
   return url.toString();
 }
 
-const env = () => ({ PG_URL: db.url, DATABASE: db.name });
+/** Slot names are per cluster: one of its own keeps this suite apart from others on the shared server. */
+const slot = () =>
+  `validate_${db.name}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, "_")
+    .slice(0, 63);
+const env = () => ({ PG_URL: db.url, DATABASE: db.name, SLOTSYNC_SLOT: slot() });
 
 async function identity(table: string): Promise<string> {
   const { rows } = await db.client.query<{ relreplident: string }>(
@@ -83,7 +89,7 @@ describe("slotsync validate with PG_URL", () => {
       `${schema}: valid (1 index)`,
       expect.stringMatching(
         new RegExp(
-          `^database ${db.name}: ready \\(wal_level logical, role "postgres" may replicate, wal2json available, slot "slotsync" not created yet, \\d+ of \\d+ replication slots free\\)$`,
+          `^database ${db.name}: ready \\(wal_level logical, role "postgres" may replicate, wal2json available, slot "${slot()}" not created yet, \\d+ of \\d+ replication slots free\\)$`,
         ),
       ),
     ]);
