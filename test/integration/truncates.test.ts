@@ -25,9 +25,10 @@ describe("TRUNCATE of a root of 100,000 documents", () => {
     const index = suite.targets.get("items") as string;
     await suite.sink.refresh(index);
     expect(await suite.sink.count(index)).toBe(100_000);
-    // Each consumer batch gets 4 s, as a Lambda's remaining time would bound it: the repair must
-    // stop, keep its progress and go on in follow-up messages.
-    suite.pipeline.batchBudgetMs = 4000;
+    // Each consumer batch gets 2 s, as a Lambda's remaining time would bound it: far less than
+    // deleting 100,000 documents takes on any machine, so the repair must stop, keep its progress
+    // and go on in follow-up messages. How many depends on the machine's speed, not on the code.
+    suite.pipeline.batchBudgetMs = 2000;
     const before = { ...suite.pipeline.totals };
     await suite.db.client.query("TRUNCATE item");
     await suite.db.client.query(
@@ -35,7 +36,7 @@ describe("TRUNCATE of a root of 100,000 documents", () => {
     );
     await suite.pipeline.drain();
     const continuations = suite.pipeline.totals.continuations - before.continuations;
-    expect(continuations).toBeGreaterThanOrEqual(2);
+    expect(continuations).toBeGreaterThanOrEqual(1);
     await expectIndexEqualsDatabase(suite, "items", "item");
     expect((await suite.pipeline.compare("items")).stored).toBe(25);
   }, 600_000);
