@@ -29,9 +29,9 @@ import { parseArgs } from "node:util";
 import { Client as Elastic } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { ensureServices, type ServiceName, stopServices } from "../test/services";
 import { startProxy } from "../test/support/http-proxy";
 import { createTestQueues } from "../test/support/sqs";
+import { ensureServices, type ServiceName, stopServices } from "../tools/services";
 import { benchBootstrap } from "./bootstrap";
 import { costModel } from "./cost";
 import {

@@ -14,8 +14,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
-import { ensureServices } from "../test/services";
-import type { ServiceEndpoints } from "../test/services/types";
+import { ensureServices } from "../tools/services";
+import type { ServiceEndpoints } from "../tools/services/types";
 
 const ROOT = join(import.meta.dirname, "..");
 const BIN = join(ROOT, "bin", "slotsync.js");

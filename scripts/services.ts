@@ -14,7 +14,7 @@ import {
   type ServiceName,
   serviceStatus,
   stopServices,
-} from "../test/services";
+} from "../tools/services";
 
 function parseNames(args: string[]): ServiceName[] {
   if (args.length === 0) return [...SERVICE_NAMES];

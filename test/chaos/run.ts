@@ -4,7 +4,7 @@ import { createDocumentBuilder } from "../../lib/document";
 import { encodeMessage } from "../../lib/queue";
 import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
-import { ensureServices } from "../services";
+import { ensureServices } from "../../tools/services";
 import { type ConsistencyReport, compareIndexWithDatabase } from "../support/consistency";
 import { startFaultProxy } from "../support/fault-proxy";
 import { createTestQueues } from "../support/sqs";

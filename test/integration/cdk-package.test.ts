@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "../services/process";
+import { run } from "../../tools/services/process";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const PACKAGE = join(ROOT, "packages", "cdk-construct");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../infra/create-app";
-import { run } from "../services/process";
+import { run } from "../../tools/services/process";
 import { ensureCfnLint } from "../support/cfn-lint";
 import { FIXTURE_ENTRIES, FIXTURE_SCHEMA, NO_BUNDLING } from "../unit/infra/support";
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { Redis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startUpstashRestAdapter, type UpstashRestAdapter } from "../services/upstash-rest";
+import { startUpstashRestAdapter, type UpstashRestAdapter } from "../../tools/services/upstash-rest";
 import { getServices } from "../support/services";
 
 // The real @upstash/redis client with its default settings (base64 responses, auto-pipelining,

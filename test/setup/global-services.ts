@@ -1,4 +1,4 @@
-import { ensureServices, type ServiceName, stopServices } from "../services";
+import { ensureServices, type ServiceName, stopServices } from "../../tools/services";
 
 let started: ServiceName[] = [];
 

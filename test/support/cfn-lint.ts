@@ -1,7 +1,7 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cacheDirectory } from "../services/manager";
-import { run } from "../services/process";
+import { cacheDirectory } from "../../tools/services/manager";
+import { run } from "../../tools/services/process";
 
 /** The cfn-lint release the templates are checked with (PyPI), pinned so results do not drift. */
 export const CFN_LINT_VERSION = "1.51.0";

@@ -1,4 +1,4 @@
-import { recordedEndpoints, type ServiceEndpoints } from "../services";
+import { recordedEndpoints, type ServiceEndpoints } from "../../tools/services";
 
 /**
  * Endpoints of the real local services, started by the integration project's global setup

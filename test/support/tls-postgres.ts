@@ -2,8 +2,8 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { postgresAccount } from "../services/postgres";
-import { run, spawnDetached, stopProcess, waitUntil } from "../services/process";
+import { postgresAccount } from "../../tools/services/postgres";
+import { run, spawnDetached, stopProcess, waitUntil } from "../../tools/services/process";
 
 const BIN = "/usr/lib/postgresql/15/bin";
 

@@ -11,7 +11,7 @@ function endpoint(ctx: ServiceContext) {
   return { url: `http://127.0.0.1:${ctx.ports.upstash}`, token: LOCAL_UPSTASH_TOKEN };
 }
 
-/** The Upstash REST protocol adapter (test/services/upstash-rest.ts) in front of the local Redis. */
+/** The Upstash REST protocol adapter (tools/services/upstash-rest.ts) in front of the local Redis. */
 export const upstash: ServiceDefinition<"upstash"> = {
   name: "upstash",
   async install() {
@@ -25,7 +25,7 @@ export const upstash: ServiceDefinition<"upstash"> = {
       args: [
         "--import",
         "tsx",
-        join(REPO_ROOT, "test/services/upstash-rest-main.ts"),
+        join(REPO_ROOT, "tools/services/upstash-rest-main.ts"),
         "--redis-port",
         String(ctx.ports.redis),
         "--port",

@@ -1,7 +1,7 @@
 /**
  * Standalone Upstash REST adapter, for a service manager to run in the background:
  *
- *   npx tsx test/services/upstash-rest-main.ts --redis-port 56379 --port 58079 --token T
+ *   npx tsx tools/services/upstash-rest-main.ts --redis-port 56379 --port 58079 --token T
  *
  * Flags: --redis-host (default 127.0.0.1), --redis-port, --host (default 127.0.0.1), --port
  * (default 0, ephemeral), --token. Each can also come from UPSTASH_ADAPTER_REDIS_HOST,

@@ -6,7 +6,7 @@ import {
   encodeReply,
   ProtocolError,
   percentDecode,
-} from "../../services/upstash-protocol";
+} from "../../../../tools/services/upstash-protocol";
 
 const b = (text: string) => Buffer.from(text, "utf8");
 
