@@ -22,7 +22,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import pg from "pg";
 import { handler as consumerHandler } from "../lambdas/consumer";
-import { loadConfig } from "../lib/config";
+import { loadConfig, slotName } from "../lib/config";
 import { pgConnectionConfig } from "../lib/database";
 import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
 import { recordFromSqsMessage } from "../lib/queue";
@@ -33,7 +33,6 @@ import {
   createStateStore,
   openSchema,
   QueueHandoffPublisher,
-  slotName,
 } from "../lib/runtime";
 import { PgSlotReader } from "../lib/slot";
 
@@ -68,7 +67,7 @@ async function poller(): Promise<void> {
   await setup.connect();
   const schema = await openSchema(config, env, setup);
   await setup.end();
-  const slot = slotName(config, schema);
+  const slot = slotName(config);
   let tick = 0;
   while (!stopping) {
     if (controller.signal.aborted) {

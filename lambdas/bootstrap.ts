@@ -9,16 +9,11 @@ import {
   resetSlot,
   runBootstrap,
 } from "../lib/bootstrap";
-import { loadConfig } from "../lib/config";
+import { loadConfig, slotName } from "../lib/config";
 import { connectDatabase } from "../lib/database";
 import { ConfigError } from "../lib/errors";
-import {
-  createDocumentSink,
-  createKeyPublisher,
-  createStateStore,
-  openSchema,
-  slotName,
-} from "../lib/runtime";
+import { createKeyPublisher, createStateStore, openSchema } from "../lib/runtime";
+import { createDocumentSink } from "../lib/sink";
 import { createLogger, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
@@ -76,7 +71,7 @@ export async function handler(
   const db = await connectDatabase(config.pgUrl, "slotsync-bootstrap", DATABASE_POLICY);
   try {
     const schema = await openSchema(config, env, db);
-    const slot = slotName(config, schema);
+    const slot = slotName(config);
     const common = {
       slot,
       sink,

@@ -1,6 +1,6 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { bootstrapSettingsFromEnv, consumerBootstrapHooks, EventBridgeSchedule } from "../lib/bootstrap";
-import { loadConfig } from "../lib/config";
+import { loadConfig, slotName } from "../lib/config";
 import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
 import { createPool } from "../lib/database";
 import {
@@ -16,13 +16,12 @@ import {
   CheckpointReconcileStore,
   createBuilders,
   createDeadLetterPublisher,
-  createDocumentSink,
   createKeyPublisher,
   createSqsClient,
   createStateStore,
   readSchema,
-  slotName,
 } from "../lib/runtime";
+import { createDocumentSink } from "../lib/sink";
 import {
   ColdStart,
   createLogger,
@@ -77,7 +76,7 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
       db: client,
       spec: await readSchema(config, env),
       store,
-      slotFor: (database) => slotName(config, { database }),
+      slotFor: () => slotName(config),
       source: "consumer",
       intervalMs: config.drift.checkIntervalMs,
     });
@@ -101,7 +100,7 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   };
   const requeue = createKeyPublisher(config.queue, sqs);
   const sink = createDocumentSink(config.sink);
-  const slot = slotName(config, schema);
+  const slot = slotName(config);
   const settings = bootstrapSettingsFromEnv(env);
   // The consumer that finishes a bootstrap's last range switches the alias and enables the poller.
   const completion = {

@@ -1,6 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { loadConfig, type SlotsyncConfig } from "../lib/config";
+import { loadConfig, type SlotsyncConfig, slotName } from "../lib/config";
 import { connectDatabase } from "../lib/database";
 import {
   type AlertNotifier,
@@ -10,7 +10,6 @@ import {
   exitCodeFor,
   type MonitorSettings,
   type MonitorStore,
-  monitoredSlotName,
   monitorSettingsFromEnv,
   type WalReport,
   walMetrics,
@@ -87,7 +86,7 @@ async function check(w: Wired): Promise<WalReport> {
     return await checkWal(
       { db, store: w.store, notifiers: w.notifiers },
       {
-        schemaSlot: await monitoredSlotName(w.config, db),
+        schemaSlot: slotName(w.config),
         warningBytes: w.settings.warningBytes,
         criticalBytes: w.settings.criticalBytes,
         stalePollMinutes: w.settings.stalePollMinutes,

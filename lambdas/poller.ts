@@ -1,5 +1,5 @@
 import type { CheckpointStore, Lease } from "../lib/checkpoint";
-import { loadConfig, type SlotsyncConfig } from "../lib/config";
+import { loadConfig, type SlotsyncConfig, slotName } from "../lib/config";
 import { connectDatabase } from "../lib/database";
 import { type DriftGuard, openWatchedSchema, type SchemaDriftError } from "../lib/drift";
 import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
@@ -10,7 +10,6 @@ import {
   createStateStore,
   QueueHandoffPublisher,
   readSchema,
-  slotName,
 } from "../lib/runtime";
 import type { ResolvedSchema } from "../lib/schema";
 import { PgSlotReader } from "../lib/slot";
@@ -72,7 +71,7 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
         db,
         spec: await readSchema(config, w.env),
         store: w.store,
-        slotFor: (database) => slotName(config, { database }),
+        slotFor: () => slotName(config),
         source: "poller",
         intervalMs: config.drift.checkIntervalMs,
       });
@@ -80,7 +79,7 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
       w.schema = opened.schema;
       w.guard = opened.guard;
     }
-    const slot = slotName(w.config, w.schema);
+    const slot = slotName(w.config);
     const reader = new PgSlotReader(db, slot);
     await reader.check();
     const summary = await runPollerLoop(

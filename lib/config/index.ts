@@ -10,6 +10,7 @@ export {
 } from "./config";
 export type { DriftConfig } from "./drift";
 export { type ConfigProblem, type Env, EnvReader } from "./env";
+export { DEFAULT_SLOT_NAME, slotName } from "./slot";
 export {
   CONFIG_SECTIONS,
   CONFIG_VARIABLES,

@@ -16,7 +16,7 @@ export interface OpenWatchedOptions {
   /** The parsed schema file. */
   spec: SchemaSpec;
   store: DriftStore;
-  /** The slot of a database (`slotName(config, { database })`): drift is kept per slot. */
+  /** The slot of a database (`slotName(config)`): drift is kept per slot. */
   slotFor(database: string): string;
   /** Names the process in recorded drift: `poller`, `consumer`, `run`. */
   source: string;

@@ -54,7 +54,6 @@ export {
   monitorSettingsFromEnv,
   type NotifierDependencies,
 } from "./settings";
-export { monitoredSlotName } from "./slot-name";
 export {
   type AlertKind,
   type AlertOutcome,

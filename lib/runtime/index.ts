@@ -10,9 +10,6 @@ export {
   createKeyPublisher,
   createSqsClient,
   createStateStore,
-  DEFAULT_SLOT_NAME,
   openSchema,
   readSchema,
-  slotName,
 } from "./factory";
-export { createDocumentSink, type DocumentSinkDependencies } from "./sink";

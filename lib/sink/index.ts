@@ -22,6 +22,7 @@ export type {
 export { SINK_DEFAULTS, sinkConfigProblems, validateSinkConfig } from "./config";
 export { type SinkEnv, sinkConfigFromEnv } from "./env";
 export { SinkError, type SinkErrorOptions } from "./errors";
+export { createDocumentSink, type DocumentSinkDependencies } from "./factory";
 export { MAX_ID_BYTES, MAX_VERSION } from "./ndjson";
 export {
   createNdjsonSink,

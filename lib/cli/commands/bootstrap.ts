@@ -14,18 +14,13 @@ import {
   runLocalConsumers,
   watchBootstrap,
 } from "../../bootstrap";
+import { slotName } from "../../config";
 import type { ConsumerDeps } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
 import { type DeadLetter, MemoryQueue } from "../../queue";
-import {
-  createBuilders,
-  createDocumentSink,
-  createKeyPublisher,
-  createStateStore,
-  openSchema,
-  slotName,
-} from "../../runtime";
+import { createBuilders, createKeyPublisher, createStateStore, openSchema } from "../../runtime";
 import type { DocumentSink } from "../../sink";
+import { createDocumentSink } from "../../sink";
 import { defineCommand, EXIT, type TextOutput } from "../command";
 import { UsageError } from "../flags";
 import { type CliLogger, createLogger, formatDuration } from "../output";
@@ -116,7 +111,7 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
     const pool = inProcess ? createPool(config.pgUrl, "slotsync-bootstrap-copy", consumers + 1) : undefined;
     try {
       const schema = await openSchema(config, ctx.env, db);
-      const slot = slotName(config, schema);
+      const slot = slotName(config);
       const holder = `${hostname()}:${process.pid}`;
       const common: CompletionDeps = {
         slot,

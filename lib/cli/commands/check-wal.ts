@@ -1,5 +1,6 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import type pg from "pg";
+import { slotName } from "../../config";
 import { connectDatabase } from "../../database";
 import {
   checkWal,
@@ -7,7 +8,6 @@ import {
   createNotifiers,
   exitCodeFor,
   formatReport,
-  monitoredSlotName,
   monitorSettingsFromEnv,
   type WalReport,
 } from "../../monitor";
@@ -56,7 +56,7 @@ Exit codes: 0 ok; 1 warning; 2 critical (or lost); 3 could not check (database u
           now,
         },
         {
-          schemaSlot: await monitoredSlotName(config, client),
+          schemaSlot: slotName(config),
           warningBytes: settings.warningBytes,
           criticalBytes: settings.criticalBytes,
           stalePollMinutes: settings.stalePollMinutes,

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { bootstrapSettingsFromEnv, resetSlot } from "../../bootstrap";
+import { slotName } from "../../config";
 import { connectDatabase } from "../../database";
 import {
   backupName,
@@ -12,8 +13,8 @@ import {
   readProgress,
   writeProgress,
 } from "../../migrate";
-import { createDocumentSink, createStateStore, openSchema, slotName } from "../../runtime";
-import { SearchSink } from "../../sink";
+import { createStateStore, openSchema } from "../../runtime";
+import { createDocumentSink, SearchSink } from "../../sink";
 import { defineCommand, EXIT } from "../command";
 import { UsageError } from "../flags";
 import { bootstrap } from "./bootstrap";
@@ -84,7 +85,7 @@ Environment: as bootstrap (PG_URL or PGSync's PG_*, ELASTICSEARCH_* or OPENSEARC
     const db = await connectDatabase(config.pgUrl, "slotsync-migrate");
     try {
       const schema = await openSchema(config, ctx.env, db);
-      const slot = slotName(config, schema);
+      const slot = slotName(config);
       const store = createStateStore(config.state);
       const progress = await readProgress(store, slot);
       const found = await findPgsyncArtefacts(db, schema, sink, slot);

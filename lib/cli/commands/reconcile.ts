@@ -1,7 +1,7 @@
+import { slotName } from "../../config";
 import { createPool } from "../../database";
 import { SlotsyncError } from "../../errors";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileProgress, reconcileSlice } from "../../reconcile";
-import { slotName } from "../../runtime";
 import { defineCommand, EXIT } from "../command";
 import { openRepairSession, pooled, SCHEMA_INDEX_FLAGS } from "./repair-shared";
 

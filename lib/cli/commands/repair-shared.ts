@@ -1,9 +1,10 @@
 import type pg from "pg";
 import { connectDatabase } from "../../database";
 import type { DocumentBuilder } from "../../document";
-import { createBuilders, createDocumentSink, openSchema } from "../../runtime";
+import { createBuilders, openSchema } from "../../runtime";
 import type { ResolvedSchema } from "../../schema";
 import type { DocumentSink } from "../../sink";
+import { createDocumentSink } from "../../sink";
 import type { CommandContext } from "../command";
 import { closest, UsageError } from "../flags";
 

@@ -1,9 +1,10 @@
 import { hostname } from "node:os";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { bootstrapSettingsFromEnv, EventBridgeSchedule, resetSlot } from "../../bootstrap";
+import { slotName } from "../../config";
 import { connectDatabase } from "../../database";
-import { createDocumentSink, createStateStore, openSchema, slotName } from "../../runtime";
-import { isStreamSink } from "../../sink";
+import { createStateStore, openSchema } from "../../runtime";
+import { createDocumentSink, isStreamSink } from "../../sink";
 import { defineCommand, EXIT } from "../command";
 import { UsageError } from "../flags";
 
@@ -46,7 +47,7 @@ UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, WRITE_TARGETS_CACHE_SECONDS, P
     const db = await connectDatabase(config.pgUrl, "slotsync-reset");
     try {
       const schema = await openSchema(config, ctx.env, db);
-      const slot = slotName(config, schema);
+      const slot = slotName(config);
       const result = await resetSlot(
         {
           slot,

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { bootstrapSettingsFromEnv, consumerBootstrapHooks } from "../../bootstrap";
+import { slotName } from "../../config";
 import type { BatchStats, ConsumerDeps } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
 import { consumerDriftPort, type DriftGuard, openWatchedSchema, SqsRecordDelayer } from "../../drift";
@@ -11,16 +12,14 @@ import {
   CheckpointPollerState,
   createBuilders,
   createDeadLetterPublisher,
-  createDocumentSink,
   createKeyPublisher,
   createSqsClient,
   createStateStore,
   QueueHandoffPublisher,
   readSchema,
-  slotName,
 } from "../../runtime";
 import type { ResolvedSchema } from "../../schema";
-import { type DocumentSink, isStreamSink } from "../../sink";
+import { createDocumentSink, type DocumentSink, isStreamSink } from "../../sink";
 import { formatLsn, PgSlotReader } from "../../slot";
 import { defineCommand, EXIT } from "../command";
 import { errorLine } from "../errors";
@@ -123,7 +122,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
           db,
           spec: await readSchema(config, ctx.env),
           store: createStateStore(config.state),
-          slotFor: (database) => slotName(config, { database }),
+          slotFor: () => slotName(config),
           source: "run",
           intervalMs: config.drift.checkIntervalMs,
         });
@@ -131,11 +130,11 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         ({ schema, guard } = opened);
         const verdict = await guard.check(db);
         if (verdict.status !== "ok") throw verdict.error;
-        confirmed = (await new PgSlotReader(db, slotName(config, schema)).check()).confirmedFlushLsn;
+        confirmed = (await new PgSlotReader(db, slotName(config)).check()).confirmedFlushLsn;
       } finally {
         await db.end().catch(() => undefined);
       }
-      const slot = slotName(config, schema);
+      const slot = slotName(config);
       await requireIndices(
         sink,
         schema.indices.map((i) => i.spec.index),

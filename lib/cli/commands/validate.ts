@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { SlotsyncConfig } from "../../config";
+import { slotName } from "../../config";
 import { connectDatabase } from "../../database";
 import {
   applyReplicaIdentityFixes,
@@ -7,7 +8,7 @@ import {
   inspectDatabase,
   type PrerequisiteProblem,
 } from "../../prereq";
-import { readSchema, slotName } from "../../runtime";
+import { readSchema } from "../../runtime";
 import {
   checkSchema,
   describeSource,
@@ -86,7 +87,7 @@ async function validateDatabase(
   const check = await checkSchema(spec, client);
   const { rows } = await client.query<{ database: string }>("SELECT current_database() AS database");
   const database = rows[0]?.database ?? "";
-  const slot = slotName(config, check.resolved ?? { database });
+  const slot = slotName(config);
   const inspection = await inspectDatabase(client, {
     slot,
     ...(check.resolved ? { schema: check.resolved } : {}),

@@ -3,10 +3,11 @@ import type pg from "pg";
 import { bootstrapStatus } from "../../bootstrap";
 import type { CheckpointStore, Lease } from "../../checkpoint";
 import type { Env, QueueConfig, SlotsyncConfig } from "../../config";
+import { slotName } from "../../config";
 import { connectDatabase, describePgUrl } from "../../database";
 import { readCurrentDrift } from "../../drift";
 import { firstFailedRange } from "../../monitor";
-import { createDocumentSink, createSqsClient, createStateStore, readSchema, slotName } from "../../runtime";
+import { createSqsClient, createStateStore, readSchema } from "../../runtime";
 import {
   checkSchema,
   describeSource,
@@ -15,7 +16,12 @@ import {
   type SchemaSpec,
 } from "../../schema";
 import { redactUrl } from "../../security";
-import { type DocumentSink, type DocumentSinkConfig, isStreamSinkConfig } from "../../sink";
+import {
+  createDocumentSink,
+  type DocumentSink,
+  type DocumentSinkConfig,
+  isStreamSinkConfig,
+} from "../../sink";
 import { formatLsn, PgSlotReader, SlotMissingError } from "../../slot";
 import { errorLine } from "../errors";
 import type { StatusReport } from "./types";
@@ -64,12 +70,10 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
 
   let db: pg.Client | undefined;
   let resolved: ResolvedSchema | undefined;
-  let slot = config.poller.slot;
+  const slot = slotName(config);
   if (config.pgUrl) {
     try {
       db = await connectDatabase(config.pgUrl, "slotsync-status");
-      const { rows } = await db.query<{ database: string }>("SELECT current_database() AS database");
-      slot = slotName(config, { database: rows[0]?.database ?? "" });
       report.slot = await readSlot(db, slot);
       if (spec) {
         const check = await checkSchema(spec, db);
@@ -81,18 +85,16 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
     }
   }
 
-  if (slot) {
-    try {
-      const store = createStateStore(config.state);
-      report.poller = await readPoller(store, slot, now);
-      report.bootstraps = await readBootstraps(store, slot);
-      const drift = await readCurrentDrift(store, slot);
-      report.drift = drift?.drift
-        ? { findings: drift.drift.findings, detectedAt: drift.drift.detectedAt, source: drift.drift.source }
-        : null;
-    } catch (error) {
-      fail(config.state.kind === "upstash" ? "Upstash" : "state directory", error);
-    }
+  try {
+    const store = createStateStore(config.state);
+    report.poller = await readPoller(store, slot, now);
+    report.bootstraps = await readBootstraps(store, slot);
+    const drift = await readCurrentDrift(store, slot);
+    report.drift = drift?.drift
+      ? { findings: drift.drift.findings, detectedAt: drift.drift.detectedAt, source: drift.drift.source }
+      : null;
+  } catch (error) {
+    fail(config.state.kind === "upstash" ? "Upstash" : "state directory", error);
   }
 
   if (config.queue) {

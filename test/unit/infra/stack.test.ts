@@ -248,7 +248,7 @@ describe("SlotsyncStack", () => {
 
 describe("one slot name for the CLI and the stack", () => {
   it("uses the same default slot in the construct as the CLI and the functions", async () => {
-    const { DEFAULT_SLOT_NAME: cli } = await import("../../../lib/runtime");
+    const { DEFAULT_SLOT_NAME: cli } = await import("../../../lib/config");
     const { DEFAULT_SLOT_NAME: stack } = await import("../../../infra/construct");
     expect(stack).toBe(cli);
   });

@@ -1,12 +1,9 @@
-import {
-  createNdjsonSink,
-  createSink,
-  createWebhookSink,
-  type DocumentSink,
-  type DocumentSinkConfig,
-  type SinkRuntime,
-  type TextStream,
-} from "../sink";
+import type { SinkRuntime } from "./backoff";
+import { createNdjsonSink, type TextStream } from "./ndjson-stream";
+import { createSink } from "./sink";
+import type { DocumentSinkConfig } from "./stream-config";
+import type { DocumentSink } from "./types";
+import { createWebhookSink } from "./webhook";
 
 /** Optional collaborators of `createDocumentSink`. */
 export interface DocumentSinkDependencies {
