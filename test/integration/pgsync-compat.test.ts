@@ -3,84 +3,13 @@
  * data, compared document by document. Each difference asserted here is one row of
  * docs/guides/pgsync-compatibility.md.
  */
-import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { DocumentBuilder } from "../../lib/document";
-import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
-import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
-import { pgsyncHarness } from "../support/pgsync";
-import { getServices } from "../support/services";
+import { pgsyncComparer, withoutMeta } from "../support/pgsync-compare";
 
-interface Compared {
-  pgsync: Map<string, Record<string, unknown>>;
-  slotsync: Map<string, Record<string, unknown>>;
-}
+const comparer = pgsyncComparer();
+const compare = comparer.compare;
 
-const cleanups: (() => Promise<unknown>)[] = [];
-let sink: DocumentSink | undefined;
-
-function elastic(): DocumentSink {
-  if (!sink) {
-    const { url, username, password } = getServices().elasticsearch;
-    sink = createSink({ engine: "elasticsearch", node: url, auth: { type: "basic", username, password } });
-  }
-  return sink;
-}
-
-/** Runs PGSync's bootstrap and one sync of a fixture, and slotsync's builder on the same database. */
-async function compare(
-  fixture: string,
-  redisDb: number,
-  adjust: (schema: Record<string, unknown>[]) => void = () => undefined,
-): Promise<Compared> {
-  const db: TestDatabase = await createFixtureDatabase(fixture);
-  cleanups.push(() => db.drop());
-  const index = `compat_${fixture}_${randomBytes(3).toString("hex")}`;
-  const schema = JSON.parse(
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a schema's ${NAME} reference, not a template
-    JSON.stringify(await readSchemaFixture(fixture)).replaceAll('"${DATABASE}"', JSON.stringify(db.name)),
-  ) as Record<string, unknown>[];
-  for (const s of schema) s.index = index;
-  adjust(schema);
-  const harness = await pgsyncHarness({ database: db.name, index, redisDb });
-  cleanups.push(
-    async () => {
-      await db.client
-        .query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1", [
-          db.name,
-        ])
-        .catch(() => undefined);
-    },
-    () => harness.close(),
-    () => elastic().deleteIndex(index),
-  );
-  harness.writeSchema(schema);
-  await harness.bootstrapAndSync();
-  await elastic().refresh(index);
-  const pgsync = new Map<string, Record<string, unknown>>();
-  for await (const doc of elastic().scan(index)) pgsync.set(doc.id, doc.source);
-
-  const resolved = await resolveSchema(parseSchema(schema as never), db.client);
-  const [resolvedIndex] = resolved.indices;
-  if (!resolvedIndex) throw new Error("no index");
-  const built = await new DocumentBuilder(resolvedIndex).buildRange(db.client, { limit: 10_000 });
-  const slotsync = new Map<string, Record<string, unknown>>();
-  for (const r of built.documents) if (r.action === "index") slotsync.set(r._id, r._source);
-  return { pgsync, slotsync };
-}
-
-/** PGSync's document without `_meta` (the keys it keeps for itself; slotsync never writes it). */
-function withoutMeta(source: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!source) return source;
-  const { _meta, ...rest } = source;
-  return rest;
-}
-
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  await sink?.close();
-});
+afterAll(() => comparer.close());
 
 describe("PGSync 7.3.0 and slotsync on the same schema and data", () => {
   it("ancestry (four levels, the first through a table): the same documents; PGSync adds _meta", async () => {
@@ -111,8 +40,10 @@ describe("PGSync 7.3.0 and slotsync on the same schema and data", () => {
       child: { id: 7, name: "Node A_A_A", node_id: 4, grand_child: null },
     });
     expect(slotsync.get("1")).toMatchObject({ child: { id: 4, grand_child: { id: 7 } } });
-    // The rows' own columns agree; only the nesting differs.
+    // The rows' own columns agree; only the nesting differs, and it differs in every document.
+    expect(pgsync.size).toBe(9);
     for (const [id, source] of pgsync) {
+      expect(withoutMeta(source)).not.toEqual(slotsync.get(id));
       const { child: _a, ...own } = withoutMeta(source) ?? {};
       const { child: _b, ...mine } = slotsync.get(id) ?? {};
       expect(own).toEqual(mine);
