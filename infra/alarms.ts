@@ -247,7 +247,7 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       comparison: gt,
       evaluationPeriods: 3,
       missing: TreatMissingData.NOT_BREACHING,
-      description: `The poller's longest run came within ${Math.round((1 - NEAR_TIMEOUT) * 100)} % of its ${props.pollerTimeout.toSeconds()} s timeout for 15 minutes: a cycle takes longer than the safety margin (a huge transaction, a slow database or SQS). A run that times out is retried by the next tick, but raise pollerTimeoutSeconds or POLLER_SAFETY_MARGIN_SECONDS before it does.`,
+      description: `The poller's longest run came within ${Math.round((1 - NEAR_TIMEOUT) * 100)} % of its ${props.pollerTimeout.toSeconds()} s timeout for 15 minutes: runs go on to their end inside transactions larger than one run (see the LargeTransactionInProgress metric and the "large transaction in progress" log lines: each run hands part of it on and the next goes on from there), or a cycle takes longer than the safety margin (a slow database or SQS). A run that times out keeps what it handed on; if no run gets past decoding the transaction, raise pollerTimeoutSeconds.`,
     },
     {
       id: "ConsumerErrors",

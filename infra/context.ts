@@ -24,7 +24,7 @@ export const CONTEXT_KEYS = {
   subnetIds: "comma-separated subnet ids in that VPC (without them the VPC is looked up: needs credentials)",
   securityGroupIds: "comma-separated security groups (default: one created, all outbound)",
   pollSchedule: "EventBridge expression, default rate(1 minute)",
-  pollerTimeoutSeconds: "poller timeout (default: the schedule's rate, 60-900 s)",
+  pollerTimeoutSeconds: "poller timeout (default 900 s, Lambda's maximum, for rate schedules; 60-900 s)",
   pollerEnabled: "false to deploy the schedule disabled until bootstrap enables it",
   pollerReservedConcurrency: "true to reserve one concurrent execution for the poller (default false)",
   consumerBatchSize: "messages per consumer invocation (default 10)",

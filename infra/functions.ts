@@ -165,7 +165,10 @@ export class SyncFunctions extends Construct {
 
     // A failed tick is not worth a retry: the next tick polls again. A tick throttled because the
     // previous run is finishing its last cycle is retried by Lambda within the event age.
-    this.poller.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: clampEventAge(pollerTimeout) });
+    this.poller.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: pollerEventAge(props.pollSchedule, pollerTimeout),
+    });
     this.monitor.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(5) });
     // A failed bootstrap is re-run by the operator, who reads why it failed first.
     this.bootstrap.configureAsyncInvoke({ retryAttempts: 0 });
@@ -459,14 +462,28 @@ function rateSeconds(schedule: Schedule): number | undefined {
 }
 
 /**
- * The poller's default timeout: its schedule's rate plus the 15 s safety margin (at most 15
- * minutes), so the last cycle of a run can finish after the run stops starting new ones; 5
- * minutes for cron schedules.
+ * The poller's default timeout with a rate schedule: Lambda's maximum, 15 minutes. A run still
+ * stops starting cycles just before the next tick (`POLLER_RUN_SECONDS`), so an ordinary run lasts
+ * about the rate and costs no more; only a cycle inside a transaction larger than one rate (10
+ * million rows decode in about a minute) goes on, up to the safety margin before this timeout,
+ * and then keeps its place for the next run. 5 minutes for cron schedules (their runs use the
+ * whole timeout).
  */
 export function defaultPollerTimeout(schedule: Schedule): Duration {
+  return rateSeconds(schedule) === undefined ? Duration.minutes(5) : Duration.minutes(15);
+}
+
+/**
+ * How long a throttled tick may wait for the poller (reserved concurrency 1 while a long run
+ * lasts): about one rate, so ticks do not pile up behind a long run; 60 s at least.
+ */
+function pollerEventAge(schedule: Schedule, timeout: Duration): Duration {
   const rate = rateSeconds(schedule);
-  if (rate === undefined) return Duration.minutes(5);
-  return Duration.seconds(Math.min(900, rate + POLLER_SAFETY_MARGIN_SECONDS));
+  return clampEventAge(
+    rate === undefined
+      ? timeout
+      : Duration.seconds(Math.min(timeout.toSeconds(), rate + POLLER_SAFETY_MARGIN_SECONDS)),
+  );
 }
 
 /**

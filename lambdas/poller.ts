@@ -2,7 +2,7 @@ import type { CheckpointStore, Lease } from "../lib/checkpoint";
 import { loadConfig, type SlotsyncConfig, slotName } from "../lib/config";
 import { connectDatabase } from "../lib/database";
 import { type DriftGuard, openWatchedSchema, type SchemaDriftError } from "../lib/drift";
-import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
+import { DEFAULT_LOOP_OPTIONS, type LargeTransactionReport, runDeadline, runPollerLoop } from "../lib/poller";
 import { ChangeResolver } from "../lib/resolve";
 import {
   CheckpointPollerState,
@@ -12,7 +12,7 @@ import {
   readSchema,
 } from "../lib/runtime";
 import type { ResolvedSchema } from "../lib/schema";
-import { PgSlotReader } from "../lib/slot";
+import { formatLsn, PgSlotReader } from "../lib/slot";
 import {
   ColdStart,
   createLogger,
@@ -62,7 +62,8 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
   const w = await coldStart.begin(context);
   const started = Date.now();
   const { runMs, safetyMarginMs } = w.config.poller;
-  const deadline = runDeadline(started, started + context.getRemainingTimeInMillis(), runMs, safetyMarginMs);
+  const timeoutAt = started + context.getRemainingTimeInMillis();
+  const deadline = runDeadline(started, timeoutAt, runMs, safetyMarginMs);
   const db = await connectDatabase(w.config.pgUrl, "slotsync-poller", DATABASE_POLICY);
   try {
     if (!w.schema || !w.guard) {
@@ -90,6 +91,7 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
         publisher: w.publisher,
         state: w.state,
         drift: w.guard,
+        onLargeTransaction: (report) => reportLargeTransaction(slot, report),
       },
       {
         ...DEFAULT_LOOP_OPTIONS,
@@ -100,6 +102,9 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
         fetchSize: w.config.poller.fetchSize,
         maxChangesPerCycle: w.config.poller.maxChangesPerCycle,
         leaseTtlMs: w.config.poller.leaseTtlMs,
+        // A cycle inside a transaction larger than one run goes on past the run's usual end, up
+        // to the margin before the timeout, then keeps its place for the next run.
+        stopCyclesAt: timeoutAt - safetyMarginMs,
       },
       deadline,
     );
@@ -116,8 +121,13 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
       }
       return driftStopped(slot, summary.drift.error as SchemaDriftError, summary.cycles);
     }
-    const { drift: _none, ...rest } = summary;
-    const result = { ...rest, advancedTo: summary.advancedTo?.toString(), slot };
+    const { drift: _none, largeTransaction, ...rest } = summary;
+    const result = {
+      ...rest,
+      advancedTo: summary.advancedTo?.toString(),
+      slot,
+      ...(largeTransaction ? { largeTransaction: largeTransactionFields(largeTransaction) } : {}),
+    };
     logger.info("poll finished", result);
     metrics.addMetric("Transactions", "Count", summary.transactions);
     metrics.addMetric("Changes", "Count", summary.changes);
@@ -130,6 +140,40 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
   } finally {
     await db.end().catch(() => undefined);
   }
+}
+
+function largeTransactionFields(report: LargeTransactionReport): Record<string, unknown> {
+  return {
+    state: report.state,
+    xid: report.xid,
+    commitEndLsn: formatLsn(report.endLsn),
+    changesDecoded: report.changes,
+    handedOnThrough: report.handedOnThrough === undefined ? undefined : formatLsn(report.handedOnThrough),
+    resumed: report.resumed,
+    startedAt: report.startedAt,
+  };
+}
+
+/**
+ * A large transaction is being handed on: one log line per report (when it becomes large, every
+ * 10 s, when the run stops inside it, when it is done) and the `LargeTransactionInProgress` and
+ * `LargeTransactionChanges` metrics, flushed at once so the dashboard shows it while it lasts.
+ */
+function reportLargeTransaction(slot: string, report: LargeTransactionReport): void {
+  const fields = { slot, ...largeTransactionFields(report) };
+  if (report.state === "done") {
+    logger.info("large transaction handed on", fields);
+  } else {
+    logger.warn(
+      report.state === "paused"
+        ? "large transaction in progress: the run ends inside it, the next run goes on after handedOnThrough"
+        : "large transaction in progress: the slot advances once it is handed on whole",
+      fields,
+    );
+  }
+  metrics.addMetric("LargeTransactionInProgress", "Count", report.state === "done" ? 0 : 1);
+  metrics.addMetric("LargeTransactionChanges", "Count", report.changes);
+  metrics.publishStoredMetrics();
 }
 
 /**

@@ -1,7 +1,13 @@
 import type pg from "pg";
 import { type AffectedKeys, type ChangeResolver, changedParents, leafKey, type RowChange } from "../resolve";
 import type { Lsn, SlotReader, WalChange } from "../slot";
-import type { Handoff, HandoffPublisher, LeafSetStore } from "./ports";
+import type { Handoff, HandoffPublisher, LeafSetStore, TransactionProgressStore } from "./ports";
+import {
+  DEFAULT_LARGE_TRANSACTION_CHANGES,
+  DEFAULT_LARGE_TRANSACTION_REPORT_MS,
+  type LargeTransactionReport,
+  TransactionTracker,
+} from "./progress";
 import { waitUntilVisible } from "./visibility";
 
 export interface CycleOptions {
@@ -22,6 +28,16 @@ export interface CycleOptions {
   publishEvery: number;
   /** How long to wait for decoded transactions to become visible. */
   visibilityTimeoutMs: number;
+  /**
+   * When (ms since epoch) a cycle still reading stops: it hands on what it read, advances past
+   * the whole transactions among it, saves its place inside the open one (see `progress`) and
+   * ends; the next cycle goes on from there. Unset: a cycle reads its peek to the end.
+   */
+  stopAt?: number;
+  /** A transaction with this many changes is reported while in progress (default 100,000). */
+  largeTransactionChanges?: number;
+  /** Report interval of a large transaction (default 10 s). */
+  largeTransactionReportMs?: number;
 }
 
 /** Default of {@link CycleOptions.resolveBytes}. */
@@ -52,6 +68,15 @@ export interface CycleDeps {
    * poller ran is noticed too. Without it, changes are noticed only within this process.
    */
   leafSets?: LeafSetStore;
+  /**
+   * Where the place inside a transaction handed on in part is kept, so that a later cycle (another
+   * run) leaves out what was handed on. Without it a stopped transaction is read again whole.
+   */
+  progress?: TransactionProgressStore;
+  /** Told about large transactions while they are handed on (log line, metric). */
+  onLargeTransaction?: (report: LargeTransactionReport) => void;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
 }
 
 /**
@@ -82,6 +107,8 @@ export interface CycleResult {
   resolveQueries: number;
   /** Partitioned tables whose leaf partitions changed since the last cycle (reconcile queued). */
   partitionChanges: number;
+  /** The cycle reached `stopAt` before the end of its peek (its place is kept). */
+  stopped: boolean;
 }
 
 /**
@@ -104,7 +131,14 @@ export async function runCycle(
     skipped: 0,
     resolveQueries: 0,
     partitionChanges: 0,
+    stopped: false,
   };
+  const now = deps.now ?? Date.now;
+  const tracker = new TransactionTracker(reader, deps.progress, deps.onLargeTransaction, {
+    largeChanges: options.largeTransactionChanges ?? DEFAULT_LARGE_TRANSACTION_CHANGES,
+    reportEveryMs: options.largeTransactionReportMs ?? DEFAULT_LARGE_TRANSACTION_REPORT_MS,
+    now,
+  });
   let buffer: RowChange[] = [];
   let bufferBytes = 0;
   const resolveBytes = options.resolveBytes ?? DEFAULT_RESOLVE_BYTES;
@@ -164,15 +198,18 @@ export async function runCycle(
   // reconcile of every index using the table, as a TRUNCATE of it would (the root's documents
   // are reconciled against its rows; an index that embeds it is rebuilt).
   const leafSet = await watchLeaves(deps, special, indexNames, result);
+  const resume = await tracker.load();
 
   for await (const event of reader.peek({
     tables: resolver.tables().map((t) => ({ schema: t.schema, table: t.name })),
     fetchSize: options.fetchSize,
     ...(options.fetchBytes === undefined ? {} : { fetchBytes: options.fetchBytes }),
     uptoChanges: options.maxChangesPerCycle,
+    ...(resume ? { resume } : {}),
   })) {
     switch (event.action) {
       case "B":
+        await tracker.begin(event);
         xids.push(event.xid);
         commitStart = event.commitLsn;
         if (event.endLsn > version) version = event.endLsn;
@@ -181,13 +218,18 @@ export async function runCycle(
       case "U":
       case "D":
         result.changes++;
+        tracker.change(event.lsn);
         buffer.push(toRowChange(event));
         bufferBytes += event.bytes ?? 0;
         if (buffer.length >= options.resolveEvery || bufferBytes >= resolveBytes) await resolveBuffer();
-        if (pendingKeys >= options.publishEvery) await publishPending();
+        if (pendingKeys >= options.publishEvery) {
+          await publishPending();
+          await tracker.handedOn();
+        }
         break;
       case "T":
         result.changes++;
+        tracker.change(event.lsn);
         for (const effect of resolver.truncate({ schema: event.schema, name: event.table })) {
           const index = indexNames[effect.index];
           if (index === undefined) continue;
@@ -204,18 +246,31 @@ export async function runCycle(
       case "C":
         result.transactions++;
         lastCommit = event.endLsn;
+        tracker.commit();
         break;
       case "M":
+        tracker.change(event.lsn);
         break;
+    }
+    if (options.stopAt !== undefined && now() >= options.stopAt) {
+      result.stopped = true;
+      break;
     }
   }
   await publishPending();
   if (leafSet) await leafSet.commit();
-  if (lastCommit !== undefined) {
+  if (lastCommit !== undefined || result.stopped) {
     // Fencing: a poller that lost its lease during the cycle (paused past the lease's time to
     // live, another poller took over) must not move the slot under its successor.
     await deps.fence?.();
-    result.advancedTo = await reader.advance(lastCommit);
+  }
+  if (lastCommit !== undefined) result.advancedTo = await reader.advance(lastCommit);
+  if (result.stopped) {
+    // Everything read was handed on: the open transaction's place is kept against the slot's
+    // position after the advance.
+    await tracker.pause(result.advancedTo !== undefined);
+  } else {
+    await tracker.finish(lastCommit !== undefined);
   }
   return result;
 }

@@ -23,5 +23,12 @@ export type {
   PollerDriftGate,
   PollerHeartbeat,
   PollerStateStore,
+  TransactionProgress,
+  TransactionProgressStore,
 } from "./ports";
+export {
+  DEFAULT_LARGE_TRANSACTION_CHANGES,
+  type LargeTransactionReport,
+  ProgressMismatchError,
+} from "./progress";
 export { VisibilityError, waitUntilVisible, widenXid } from "./visibility";

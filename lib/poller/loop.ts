@@ -14,7 +14,9 @@ import type {
   LeafSetStore,
   PollerDriftGate,
   PollerStateStore,
+  TransactionProgressStore,
 } from "./ports";
+import type { LargeTransactionReport } from "./progress";
 
 export interface PollerLoopOptions extends CycleOptions {
   slot: string;
@@ -26,6 +28,13 @@ export interface PollerLoopOptions extends CycleOptions {
   safetyMarginMs: number;
   /** Lease time-to-live; renewed before every cycle. */
   leaseTtlMs: number;
+  /**
+   * When the invocation must be done (ms since epoch, e.g. the Lambda's timeout less the safety
+   * margin): a cycle still reading then (a transaction larger than one run) hands on what it
+   * read, keeps its place in the state store and ends the run; the next run goes on from there.
+   * Unset: cycles are not stopped (`slotsync run`).
+   */
+  stopCyclesAt?: number;
 }
 
 export const DEFAULT_LOOP_OPTIONS: Omit<PollerLoopOptions, "slot" | "holder"> = {
@@ -47,6 +56,8 @@ export interface PollerLoopDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Schema drift watch; without it a failing cycle throws as usual. */
   drift?: PollerDriftGate;
+  /** Told about large transactions while they are handed on (log line, metric). */
+  onLargeTransaction?: (report: LargeTransactionReport) => void;
 }
 
 export interface PollerRunSummary {
@@ -62,6 +73,8 @@ export interface PollerRunSummary {
   advancedTo: Lsn | undefined;
   /** With `schema-drift`: what the drift check found (`reload`: resolve the schema again). */
   drift?: Exclude<DriftGateVerdict, { status: "ok" }>;
+  /** The last report on a large transaction during the run (`paused`: the next run goes on with it). */
+  largeTransaction?: LargeTransactionReport;
 }
 
 /**
@@ -87,6 +100,11 @@ export async function runPollerLoop(
   const lease = await deps.state.acquire(options.slot, options.holder, options.leaseTtlMs);
   if (!lease) return { ...summary, outcome: "lease-held" };
   const leafSets = leafSetMemory(deps.state, options.slot, lease.token);
+  const progress = progressStore(deps.state, options.slot, lease.token);
+  const onLargeTransaction = (report: LargeTransactionReport) => {
+    summary.largeTransaction = report;
+    deps.onLargeTransaction?.(report);
+  };
   try {
     while (now() + options.safetyMarginMs < deadline) {
       if (signal?.aborted) {
@@ -117,7 +135,13 @@ export async function runPollerLoop(
         }
       };
       try {
-        cycle = await runCycle({ ...deps, fence, leafSets }, options);
+        cycle = await runCycle(
+          { ...deps, fence, leafSets, now, onLargeTransaction, ...(progress ? { progress } : {}) },
+          {
+            ...options,
+            ...(options.stopCyclesAt === undefined ? {} : { stopAt: options.stopCyclesAt }),
+          },
+        );
         keeper.stop();
       } catch (error) {
         keeper.stop();
@@ -154,6 +178,8 @@ export async function runPollerLoop(
         keys: cycle.keys,
         durationMs: now() - started,
       });
+      // The run's time is up inside a cycle (a transaction larger than one run): its place is kept.
+      if (cycle.stopped) break;
       // Cycles are paced at the poll interval: a cycle's fixed costs (lease, checkpoint and
       // heartbeat in Upstash, SQS requests) are paid per cycle, so under a steady load back-to-back
       // cycles of a few changes each would multiply them. Only a cycle that stopped at
@@ -184,6 +210,20 @@ function leafSetMemory(state: PollerStateStore, slot: string, token: number): Le
       if (state.writeLeaves) await state.writeLeaves(slot, token, leaves);
       known = leaves;
     },
+  };
+}
+
+/** The state store's transaction progress of the slot, when it keeps one. */
+function progressStore(
+  state: PollerStateStore,
+  slot: string,
+  token: number,
+): TransactionProgressStore | undefined {
+  const { readProgress, writeProgress } = state;
+  if (!readProgress || !writeProgress) return undefined;
+  return {
+    read: () => readProgress.call(state, slot),
+    write: (progress) => writeProgress.call(state, slot, token, progress),
   };
 }
 

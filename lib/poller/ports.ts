@@ -26,6 +26,33 @@ export interface LeafSetStore {
   write(leaves: string[]): Promise<void>;
 }
 
+/**
+ * How far a transaction too large for one cycle has been handed on, kept across poller runs so a
+ * run that stopped inside it (its deadline, a crash) is followed by one that starts where it
+ * stopped. A peek returns the whole transaction again; the changes at or below `handedOnThrough`
+ * are left out. Valid only while the slot still stands at `slotAt`.
+ */
+export interface TransactionProgress {
+  xid: number;
+  /** End of the transaction's commit record: with `xid`, names the transaction. */
+  endLsn: Lsn;
+  /** The slot's confirmed position when this was written. */
+  slotAt: Lsn;
+  /** Every change of the transaction at or below this LSN was accepted by the next stage. */
+  handedOnThrough: Lsn;
+  /** Changes of the transaction handed on so far. */
+  changes: number;
+  /** When the first run began handing this transaction on (ISO 8601). */
+  startedAt: string;
+}
+
+/** Where {@link TransactionProgress} is kept for the slot a poller works on (its lease held). */
+export interface TransactionProgressStore {
+  read(): Promise<TransactionProgress | null>;
+  /** Replaces the record; null removes it. */
+  write(progress: TransactionProgress | null): Promise<void>;
+}
+
 /** Progress record written after the slot was advanced. */
 export interface PollerCheckpoint {
   lsn: Lsn;
@@ -60,6 +87,9 @@ export interface PollerStateStore {
   /** The leaf partitions handed on last (see {@link LeafSetStore}); optional for stores that keep none. */
   readLeaves?(slot: string): Promise<string[] | null>;
   writeLeaves?(slot: string, token: number, leaves: string[]): Promise<void>;
+  /** Progress inside a large transaction (see {@link TransactionProgress}); optional like the leaves. */
+  readProgress?(slot: string): Promise<TransactionProgress | null>;
+  writeProgress?(slot: string, token: number, progress: TransactionProgress | null): Promise<void>;
 }
 
 /**

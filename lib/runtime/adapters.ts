@@ -5,6 +5,7 @@ import type {
   PollerCheckpoint,
   PollerHeartbeat,
   PollerStateStore,
+  TransactionProgress,
 } from "../poller";
 import { type KeyPublisher, packKeys, type QueueMessage } from "../queue";
 import type { ReconcileProgress, ReconcileProgressStore } from "../reconcile";
@@ -74,6 +75,25 @@ export class CheckpointReconcileStore implements ReconcileProgressStore {
 /** The checkpoint-store record (beside the drift records) holding the leaf partitions handed on last. */
 const LEAVES_RECORD = "partitions";
 
+/**
+ * The checkpoint-store record holding the place inside a transaction handed on in part (LSNs as
+ * decimal strings). Any writer's record is true (it names changes SQS accepted), so it needs no
+ * fencing; it is ignored once the slot moved from `slotAt`.
+ */
+const PROGRESS_RECORD = "transaction-progress";
+
+function parseProgress(record: Record<string, unknown> | undefined): TransactionProgress | null {
+  if (record?.v !== 1) return null;
+  const lsn = (v: unknown) => (typeof v === "string" && /^\d+$/.test(v) ? BigInt(v) : undefined);
+  const endLsn = lsn(record.endLsn);
+  const slotAt = lsn(record.slotAt);
+  const handedOnThrough = lsn(record.handedOnThrough);
+  const { xid, changes, startedAt } = record;
+  if (endLsn === undefined || slotAt === undefined || handedOnThrough === undefined) return null;
+  if (typeof xid !== "number" || typeof changes !== "number" || typeof startedAt !== "string") return null;
+  return { xid, endLsn, slotAt, handedOnThrough, changes, startedAt };
+}
+
 /** The poller's state port over a checkpoint store and its lease (Upstash or a local file). */
 export class CheckpointPollerState implements PollerStateStore {
   constructor(private readonly store: CheckpointStore & Lease) {}
@@ -112,6 +132,27 @@ export class CheckpointPollerState implements PollerStateStore {
 
   async writeLeaves(slot: string, _token: number, leaves: string[]): Promise<void> {
     await this.store.writeDrift(slot, LEAVES_RECORD, { v: 1, leaves, updatedAt: new Date().toISOString() });
+  }
+
+  async readProgress(slot: string): Promise<TransactionProgress | null> {
+    return parseProgress((await this.store.readDrift(slot))[PROGRESS_RECORD]);
+  }
+
+  async writeProgress(slot: string, _token: number, progress: TransactionProgress | null): Promise<void> {
+    if (progress === null) {
+      await this.store.clearDrift(slot, PROGRESS_RECORD);
+      return;
+    }
+    await this.store.writeDrift(slot, PROGRESS_RECORD, {
+      v: 1,
+      xid: progress.xid,
+      endLsn: progress.endLsn.toString(),
+      slotAt: progress.slotAt.toString(),
+      handedOnThrough: progress.handedOnThrough.toString(),
+      changes: progress.changes,
+      startedAt: progress.startedAt,
+      updatedAt: new Date().toISOString(),
+    });
   }
 
   async heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void> {

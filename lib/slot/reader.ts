@@ -37,6 +37,12 @@ export interface PeekOptions {
    * checks this at transaction boundaries, so one large transaction still comes whole).
    */
   uptoChanges?: number;
+  /**
+   * Leave out the changes of transaction `xid` at or below `afterLsn` (they were handed on by an
+   * earlier run): the server filters them, so a resumed huge transaction is not shipped and parsed
+   * again. Its `B` and `C` rows stay. Changes inside one transaction come in LSN order.
+   */
+  resume?: { xid: number; afterLsn: Lsn };
 }
 
 /** Reads a wal2json logical slot with peek (never consuming) and advances it explicitly. */
@@ -107,7 +113,13 @@ export class PgSlotReader implements SlotReader {
     let extra = "";
     if (options.tables.length > 0) {
       params.push(addTablesOption(options.tables));
-      extra = ", 'add-tables', $3";
+      extra = `, 'add-tables', $${params.length}`;
+    }
+    let where = "";
+    if (options.resume) {
+      params.push(String(options.resume.xid), formatLsn(options.resume.afterLsn));
+      // The B row's lsn column is the transaction's first change, so it is kept by its text.
+      where = ` WHERE NOT (xid = $${params.length - 1}::xid AND lsn <= $${params.length}::pg_lsn AND left(data, 13) <> '{"action":"B"')`;
     }
     // A cursor, so the client holds at most `fetchSize` rows whatever the transaction size; the
     // server materialises the decoded output on its side before the first FETCH returns.
@@ -119,7 +131,7 @@ export class PgSlotReader implements SlotReader {
            SELECT data FROM pg_logical_slot_peek_changes($1, NULL, $2,
              'format-version', '2', 'include-lsn', '1', 'include-xids', '1', 'include-timestamp', '1',
              'include-pk', '1', 'include-type-oids', '0',
-             'include-typmod', '0'${extra})`,
+             'include-typmod', '0'${extra})${where}`,
         params,
       );
       for (;;) {

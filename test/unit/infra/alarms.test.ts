@@ -284,7 +284,7 @@ describe("SlotsyncSync alarm delivery", () => {
     const all = alarms(template);
     expect(all.ConsumerThrottles).toMatchObject({ MetricName: "Throttles" });
     expect(all.ConsumerDurationNearTimeout).toMatchObject({ MetricName: "Duration", Threshold: 90_000 });
-    expect(all.PollerDurationNearTimeout).toMatchObject({ MetricName: "Duration", Threshold: 67_500 });
+    expect(all.PollerDurationNearTimeout).toMatchObject({ MetricName: "Duration", Threshold: 810_000 });
     const emf = (a: AlarmProps | undefined) =>
       (a?.Metrics?.[0] as { MetricStat?: { Metric: unknown } } | undefined)?.MetricStat?.Metric;
     expect(emf(all.RecordsFailing)).toEqual({

@@ -99,11 +99,12 @@ describe("SlotsyncSync functions", () => {
       expect(functionProps(reserved, role).ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  it("schedules the poller every minute with a timeout of one interval", () => {
+  it("schedules the poller every minute; runs end at the next tick, the timeout is Lambda's maximum", () => {
     const { template } = buildSync();
     const poller = functionProps(template, "poller");
-    // The run stops starting cycles 2 s before the next tick; the timeout leaves the margin after it.
-    expect(poller.Timeout).toBe(75);
+    // The run stops starting cycles 2 s before the next tick; only a cycle inside a transaction
+    // larger than one run goes on, up to the margin before the 15-minute timeout.
+    expect(poller.Timeout).toBe(900);
     expect(poller.Environment.Variables.POLLER_RUN_SECONDS).toBe("58");
     template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(1 minute)",
@@ -118,7 +119,8 @@ describe("SlotsyncSync functions", () => {
   });
 
   it("derives the poller timeout from the schedule, and takes an explicit one", () => {
-    expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(5))).toSeconds()).toBe(315);
+    expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(1))).toSeconds()).toBe(900);
+    expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(5))).toSeconds()).toBe(900);
     expect(defaultPollerTimeout(Schedule.rate(Duration.hours(1))).toSeconds()).toBe(900);
     expect(defaultPollerTimeout(Schedule.expression("cron(0/2 * * * ? *)")).toSeconds()).toBe(300);
     const { template } = buildSync({
