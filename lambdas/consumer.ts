@@ -1,10 +1,9 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { bootstrapSettingsFromEnv, consumerBootstrapHooks, EventBridgeSchedule } from "../lib/bootstrap";
+import { bootstrapSettingsFromEnv, EventBridgeSchedule } from "../lib/bootstrap";
 import { loadConfig, slotName } from "../lib/config";
 import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
 import { createPool } from "../lib/database";
 import {
-  consumerDriftPort,
   holdDriftedEvent,
   openWatchedSchema,
   SchemaDriftError,
@@ -13,8 +12,8 @@ import {
 } from "../lib/drift";
 import type { SqsBatchResponse, SqsEvent } from "../lib/queue";
 import {
-  CheckpointReconcileStore,
   createBuilders,
+  createConsumerDeps,
   createDeadLetterPublisher,
   createKeyPublisher,
   createSqsClient,
@@ -94,36 +93,25 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
     );
   }
   const { schema, guard } = opened;
-  const connect = async () => {
-    const c = await pool.connect();
-    return { client: c, release: (error?: Error) => c.release(error) };
-  };
   const requeue = createKeyPublisher(config.queue, sqs);
-  const sink = createDocumentSink(config.sink);
-  const slot = slotName(config);
   const settings = bootstrapSettingsFromEnv(env);
-  // The consumer that finishes a bootstrap's last range switches the alias and enables the poller.
-  const completion = {
-    slot,
-    sink,
-    store,
-    ...(settings.pollerRuleName
-      ? { schedule: new EventBridgeSchedule(new EventBridgeClient({}), settings.pollerRuleName) }
-      : {}),
-  };
-  return {
-    connect,
+  return createConsumerDeps({
+    pool,
     builders: await createBuilders(schema, config.pluginsDir),
-    sink,
+    // The consumer that finishes a bootstrap's last range switches the alias and enables the poller.
+    completion: {
+      slot: slotName(config),
+      sink: createDocumentSink(config.sink),
+      store,
+      ...(settings.pollerRuleName
+        ? { schedule: new EventBridgeSchedule(new EventBridgeClient({}), settings.pollerRuleName) }
+        : {}),
+    },
+    timing: { targetsCacheMs: settings.targetsCacheMs, graceMs: settings.graceMs },
     deadLetter: (letters) => deadLetters.send(letters),
     enqueue: (messages) => requeue.publish(messages),
-    reconcileStore: new CheckpointReconcileStore(store, slot),
-    ...consumerBootstrapHooks(completion, {
-      targetsCacheMs: settings.targetsCacheMs,
-      graceMs: settings.graceMs,
-    }),
-    drift: consumerDriftPort({ guard, connect, delayer, maxReceives: config.drift.maxReceiveCount }),
-  };
+    drift: { guard, delayer, maxReceives: config.drift.maxReceiveCount },
+  });
 }
 
 const coldStart = new ColdStart(logger, wire);

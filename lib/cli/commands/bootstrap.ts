@@ -5,7 +5,6 @@ import {
   type BootstrapSummary,
   bootstrapSettingsFromEnv,
   type CompletionDeps,
-  consumerBootstrapHooks,
   copiesOf,
   EventBridgeSchedule,
   PrerequisiteError,
@@ -15,11 +14,15 @@ import {
   watchBootstrap,
 } from "../../bootstrap";
 import { slotName } from "../../config";
-import type { ConsumerDeps } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
-import { type DeadLetter, MemoryQueue } from "../../queue";
-import { createBuilders, createKeyPublisher, createStateStore, openSchema } from "../../runtime";
-import type { DocumentSink } from "../../sink";
+import { MemoryQueue } from "../../queue";
+import {
+  createBuilders,
+  createConsumerDeps,
+  createKeyPublisher,
+  createStateStore,
+  openSchema,
+} from "../../runtime";
 import { createDocumentSink } from "../../sink";
 import { defineCommand, EXIT, type TextOutput } from "../command";
 import { UsageError } from "../flags";
@@ -171,15 +174,17 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
           queue && pool
             ? runLocalConsumers(
                 queue,
-                await consumerDeps(common, queue, pool, {
+                createConsumerDeps({
+                  pool,
                   builders: await createBuilders(schema, config.pluginsDir),
-                  targetsCacheMs: settings.targetsCacheMs,
+                  completion: common,
                   timing,
-                  deadLetter(letters) {
+                  async deadLetter(letters) {
                     // A range that cannot be copied is marked failed (with this reason) by the
                     // consumer; the others go on, and the watch ends once only failed ones remain.
                     for (const letter of letters) log.error("dead-letter", `dead letter: ${letter.reason}`);
                   },
+                  enqueue: (messages) => queue.publish(messages),
                 }),
                 { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
               )
@@ -208,31 +213,6 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
     }
   },
 });
-
-/** The consumer wiring of `slotsync run`, over the in-memory queue of this command. */
-async function consumerDeps(
-  common: CompletionDeps,
-  queue: MemoryQueue,
-  pool: ReturnType<typeof createPool>,
-  options: {
-    builders: ConsumerDeps["builders"];
-    targetsCacheMs: number;
-    timing: { targetsCacheMs: number; graceMs: number; deleteOldNow: boolean };
-    deadLetter: (letters: DeadLetter[]) => void;
-  },
-): Promise<ConsumerDeps> {
-  return {
-    async connect() {
-      const client = await pool.connect();
-      return { client, release: (error?: Error) => client.release(error) };
-    },
-    builders: options.builders,
-    sink: common.sink as DocumentSink,
-    deadLetter: async (letters) => options.deadLetter(letters),
-    enqueue: (messages) => queue.publish(messages),
-    ...consumerBootstrapHooks(common, { ...options.timing, targetsCacheMs: options.targetsCacheMs }),
-  };
-}
 
 /** One line per bootstrap step; range sending is shown only when it ends. */
 function logEvent(log: CliLogger, e: BootstrapEvent): void {

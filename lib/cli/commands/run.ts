@@ -1,16 +1,17 @@
 import { hostname } from "node:os";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { bootstrapSettingsFromEnv, consumerBootstrapHooks } from "../../bootstrap";
+import { bootstrapSettingsFromEnv } from "../../bootstrap";
 import { slotName } from "../../config";
-import type { BatchStats, ConsumerDeps } from "../../consumer";
+import type { BatchStats } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
-import { consumerDriftPort, type DriftGuard, openWatchedSchema, SqsRecordDelayer } from "../../drift";
+import { type DriftGuard, openWatchedSchema, SqsRecordDelayer } from "../../drift";
 import { SlotsyncError } from "../../errors";
 import type { HandoffPublisher } from "../../poller";
 import type { DeadLetter, KeyPublisher } from "../../queue";
 import {
   CheckpointPollerState,
   createBuilders,
+  createConsumerDeps,
   createDeadLetterPublisher,
   createKeyPublisher,
   createSqsClient,
@@ -182,14 +183,11 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       // Like the consumer Lambda: during a bootstrap or re-index, live changes also reach the copy
       // being built, and the last range done completes the copy (switches the alias).
       const settings = bootstrapSettingsFromEnv(ctx.env);
-      const connect = async () => {
-        const client = await pool.connect();
-        return { client, release: (error?: Error) => client.release(error) };
-      };
-      const deps: ConsumerDeps = {
-        connect,
+      const deps = createConsumerDeps({
+        pool,
         builders,
-        sink,
+        completion: { slot, sink, store, holder },
+        timing: { targetsCacheMs: settings.targetsCacheMs, graceMs: settings.graceMs },
         deadLetter: deadLetterSink(
           config.queue,
           sqs,
@@ -197,14 +195,9 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
           deadLetterFile(ctx.env.SLOTSYNC_DEAD_LETTER_FILE ?? DEFAULT_DEAD_LETTER_FILE, ctx.now),
         ),
         enqueue: (messages) => requeue.publish(messages),
-        ...consumerBootstrapHooks(
-          { slot, sink, store, holder },
-          { targetsCacheMs: settings.targetsCacheMs, graceMs: settings.graceMs },
-        ),
         // Drift stops the in-process run (a fatal batch error); with SQS, blocked records wait.
-        drift: consumerDriftPort({
+        drift: {
           guard,
-          connect,
           ...(sqs && config.queue
             ? {
                 delayer: new SqsRecordDelayer({
@@ -215,8 +208,8 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
               }
             : {}),
           maxReceives: config.drift.maxReceiveCount,
-        }),
-      };
+        },
+      });
       const control = {
         finishing: () => pollerDone,
         signal: stopConsumers.signal,
