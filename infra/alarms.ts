@@ -56,6 +56,8 @@ export const ALARM_IDS = [
   "ConsumerDurationNearTimeout",
   "RecordsFailing",
   "SchemaDrift",
+  "ReplicaIdentityMissing",
+  "DocumentsDiverged",
   "MonitorErrors",
   "MonitorCheckFailed",
   "AlertDeliveryFailed",
@@ -79,6 +81,7 @@ export const CRITICAL_ALARMS: readonly AlarmId[] = [
   "RetainedWalCritical",
   "WalStatusLost",
   "MonitorCheckFailed",
+  "ReplicaIdentityMissing",
 ];
 
 /** The share of a function's timeout above which its longest run raises the duration alarm. */
@@ -297,6 +300,26 @@ function alarmSpecs(props: SyncAlarmsProps): AlarmSpec[] {
       missing: TreatMissingData.NOT_BREACHING,
       description:
         'A table or column the schema uses was dropped or renamed, or its type changed. The poller stopped without advancing the slot (nothing is lost; WAL is retained) and blocked records wait with a long back-off. The poller\'s log and the monitor\'s `schema drift` alert name the index, table and column. Update schema.json and deploy it, then re-index with no downtime (bootstrap Lambda: {"action":"start","reindex":true}).',
+    },
+    {
+      id: "ReplicaIdentityMissing",
+      metric: serviceMetric("monitor", "ReplicaIdentityMissing").with({ statistic: "Maximum" }),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 1,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        "A table the schema needs with REPLICA IDENTITY FULL has less (set back to DEFAULT, dropped and created again, or a new partition): a row deleted from it, or moved to another parent, leaves its former document stale. The monitor's log and its alert name each table and the statement: run ALTER TABLE <table> REPLICA IDENTITY FULL, then repair what changed meanwhile with `slotsync reconcile --rebuild --index <name>`.",
+    },
+    {
+      id: "DocumentsDiverged",
+      metric: serviceMetric("monitor", "DocumentsDiverged").with({ statistic: "Maximum" }),
+      threshold: 1,
+      comparison: gte,
+      evaluationPeriods: 1,
+      missing: TreatMissingData.NOT_BREACHING,
+      description:
+        "The monitor's sampled comparison (MONITOR_VERIFY_SAMPLE root rows and documents per index) found documents that differ from what the database builds, in two checks in a row: missing, extra (no root row) or different. Its log names the index and example ids. A long queue backlog (QueueOldestMessageAge) or dead letters explain some; see every difference with `slotsync verify --index <name> --all`, repair with `slotsync reconcile --index <name>` (add --rebuild for different documents).",
     },
     {
       id: "MonitorErrors",

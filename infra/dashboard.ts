@@ -123,6 +123,28 @@ export class SyncDashboard extends Construct {
     );
     this.dashboard.addWidgets(
       new GraphWidget({
+        title: "Index correctness (monitor's sampled verify)",
+        left: [
+          serviceMetric("monitor", "DocumentsDiverged", {
+            label: "Documents diverged (confirmed twice)",
+          }).with({ statistic: "Maximum" }),
+          serviceMetric("monitor", "ReplicaIdentityMissing", {
+            label: "Tables lacking REPLICA IDENTITY FULL",
+          }).with({ statistic: "Maximum" }),
+        ],
+        leftAnnotations: [{ value: 1, label: "alarm", color: "#d62728" }],
+        width: WIDTH,
+        height: HEIGHT,
+      }),
+      new GraphWidget({
+        title: "Schema drift (poller)",
+        left: [serviceMetric("poller", "SchemaDrift", { label: "Schema drift" })],
+        width: WIDTH,
+        height: HEIGHT,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
         title: "Function errors and throttles",
         left: [
           props.poller.metricErrors({ period: minute, label: "Poller errors" }),

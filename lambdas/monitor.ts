@@ -11,10 +11,13 @@ import {
   type MonitorSettings,
   type MonitorStore,
   monitorSettingsFromEnv,
+  runSchemaChecks,
+  type SchemaChecks,
   type WalReport,
   walMetrics,
 } from "../lib/monitor";
-import { createStateStore } from "../lib/runtime";
+import { createBuilders, createStateStore, openSchema } from "../lib/runtime";
+import { createDocumentSink, type DocumentSink } from "../lib/sink";
 import { ColdStart, createLogger, createMetrics, DATABASE_POLICY, type InvocationContext } from "./context";
 import { loadEnvironment } from "./environment";
 
@@ -23,9 +26,12 @@ const metrics = createMetrics("slotsync-monitor");
 
 interface Wired {
   config: SlotsyncConfig;
+  env: Record<string, string | undefined>;
   settings: MonitorSettings;
   store: MonitorStore;
   notifiers: AlertNotifier[];
+  /** The search engine, for the sampled verify; absent when none is configured. */
+  sink: DocumentSink | undefined;
 }
 
 /** Cold start: configuration (secrets included) is read and checked once, then reused. */
@@ -36,7 +42,9 @@ async function wire(): Promise<Wired> {
   const settings = monitorSettingsFromEnv(env, config.alerts, { defaultEventBus: "default" });
   return {
     config,
+    env,
     settings,
+    sink: config.sink && config.schema ? createDocumentSink(config.sink) : undefined,
     store: createStateStore(config.state),
     notifiers: createNotifiers(settings, settings.eventBus ? { eventBridge: new EventBridgeClient({}) } : {}),
   };
@@ -52,8 +60,8 @@ const coldStart = new ColdStart(logger, wire);
  */
 export async function handler(_event: unknown, context: InvocationContext): Promise<Record<string, unknown>> {
   const w = await coldStart.begin(context);
-  const report = await check(w);
-  publishMetrics(report);
+  const { report, schema } = await check(w);
+  publishMetrics(report, schema);
   const summary = {
     level: report.level,
     exitCode: exitCodeFor(report),
@@ -67,6 +75,8 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
     })),
     alerts: report.alerts,
     drift: report.drift ?? null,
+    replicaIdentityMissing: schema?.replicaIdentityMissing ?? null,
+    documents: report.documents ?? null,
   };
   if (!report.checked) {
     logger.error("WAL check failed", { error: report.error });
@@ -75,34 +85,61 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
   const drifting = (report.drift?.findings.length ?? 0) > 0;
   const log = report.level === "ok" && !drifting ? logger.info : logger.warn;
   log.call(logger, "WAL check finished", summary);
-  for (const problem of report.problems) logger.error("WAL monitor problem", { problem });
+  for (const problem of [...report.problems, ...(schema?.problems ?? [])]) {
+    logger.error("WAL monitor problem", { problem });
+  }
   return summary;
 }
 
-async function check(w: Wired): Promise<WalReport> {
+async function check(w: Wired): Promise<{ report: WalReport; schema: SchemaChecks | undefined }> {
   let db: Awaited<ReturnType<typeof connectDatabase>> | undefined;
   try {
     db = await connectDatabase(w.config.pgUrl, "slotsync-monitor", DATABASE_POLICY);
-    return await checkWal(
+    const slot = slotName(w.config);
+    // The schema's own checks (replica identity, the sampled verify) need the schema; without one
+    // configured the monitor watches the WAL alone.
+    const schema = w.config.schema
+      ? await runSchemaChecks(
+          {
+            db,
+            resolve: (c) => openSchema(w.config, w.env, c),
+            builders: async (s) => [...(await createBuilders(s, w.config.pluginsDir)).values()],
+            ...(w.sink ? { sink: w.sink } : {}),
+            store: w.store,
+            slot,
+          },
+          w.settings.verify,
+        )
+      : undefined;
+    const report = await checkWal(
       { db, store: w.store, notifiers: w.notifiers },
       {
-        schemaSlot: slotName(w.config),
+        schemaSlot: slot,
         warningBytes: w.settings.warningBytes,
         criticalBytes: w.settings.criticalBytes,
         stalePollMinutes: w.settings.stalePollMinutes,
         reminderMinutes: w.settings.reminderMinutes,
+        ...(schema ? { schemaFindings: schema.findings } : {}),
       },
     );
+    if (schema?.documents) report.documents = schema.documents;
+    return { report, schema };
   } catch (error) {
-    return couldNotCheck(error);
+    return { report: couldNotCheck(error), schema: undefined };
   } finally {
     await db?.end().catch(() => undefined);
   }
 }
 
 /** One EMF record per slot, with the dimension `Slot`. */
-function publishMetrics(report: WalReport): void {
+function publishMetrics(report: WalReport, schema: SchemaChecks | undefined): void {
   metrics.addMetric("CheckFailed", MetricUnit.Count, report.checked ? 0 : 1);
+  // Documents two sampled comparisons in a row found different from the database (an alarm on it).
+  if (report.documents) metrics.addMetric("DocumentsDiverged", MetricUnit.Count, report.documents.diverged);
+  // Tables that lack the REPLICA IDENTITY FULL the schema needs (an alarm on it).
+  if (schema?.replicaIdentityMissing !== undefined) {
+    metrics.addMetric("ReplicaIdentityMissing", MetricUnit.Count, schema.replicaIdentityMissing);
+  }
   // 1 while the deployed schema no longer matches the database (for an alarm on schema drift).
   metrics.addMetric("SchemaDrift", MetricUnit.Count, (report.drift?.findings.length ?? 0) > 0 ? 1 : 0);
   metrics.addMetric(

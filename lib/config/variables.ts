@@ -300,6 +300,24 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "10",
     "a last successful poll older than this is a warning",
   ),
+  v(
+    "monitor and alerts",
+    "MONITOR_VERIFY_SAMPLE",
+    "100",
+    "root rows and documents per index the monitor compares with the database (`DocumentsDiverged`); 0 turns the check off",
+  ),
+  v(
+    "monitor and alerts",
+    "MONITOR_VERIFY_MINUTES",
+    "5",
+    "least minutes between two sampled comparisons; a document counts as diverged when two comparisons in a row find it wrong",
+  ),
+  v(
+    "monitor and alerts",
+    "MONITOR_VERIFY_SETTLE_SECONDS",
+    "5",
+    "within one comparison, what looks wrong is looked at again after this pause",
+  ),
 
   v(
     "AWS and Lambda",

@@ -5,7 +5,15 @@ import { alertDrift, readDriftReport } from "./drift";
 import { type ConfiguredThresholds, evaluateSlots, type PreviousCheck, resolveThresholds } from "./evaluate";
 import { type MonitorStore, readSyncHealth } from "./health";
 import { readServerWal } from "./server";
-import type { AlertOutcome, DriftReport, SlotReport, SyncHealth, WalReport, WalThresholds } from "./types";
+import type {
+  AlertOutcome,
+  DriftReport,
+  Finding,
+  SlotReport,
+  SyncHealth,
+  WalReport,
+  WalThresholds,
+} from "./types";
 import { type WalLevel, worse } from "./types";
 import type { AlertNotifier } from "./webhook";
 
@@ -30,6 +38,8 @@ export interface CheckWalOptions extends ConfiguredThresholds {
   include?: (slot: string) => boolean;
   /** False: a dry run that neither notifies nor remembers anything. Default true. */
   alert?: boolean;
+  /** Findings about the schema's tables and indices, reported (and alerted) with the schema slot. */
+  schemaFindings?: readonly Finding[];
 }
 
 /**
@@ -93,6 +103,7 @@ export async function checkWal(
     sync,
     stalePollMinutes: options.stalePollMinutes ?? 10,
     ...(options.include ? { include: options.include } : {}),
+    ...(options.schemaFindings ? { schemaFindings: options.schemaFindings } : {}),
   });
 
   const alerts: AlertOutcome[] = [];

@@ -78,6 +78,11 @@ export interface EvaluateInput {
   stalePollMinutes: number;
   /** Slots to report (all by default); the schema slot is always reported. */
   include?: (slot: string) => boolean;
+  /**
+   * Findings about the schema's tables and indices rather than its slot (replica identity, documents
+   * that differ from the database): reported with the schema slot, so they alert the same way.
+   */
+  schemaFindings?: readonly Finding[];
 }
 
 /**
@@ -109,6 +114,7 @@ function evaluateSlot(input: EvaluateInput, name: string, row: SlotRow | undefin
         },
       ];
   if (isSchemaSlot && row) findings.push(...syncFindings(input, name, row));
+  if (isSchemaSlot) findings.push(...(input.schemaFindings ?? []));
   findings.sort((a, b) => levelRank(b.level) - levelRank(a.level));
   const report: SlotReport = {
     name,

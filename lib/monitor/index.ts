@@ -12,6 +12,14 @@ export {
   type WalAlertState,
 } from "./alerts";
 export { type CheckWalDependencies, type CheckWalOptions, checkWal, couldNotCheck } from "./check";
+export {
+  checkDivergence,
+  DIVERGENCE_STATE_NAME,
+  type DivergenceDeps,
+  type DivergenceSettings,
+  divergenceFindings,
+  MAX_SUSPECTS,
+} from "./divergence";
 export { alertDrift, buildDriftAlert, DRIFT_ALERT_NAME, driftMessage, readDriftReport } from "./drift";
 export { AlertDeliveryError } from "./errors";
 export {
@@ -34,6 +42,7 @@ export {
 } from "./eventbridge";
 export { formatBytes, formatDuration } from "./format";
 export { firstFailedRange, type MonitorStore, readSyncHealth } from "./health";
+export { replicaIdentityFindings } from "./identity";
 export {
   alertFacts,
   alertHeadline,
@@ -47,6 +56,7 @@ export {
   webhookPayload,
 } from "./payloads";
 export { exitCodeFor, formatReport, type SlotMetrics, walMetrics } from "./report";
+export { runSchemaChecks, type SchemaChecks, type SchemaChecksDeps } from "./schema-checks";
 export { readServerWal, settingBytes, slotRow } from "./server";
 export {
   createNotifiers,
@@ -58,9 +68,11 @@ export {
   type AlertKind,
   type AlertOutcome,
   type BootstrapSummary,
+  type DivergenceReport,
   type DriftReport,
   type Finding,
   type FindingCode,
+  type IndexDivergence,
   levelRank,
   type ServerWal,
   type SlotReport,

@@ -1,5 +1,6 @@
 import type { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { type AlertConfig, type Env, EnvReader } from "../config";
+import type { DivergenceSettings } from "./divergence";
 import { EventBridgeNotifier } from "./eventbridge";
 import { detectWebhookFormat, WEBHOOK_FORMATS, type WebhookFormat } from "./payloads";
 import { type AlertNotifier, WebhookNotifier, type WebhookNotifierOptions } from "./webhook";
@@ -17,6 +18,8 @@ export interface MonitorSettings {
   reminderMinutes: number;
   /** MONITOR_STALE_POLL_MINUTES (default 10): a last successful poll older than this is a warning. */
   stalePollMinutes: number;
+  /** The sampled verify: MONITOR_VERIFY_SAMPLE, MONITOR_VERIFY_MINUTES, MONITOR_VERIFY_SETTLE_SECONDS. */
+  verify: DivergenceSettings;
 }
 
 const BUS = /^[A-Za-z0-9._\-/:]{1,1600}$/;
@@ -54,6 +57,11 @@ export function monitorSettingsFromEnv(
     eventBus,
     reminderMinutes: r.number("ALERT_REMINDER_MINUTES", 60, { min: 1, max: 10_080 }),
     stalePollMinutes: r.number("MONITOR_STALE_POLL_MINUTES", 10, { min: 1, max: 1440 }),
+    verify: {
+      sample: r.number("MONITOR_VERIFY_SAMPLE", 100, { min: 0, max: 10_000, integer: true }),
+      everyMinutes: r.number("MONITOR_VERIFY_MINUTES", 5, { min: 0, max: 10_080 }),
+      settleMs: r.number("MONITOR_VERIFY_SETTLE_SECONDS", 5, { min: 0, max: 30 }) * 1000,
+    },
   };
   r.throwIfProblems();
   return settings;

@@ -56,7 +56,9 @@ export type FindingCode =
   | "never-polled"
   | "bootstrap-failed"
   | "store-unreadable"
-  | "schema-drift";
+  | "schema-drift"
+  | "replica-identity"
+  | "documents-diverged";
 
 /** The sync's own health for the schema's slot, from the checkpoint store. */
 export interface SyncHealth {
@@ -226,4 +228,34 @@ export interface WalReport {
   problems: string[];
   /** Schema drift of the schema's slot, when the store was read; null when none is recorded. */
   drift?: DriftReport | null;
+  /** The sampled comparison of the indices with the database (lib/monitor/divergence), when configured. */
+  documents?: DivergenceReport;
+}
+
+/** What the sampled verify of the monitor found, over every index of the schema. */
+export interface DivergenceReport {
+  /** False when no check was due this time: the numbers are those of the last check. */
+  ran: boolean;
+  /** When the last check ran; null before the first. */
+  checkedAt: string | null;
+  /** Documents found wrong by two checks in a row, over all indices: the `DocumentsDiverged` metric. */
+  diverged: number;
+  /** Documents found wrong for the first time now; the next check confirms or clears them. */
+  suspected: number;
+  indices: IndexDivergence[];
+}
+
+/** One index's part of a {@link DivergenceReport}. */
+export interface IndexDivergence {
+  index: string;
+  /** Root rows and documents compared this time. */
+  compared: number;
+  /** Wrong at the previous check and still wrong now, by kind. */
+  missing: number;
+  extra: number;
+  different: number;
+  diverged: number;
+  suspected: number;
+  /** A few confirmed document ids. */
+  examples: string[];
 }

@@ -17,8 +17,11 @@ export interface VerifyDeps {
 }
 
 export interface VerifyOptions {
-  /** `all`: every root row and every document. A number: that many of each, picked at random. */
-  scope: "all" | number;
+  /**
+   * `all`: every root row and every document. A number: that many of each, picked at random.
+   * `ids`: these document ids only (documents found wrong earlier, looked at again).
+   */
+  scope: "all" | number | { ids: readonly string[] };
   /** The index or alias to compare. */
   target: string;
   /** Ids per page (`all`). */
@@ -41,7 +44,7 @@ export interface VerifyFinding {
 export interface VerifyReport {
   index: string;
   target: string;
-  scope: "all" | "sample";
+  scope: "all" | "sample" | "ids";
   /** Root rows and documents compared. */
   compared: number;
   missing: VerifyFinding;
@@ -93,6 +96,11 @@ export async function verifyIndex(deps: VerifyDeps, options: VerifyOptions): Pro
       );
       for (const d of page.documents) if (!built.has(d.id)) found.set(d.id, "extra");
     } while (cursor !== undefined);
+  } else if (typeof options.scope === "object") {
+    const ids = [...new Set(options.scope.ids)];
+    compared += ids.length;
+    if (ids.length > 0)
+      for (const [id, verdict] of await recheck(deps, options.target, ids)) found.set(id, verdict);
   } else {
     const n = Math.max(1, Math.floor(options.scope));
     const keys = await inSnapshot(deps, (c) => sampleKeys(c, deps.builder, n));
@@ -132,7 +140,7 @@ function report(
   return {
     index,
     target: options.target,
-    scope: options.scope === "all" ? "all" : "sample",
+    scope: options.scope === "all" ? "all" : typeof options.scope === "object" ? "ids" : "sample",
     compared,
     missing,
     extra,

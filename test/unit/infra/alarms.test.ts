@@ -41,6 +41,7 @@ describe("SlotsyncSync alarms", () => {
       "ConsumerErrors",
       "ConsumerThrottles",
       "DeadLetterQueueNotEmpty",
+      "DocumentsDiverged",
       "MonitorCheckFailed",
       "MonitorErrors",
       "PollStalled",
@@ -49,6 +50,7 @@ describe("SlotsyncSync alarms", () => {
       "PollerThrottles",
       "QueueOldestMessageAge",
       "RecordsFailing",
+      "ReplicaIdentityMissing",
       "RetainedWalCritical",
       "RetainedWalWarning",
       "SchemaDrift",
@@ -82,6 +84,36 @@ describe("SlotsyncSync alarms", () => {
       }),
     ]);
     expect(drift?.AlarmDescription).toContain("re-index");
+  });
+
+  it("alarms on the monitor's DocumentsDiverged and ReplicaIdentityMissing at the first confirmed value", () => {
+    const all = alarms(buildSync().template);
+    for (const [id, words] of [
+      ["DocumentsDiverged", ["slotsync verify", "slotsync reconcile", "two checks in a row"]],
+      ["ReplicaIdentityMissing", ["REPLICA IDENTITY FULL", "reconcile --rebuild"]],
+    ] as const) {
+      const alarm = all[id];
+      expect(alarm, id).toMatchObject({
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        TreatMissingData: "notBreaching",
+      });
+      expect(alarm?.Metrics).toEqual([
+        expect.objectContaining({
+          MetricStat: {
+            Metric: {
+              Dimensions: [{ Name: "service", Value: "slotsync-monitor" }],
+              MetricName: id,
+              Namespace: "slotsync",
+            },
+            Period: 300,
+            Stat: "Maximum",
+          },
+        }),
+      ]);
+      for (const word of words) expect(alarm?.AlarmDescription, id).toContain(word);
+    }
   });
 
   it("alarms on the first message in the DLQ and on old messages in the key queue", () => {
@@ -252,6 +284,18 @@ describe("SlotsyncSync dashboard", () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain('\\"type\\":\\"alarm\\"');
+  });
+
+  it("shows the monitor's correctness numbers: documents diverged, tables lacking replica identity, drift", () => {
+    const { template } = buildSync();
+    const body = JSON.stringify(
+      Object.values(resourcesOf(template, "AWS::CloudWatch::Dashboard"))[0]?.Properties.DashboardBody,
+    );
+    expect(body).toContain("Index correctness");
+    for (const metric of ["DocumentsDiverged", "ReplicaIdentityMissing"]) {
+      expect(body).toContain(`\\"${metric}\\",\\"service\\",\\"slotsync-monitor\\"`);
+    }
+    expect(body).toContain('\\"SchemaDrift\\",\\"service\\",\\"slotsync-poller\\"');
   });
 });
 

@@ -154,7 +154,24 @@ describe("monitorSettingsFromEnv", () => {
       eventBus: undefined,
       reminderMinutes: 60,
       stalePollMinutes: 10,
+      verify: { sample: 100, everyMinutes: 5, settleMs: 5000 },
     });
+  });
+
+  it("reads the sampled verify's size and schedule, 0 turning it off, and names a bad value", () => {
+    const env = {
+      MONITOR_VERIFY_SAMPLE: "0",
+      MONITOR_VERIFY_MINUTES: "60",
+      MONITOR_VERIFY_SETTLE_SECONDS: "1.5",
+    };
+    expect(monitorSettingsFromEnv(env, config(env)).verify).toEqual({
+      sample: 0,
+      everyMinutes: 60,
+      settleMs: 1500,
+    });
+    expect(() => monitorSettingsFromEnv({ MONITOR_VERIFY_SAMPLE: "2.5" }, config({}))).toThrow(
+      /MONITOR_VERIFY_SAMPLE must be/,
+    );
   });
 
   it("reads the format, the bus, the reminder and the stale-poll limit", () => {
