@@ -139,7 +139,18 @@ export function dotenvText(settings: Record<string, string>): string {
     .join("");
 }
 
-/** Runs one of PGSync's programs (`bootstrap`, `pgsync`) to its end with `--config schema.json`. */
+/**
+ * Held (with flock(1)) while a PGSync program runs. Both programs start by creating and dropping
+ * a replication slot named `_tmp_` to check that they can; slot names are per cluster, so two
+ * PGSync runs starting together on the shared PostgreSQL fail with "replication slot _tmp_
+ * already exists". Test files run in parallel processes, hence a lock file, not a mutex.
+ */
+const PGSYNC_LOCK = join(tmpdir(), "slotsync-pgsync-tmp-slot.lock");
+
+/**
+ * Runs one of PGSync's programs (`bootstrap`, `pgsync`) to its end with `--config schema.json`,
+ * one PGSync program at a time on this machine (see `PGSYNC_LOCK`).
+ */
 export async function runPgsyncProgram(
   s: PgSyncSetup,
   program: "bootstrap" | "pgsync",
@@ -147,8 +158,8 @@ export async function runPgsyncProgram(
 ): Promise<string> {
   try {
     const { stdout, stderr } = await run(
-      join(s.venv.bin, program),
-      ["--config", join(s.dir, "schema.json"), ...args],
+      "flock",
+      [PGSYNC_LOCK, join(s.venv.bin, program), "--config", join(s.dir, "schema.json"), ...args],
       { cwd: s.dir, env: pgsyncEnv(s), maxBuffer: 1 << 24 },
     );
     return `${stdout}${stderr}`;
