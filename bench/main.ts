@@ -6,7 +6,8 @@
  *                 [--pgsync-bootstrap-seconds 60] [--pgsync-start-rate 50] [--poller-rows 1000000]
  *                 [--consumers 5] [--quick] [--out latest]
  *   npm run bench -- --only wide-rows [--wide-rows 5000] [--wide-row-bytes 50000]
- *   npm run bench -- --only fan-out [--fan-out-roots 3000000]
+ *   npm run bench -- --only fan-out [--fan-out-roots 3000000] [--poller-timeout 900]
+ *   npm run bench -- --only huge-txn [--rows 10000000] [--poller-timeout 900]
  *
  * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
  * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
@@ -18,7 +19,10 @@
  * `--only wide-rows` runs only the poller's peak RSS through 5,000 updates of 50 KB rows under
  * REPLICA IDENTITY FULL (PostgreSQL and ElasticMQ only) and writes bench/results/wide-rows.json;
  * `--only fan-out` the poller's peak RSS through one lookup-row update that affects 3,000,000
- * documents (bench/results/fan-out.json).
+ * documents (bench/results/fan-out.json); `--only huge-txn` one transaction of 10,000,000 updated
+ * rows (`--rows`) through the poller (bench/results/huge-txn.json). Both run the poller as the stack
+ * runs it: Lambda runs of the stack's run length and timeout (`--poller-timeout`, default 900 s),
+ * each going on where the last stopped, and report the runs, time and peak RSS.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -44,7 +48,13 @@ import {
   writePgsyncSchema,
 } from "./pgsync";
 import { startPipeline } from "./pipeline";
-import { benchPollerFanOut, benchPollerMemory, benchPollerWideRows } from "./poller";
+import {
+  benchHugeTransaction,
+  benchPollerFanOut,
+  benchPollerMemory,
+  benchPollerWideRows,
+  STACK_POLLER_TIMEOUT_SECONDS,
+} from "./poller";
 import { type BenchResult, TARGETS, writeReport } from "./report";
 import { bookstoreSchema, createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
 import { runStep, type StepResult, searchRate } from "./steady";
@@ -65,6 +75,7 @@ const { values: args } = parseArgs({
     "wide-rows": { type: "string", default: "5000" },
     "wide-row-bytes": { type: "string", default: "50000" },
     "fan-out-roots": { type: "string", default: "3000000" },
+    "poller-timeout": { type: "string", default: String(STACK_POLLER_TIMEOUT_SECONDS) },
   },
 });
 const quick = args.quick === true;
@@ -103,7 +114,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** `--only wide-rows|fan-out`: one of the poller's bounded-memory benchmarks, alone. */
+/** `--only wide-rows|fan-out|huge-txn`: one of the poller's bounded-memory benchmarks, alone. */
 async function boundsOnly(which: string): Promise<void> {
   const { endpoints, started } = await ensureServices(["postgres", "elasticmq"], (line) =>
     log(`[services] ${line}`),
@@ -111,10 +122,27 @@ async function boundsOnly(which: string): Promise<void> {
   servicesStarted = [...started];
   try {
     let result: object;
+    const timeout = Number(args["poller-timeout"]);
     if (which === "fan-out") {
       const roots = Number(args["fan-out-roots"]);
-      log(`poller peak RSS, one lookup-row update fanning out to ${roots} roots...`);
-      result = await benchPollerFanOut(ROOT, endpoints.postgres.url, endpoints.elasticmq.endpoint, roots);
+      log(`poller peak RSS, one lookup-row update fanning out to ${roots} roots, ${timeout} s runs...`);
+      result = await benchPollerFanOut(
+        ROOT,
+        endpoints.postgres.url,
+        endpoints.elasticmq.endpoint,
+        roots,
+        timeout,
+      );
+    } else if (which === "huge-txn") {
+      const rows = args.rows ? Number(args.rows) : 10_000_000;
+      log(`a ${rows}-row transaction through the poller, ${timeout} s runs...`);
+      result = await benchHugeTransaction(
+        ROOT,
+        endpoints.postgres.url,
+        endpoints.elasticmq.endpoint,
+        rows,
+        timeout,
+      );
     } else {
       const rows = Number(args["wide-rows"]);
       const rowBytes = Number(args["wide-row-bytes"]);
@@ -140,8 +168,8 @@ async function boundsOnly(which: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (args.only !== undefined) {
-    if (args.only !== "wide-rows" && args.only !== "fan-out")
-      throw new Error(`--only ${args.only}: choose wide-rows or fan-out`);
+    if (!["wide-rows", "fan-out", "huge-txn"].includes(args.only))
+      throw new Error(`--only ${args.only}: choose wide-rows, fan-out or huge-txn`);
     return boundsOnly(args.only);
   }
   log(`settings ${JSON.stringify(settings)}`);

@@ -51,7 +51,7 @@ async function runChild(
   root: string,
   env: Record<string, string>,
   heapMb?: number,
-): Promise<Record<string, number>> {
+): Promise<Record<string, unknown>> {
   const flags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -85,6 +85,8 @@ interface Scenario {
   /** The change to pass through the poller, after the slot exists. */
   change: string;
   rows: number;
+  /** More environment for the poller process (e.g. `TIMEOUT_SECONDS`: Lambda runs). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -96,7 +98,7 @@ async function measurePoller(
   superUrl: string,
   sqsEndpoint: string,
   scenario: Scenario,
-): Promise<PollerMemoryResult> {
+): Promise<PollerMemoryResult & { child: Record<string, unknown> }> {
   const name = `bench_${scenario.name}_${process.pid}`;
   await createDatabase(superUrl, name);
   const url = databaseUrl(superUrl, name);
@@ -115,18 +117,21 @@ async function measurePoller(
         SCHEMA_JSON: JSON.stringify(scenario.schema),
         QUEUE_URL: queues.queueUrl,
         SQS_ENDPOINT: sqsEndpoint,
+        ...scenario.env,
       },
       LAMBDA_HEAP_MB,
     );
+    const n = (key: string) => (typeof result[key] === "number" ? (result[key] as number) : 0);
     return {
+      child: result,
       rows: scenario.rows,
       heapMb: LAMBDA_HEAP_MB,
-      changes: result.changes ?? 0,
-      keys: result.keys ?? 0,
-      seconds: +(result.seconds ?? 0).toFixed(1),
-      changesPerSecond: Math.round(result.changesPerSecond ?? 0),
-      peakRssBytes: result.peakRssBytes ?? 0,
-      peakRssMb: Math.round((result.peakRssBytes ?? 0) / 1048576),
+      changes: n("changes"),
+      keys: n("keys"),
+      seconds: +n("seconds").toFixed(1),
+      changesPerSecond: Math.round(n("changesPerSecond")),
+      peakRssBytes: n("peakRssBytes"),
+      peakRssMb: Math.round(n("peakRssBytes") / 1048576),
     };
   } finally {
     await db.query("SELECT pg_drop_replication_slot($1)", [name]).catch(() => undefined);
@@ -144,13 +149,13 @@ const BOOKSTORE_TABLES = `
   CREATE INDEX ON review (book_id);`;
 
 /** One `rows`-row transaction through a poller process with the Lambda heap cap; see the file comment. */
-export function benchPollerMemory(
+export async function benchPollerMemory(
   root: string,
   superUrl: string,
   sqsEndpoint: string,
   rows: number,
 ): Promise<PollerMemoryResult> {
-  return measurePoller(root, superUrl, sqsEndpoint, {
+  const { child: _child, ...result } = await measurePoller(root, superUrl, sqsEndpoint, {
     name: "poller",
     schema: SCHEMA,
     rows,
@@ -159,6 +164,7 @@ export function benchPollerMemory(
       INSERT INTO book SELECT g, 'title ' || g, g % 50, 1 + g % 100 FROM generate_series(1, ${rows}) g;`,
     change: "UPDATE book SET price = price + 1",
   });
+  return result;
 }
 
 /** Result of {@link benchPollerWideRows}. */
@@ -196,21 +202,81 @@ export async function benchPollerWideRows(
           FROM generate_series(1, ${rows}) g;`,
     change: "UPDATE book SET body = 'x' || substr(body, 2)",
   });
-  return { ...result, rowBytes };
+  const { child: _child, ...rest } = result;
+  return { ...rest, rowBytes };
+}
+
+/** The stack's poller timeout with its default `rate(1 minute)` schedule (infra/functions.ts). */
+export const STACK_POLLER_TIMEOUT_SECONDS = 900;
+/** The stack's `POLLER_RUN_SECONDS` with that schedule. */
+export const STACK_POLLER_RUN_SECONDS = 58;
+
+/** A poller benchmark run as the stack's Lambda runs it (see bench/poller-child.ts). */
+export interface LambdaRunsResult extends PollerMemoryResult {
+  /** The poller timeout the runs had. */
+  timeoutSeconds: number;
+  /** Poller runs it took. */
+  runs: number;
+  /** Per run: seconds, changes, keys, the large transaction's state at its end. */
+  runDetails: unknown;
+  /** Whether any run went past its timeout (Lambda would have ended it). */
+  overran: boolean;
+}
+
+function lambdaRunsResult(
+  result: PollerMemoryResult & { child: Record<string, unknown> },
+  timeoutSeconds: number,
+): LambdaRunsResult {
+  const { child, ...rest } = result;
+  return {
+    ...rest,
+    timeoutSeconds,
+    runs: typeof child.runs === "number" ? child.runs : 0,
+    runDetails: child.runDetails,
+    overran: child.overran === true,
+  };
+}
+
+/**
+ * A transaction of `rows` updated rows through the poller as the stack runs it: Lambda runs with
+ * the stack's run length and `timeoutSeconds` (default: the stack's), each cycle stopping at the
+ * margin before the timeout and the next run going on where it stopped. Time until the
+ * transaction was handed on whole (every key accepted by SQS), runs, peak RSS.
+ */
+export async function benchHugeTransaction(
+  root: string,
+  superUrl: string,
+  sqsEndpoint: string,
+  rows: number,
+  timeoutSeconds = STACK_POLLER_TIMEOUT_SECONDS,
+): Promise<LambdaRunsResult> {
+  const result = await measurePoller(root, superUrl, sqsEndpoint, {
+    name: "hugetxn",
+    schema: [{ database: "bench", index: "items", nodes: { table: "item", columns: ["id", "label"] } }],
+    rows,
+    setup: `
+      CREATE TABLE item (id bigint PRIMARY KEY, label text);
+      INSERT INTO item SELECT g, 'item ' || g FROM generate_series(1, ${rows}) g;`,
+    change: "UPDATE item SET label = label || '!'",
+    env: { TIMEOUT_SECONDS: String(timeoutSeconds), RUN_SECONDS: String(STACK_POLLER_RUN_SECONDS) },
+  });
+  return lambdaRunsResult(result, timeoutSeconds);
 }
 
 /**
  * Poller memory through fan-out: one update of the publisher row that `roots` books reference,
  * so one change affects `roots` documents. Before the keys of one lookup were paged, all of them
- * were loaded in one query (about 900 MB for 3,000,000 roots).
+ * were loaded in one query (about 900 MB for 3,000,000 roots). Run as the stack runs the poller
+ * (Lambda runs with the stack's timeout), so the time is judged against it.
  */
-export function benchPollerFanOut(
+export async function benchPollerFanOut(
   root: string,
   superUrl: string,
   sqsEndpoint: string,
   roots: number,
-): Promise<PollerMemoryResult> {
-  return measurePoller(root, superUrl, sqsEndpoint, {
+  timeoutSeconds = STACK_POLLER_TIMEOUT_SECONDS,
+): Promise<LambdaRunsResult> {
+  const result = await measurePoller(root, superUrl, sqsEndpoint, {
     name: "fanout",
     schema: SCHEMA,
     rows: roots,
@@ -220,5 +286,7 @@ export function benchPollerFanOut(
       CREATE INDEX ON book (publisher_id);
       ANALYZE book;`,
     change: "UPDATE publisher SET name = 'renamed' WHERE id = 1",
+    env: { TIMEOUT_SECONDS: String(timeoutSeconds), RUN_SECONDS: String(STACK_POLLER_RUN_SECONDS) },
   });
+  return lambdaRunsResult(result, timeoutSeconds);
 }

@@ -146,8 +146,10 @@ export interface SlotsyncSyncProps {
   /** The poller's schedule, default `rate(1 minute)`. */
   readonly pollSchedule?: Schedule;
   /**
-   * The poller's timeout. Default: the schedule's rate (1-15 minutes), 5 minutes for a cron schedule,
-   * so a run ends about when the next one starts and ticks do not pile up as throttles.
+   * The poller's timeout. Default: 15 minutes (Lambda's maximum) for a rate schedule, 5 minutes for
+   * a cron schedule. A run still stops starting cycles just before the next tick
+   * (`POLLER_RUN_SECONDS`); only a cycle inside a transaction larger than one run goes on, up to
+   * the safety margin before this timeout (docs/operations/large-transactions.md).
    */
   readonly pollerTimeout?: Duration;
   /** Whether the schedule is enabled; `false` until the first bootstrap (which enables it). Default `true`. */

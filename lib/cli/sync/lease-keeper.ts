@@ -1,5 +1,5 @@
 import { SlotsyncError } from "../../errors";
-import type { PollerCheckpoint, PollerHeartbeat, PollerStateStore } from "../../poller";
+import type { PollerCheckpoint, PollerHeartbeat, PollerStateStore, TransactionProgress } from "../../poller";
 
 /** What one poller cycle did, as `slotsync run` logs it. */
 export interface CycleReport {
@@ -48,6 +48,14 @@ export class LeaseKeeper implements PollerStateStore {
 
   async writeLeaves(slot: string, token: number, leaves: string[]): Promise<void> {
     await this.inner.writeLeaves?.(slot, token, leaves);
+  }
+
+  async readProgress(slot: string): Promise<TransactionProgress | null> {
+    return this.inner.readProgress ? this.inner.readProgress(slot) : null;
+  }
+
+  async writeProgress(slot: string, token: number, progress: TransactionProgress | null): Promise<void> {
+    await this.inner.writeProgress?.(slot, token, progress);
   }
 
   async heartbeat(slot: string, token: number, heartbeat: PollerHeartbeat): Promise<void> {

@@ -61,6 +61,23 @@ export async function runPoller(options: PollerRunOptions): Promise<PollerRunSum
           publisher: options.publisher,
           state: options.state,
           sleep: pause,
+          onLargeTransaction: (report) => {
+            const fields = {
+              slot: options.slot,
+              state: report.state,
+              xid: report.xid,
+              changesDecoded: report.changes,
+              resumed: report.resumed,
+            };
+            if (report.state === "done")
+              options.log.info("large-transaction", `transaction ${report.xid} handed on whole`, fields);
+            else
+              options.log.warn(
+                "large-transaction",
+                `large transaction ${report.xid} in progress: ${report.changes} changes decoded; the slot advances once it is handed on whole`,
+                fields,
+              );
+          },
           ...(options.drift ? { drift: options.drift } : {}),
         },
         {
