@@ -1,4 +1,10 @@
-import { type ConsumerDeps, type ConsumerOptions, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../consumer";
+import {
+  type ConsumerDeps,
+  type ConsumerOptions,
+  DEFAULT_CONSUMER_OPTIONS,
+  isFatal,
+  processBatch,
+} from "../consumer";
 import { eventFromReceived, type MemoryQueue } from "../queue";
 
 export interface LocalConsumerOptions {
@@ -29,6 +35,11 @@ export interface LocalConsumerStats {
  * Runs the consumer in process over a {@link MemoryQueue}, as the SQS event source does in AWS:
  * receive a batch, `processBatch`, delete what succeeded, let failures come back. Local mode
  * (`slotsync bootstrap` without SQS) and the integration tests copy through it.
+ *
+ * An error retrying cannot fix (`isFatal`: bad credentials, missing privileges, an invalid query)
+ * stops every worker after its current batch, and the returned promise rejects with it, as
+ * `slotsync run` does: retrying it for ever would only hide it. Its records stay in the queue.
+ * @throws the first fatal batch error.
  */
 export async function runLocalConsumers(
   queue: MemoryQueue,
@@ -39,8 +50,9 @@ export async function runLocalConsumers(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const stopWhenIdle = options.stopWhenIdle ?? true;
   let busy = 0;
+  let fatal: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (!options.signal?.aborted) {
+    while (!options.signal?.aborted && !fatal) {
       const received = queue.receive({ maxMessages: options.batchSize ?? 10 });
       if (received.length === 0) {
         const counts = queue.counts();
@@ -62,16 +74,19 @@ export async function runLocalConsumers(
         stats.records += received.length;
         stats.failed += failed.size;
         stats.documents += result.stats.documents;
-      } catch {
+        if (isFatal(result.error)) fatal ??= { error: result.error };
+      } catch (error) {
         // processBatch itself threw (e.g. the checkpoint store was unreachable in rangeDone):
         // the whole batch comes again, as it would in Lambda.
         for (const m of received) queue.changeVisibility(m.receiptHandle, options.retryAfterMs ?? 1000);
         stats.failed += received.length;
+        if (isFatal(error)) fatal ??= { error };
       } finally {
         busy--;
       }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 2 }, () => worker()));
+  if (fatal) throw fatal.error;
   return stats;
 }

@@ -167,6 +167,7 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
       let last: ProgressUpdate[] = [];
       if (copies.length > 0 && !ctx.flags["no-wait"]) {
         const stop = new AbortController();
+        let stopped: { error: unknown } | undefined;
         const onAbort = () => stop.abort();
         ctx.signal.addEventListener("abort", onAbort, { once: true });
         const progress = progressDrawer(ctx.stderr, ctx.flags.quiet, ctx.now);
@@ -187,7 +188,12 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
                   enqueue: (messages) => queue.publish(messages),
                 }),
                 { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
-              )
+              ).catch((error: unknown) => {
+                // An error retrying cannot fix (credentials, privileges): stop watching and end
+                // with it; the ranges not copied stay pending for `--resume`.
+                stopped = { error };
+                stop.abort();
+              })
             : Promise.resolve(undefined);
         try {
           last = await watchBootstrap(common, copies, {
@@ -198,10 +204,11 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
           });
         } finally {
           stop.abort();
-          await copying.catch(() => undefined);
+          await copying;
           ctx.signal.removeEventListener("abort", onAbort);
           progress.finish(last);
         }
+        if (stopped) throw stopped.error;
       }
       const toStdout = config.sink?.engine === "ndjson" && (config.sink.path ?? "-").trim() === "-";
       return report(toStdout ? ctx.stderr : ctx.stdout, summary, last, ctx.flags["no-wait"]);

@@ -9,10 +9,9 @@ import {
   type BatchStats,
   type ConsumerDeps,
   emptyBatchStats,
+  isFatal,
   processBatch,
 } from "../../consumer";
-import { isTransientDatabaseError } from "../../database";
-import { SlotsyncError } from "../../errors";
 import { eventFromReceived, recordFromSqsMessage, type SqsEvent } from "../../queue";
 import type { LocalQueue } from "./local-queue";
 
@@ -31,20 +30,6 @@ export interface ConsumerControl {
 /** Delay before a failed message comes again: 0.5 s doubling to 30 s. */
 export function retryDelayMs(receiveCount: number): number {
   return Math.min(30_000, 500 * 2 ** Math.max(0, Math.min(receiveCount - 1, 10)));
-}
-
-/**
- * An error that retrying will not fix (bad credentials, a query the schema makes invalid): in
- * local mode the run stops with it instead of retrying for ever, and the slot stays where it is.
- */
-export function isFatal(error: unknown): boolean {
-  if (error === undefined) return false;
-  if (error instanceof SlotsyncError) {
-    const cause = (error as { cause?: unknown }).cause;
-    return !error.retryable && !(cause !== undefined && isTransientDatabaseError(cause));
-  }
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !isTransientDatabaseError(error);
 }
 
 /** A consumer of the in-process queue: receive, build and write, acknowledge or retry later. */

@@ -1,26 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { isFatal, retryDelayMs, runMemoryConsumer } from "../../../../lib/cli/sync/consumers";
+import { retryDelayMs, runMemoryConsumer } from "../../../../lib/cli/sync/consumers";
 import { LocalQueue } from "../../../../lib/cli/sync/local-queue";
 import type { ConsumerDeps } from "../../../../lib/consumer";
-import { SlotsyncError } from "../../../../lib/errors";
 import type { DeadLetter } from "../../../../lib/queue";
 import type { DocumentSink } from "../../../../lib/sink";
 
 describe("retryDelayMs", () => {
   it("doubles from half a second up to 30 s", () => {
     expect([1, 2, 3, 6, 7, 20].map(retryDelayMs)).toEqual([500, 1000, 2000, 16_000, 30_000, 30_000]);
-  });
-});
-
-describe("isFatal", () => {
-  it("stops on errors retrying cannot fix, keeps going on transient ones", () => {
-    expect(isFatal(undefined)).toBe(false);
-    expect(isFatal(new SlotsyncError("bad credentials", { retryable: false }))).toBe(true);
-    expect(isFatal(new SlotsyncError("engine busy", { retryable: true }))).toBe(false);
-    const dropped = Object.assign(new Error("terminating connection"), { code: "57P01" });
-    expect(isFatal(new SlotsyncError("build failed", { retryable: false, cause: dropped }))).toBe(false);
-    expect(isFatal(Object.assign(new Error("column x does not exist"), { code: "42703" }))).toBe(true);
-    expect(isFatal(Object.assign(new Error("refused"), { code: "ECONNREFUSED" }))).toBe(false);
   });
 });
 
