@@ -69,11 +69,12 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
     settings: { firstDelaySeconds: config.drift.retryDelaySeconds },
   });
   const client = await pool.connect();
+  const spec = await readSchema(config, env);
   let opened: WatchedSchema;
   try {
     opened = await openWatchedSchema({
       db: client,
-      spec: await readSchema(config, env),
+      spec,
       store,
       slotFor: () => slotName(config),
       source: "consumer",
@@ -111,6 +112,7 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
     deadLetter: (letters) => deadLetters.send(letters),
     enqueue: (messages) => requeue.publish(messages),
     drift: { guard, delayer, maxReceives: config.drift.maxReceiveCount },
+    schema: { spec, resolved: schema, pluginsDir: config.pluginsDir },
   });
 }
 

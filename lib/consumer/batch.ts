@@ -74,6 +74,7 @@ export async function processBatch(
   let completedRanges: BuildOutcome["completedRanges"] = [];
   let poisoned: PoisonedKey[] = [];
   try {
+    await deps.refreshBuilders?.();
     const result = await buildDocuments(work, deps, options);
     built = result.documents;
     completedRanges = result.completedRanges;

@@ -49,6 +49,11 @@ export interface ConsumerDeps {
   reconcileStore?: ReconcileProgressStore;
   /** Schema drift handling (lib/drift `consumerDriftPort`); without it a build failure is retried as usual. */
   drift?: ConsumerDriftPort;
+  /**
+   * Brings `builders` in step with the catalog before a batch builds (a table whose node takes
+   * every column gained or lost a column); a failure fails the batch, whose records come again.
+   */
+  refreshBuilders?(): Promise<void>;
 }
 
 /**

@@ -86,7 +86,12 @@ export function schemaUses(schema: ResolvedSchema): { index: string; table: Tabl
   for (const index of schema.indices) {
     const name = index.spec.index;
     for (const node of index.nodes) {
-      use(name, node.table, [...node.table.primaryKey, ...node.columns.map((c) => c.column)]);
+      // A node that takes every column follows columns added and dropped (lib/poller/columns.ts):
+      // only its key is drift when it goes.
+      use(name, node.table, [
+        ...node.table.primaryKey,
+        ...(node.allColumns ? [] : node.columns.map((c) => c.column)),
+      ]);
       // Rule filters read columns the document may not contain.
       use(
         name,

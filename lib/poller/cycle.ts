@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type AffectedKeys, type ChangeResolver, changedParents, leafKey, type RowChange } from "../resolve";
 import type { Lsn, SlotReader, WalChange } from "../slot";
+import { watchColumns } from "./columns";
 import type { Handoff, HandoffPublisher, LeafSetStore, TransactionProgressStore } from "./ports";
 import {
   DEFAULT_LARGE_TRANSACTION_CHANGES,
@@ -68,6 +69,8 @@ export interface CycleDeps {
    * poller ran is noticed too. Without it, changes are noticed only within this process.
    */
   leafSets?: LeafSetStore;
+  /** The column sets of all-columns tables handed on last (lib/poller/columns.ts); same shape. */
+  columnSets?: LeafSetStore;
   /**
    * Where the place inside a transaction handed on in part is kept, so that a later cycle (another
    * run) leaves out what was handed on. Without it a stopped transaction is read again whole.
@@ -107,6 +110,8 @@ export interface CycleResult {
   resolveQueries: number;
   /** Partitioned tables whose leaf partitions changed since the last cycle (reconcile queued). */
   partitionChanges: number;
+  /** Tables of all-columns nodes whose columns changed since the last cycle (rebuild queued). */
+  columnChanges: number;
   /** The cycle reached `stopAt` before the end of its peek (its place is kept). */
   stopped: boolean;
 }
@@ -131,6 +136,7 @@ export async function runCycle(
     skipped: 0,
     resolveQueries: 0,
     partitionChanges: 0,
+    columnChanges: 0,
     stopped: false,
   };
   const now = deps.now ?? Date.now;
@@ -198,6 +204,7 @@ export async function runCycle(
   // reconcile of every index using the table, as a TRUNCATE of it would (the root's documents
   // are reconciled against its rows; an index that embeds it is rebuilt).
   const leafSet = await watchLeaves(deps, special, indexNames, result);
+  const columnSet = await watchColumns(deps, special, indexNames, result);
   const resume = await tracker.load();
 
   for await (const event of reader.peek({
@@ -259,6 +266,7 @@ export async function runCycle(
   }
   await publishPending();
   if (leafSet) await leafSet.commit();
+  if (columnSet) await columnSet.commit();
   if (lastCommit !== undefined || result.stopped) {
     // Fencing: a poller that lost its lease during the cycle (paused past the lease's time to
     // live, another poller took over) must not move the slot under its successor.

@@ -99,7 +99,18 @@ export async function runPollerLoop(
   };
   const lease = await deps.state.acquire(options.slot, options.holder, options.leaseTtlMs);
   if (!lease) return { ...summary, outcome: "lease-held" };
-  const leafSets = leafSetMemory(deps.state, options.slot, lease.token);
+  const leafSets = leafSetMemory(
+    options.slot,
+    lease.token,
+    deps.state.readLeaves?.bind(deps.state),
+    deps.state.writeLeaves?.bind(deps.state),
+  );
+  const columnSets = leafSetMemory(
+    options.slot,
+    lease.token,
+    deps.state.readColumns?.bind(deps.state),
+    deps.state.writeColumns?.bind(deps.state),
+  );
   const progress = progressStore(deps.state, options.slot, lease.token);
   const onLargeTransaction = (report: LargeTransactionReport) => {
     summary.largeTransaction = report;
@@ -136,7 +147,15 @@ export async function runPollerLoop(
       };
       try {
         cycle = await runCycle(
-          { ...deps, fence, leafSets, now, onLargeTransaction, ...(progress ? { progress } : {}) },
+          {
+            ...deps,
+            fence,
+            leafSets,
+            columnSets,
+            now,
+            onLargeTransaction,
+            ...(progress ? { progress } : {}),
+          },
           {
             ...options,
             ...(options.stopCyclesAt === undefined ? {} : { stopAt: options.stopCyclesAt }),
@@ -196,19 +215,25 @@ export async function runPollerLoop(
 }
 
 /**
- * The leaf sets of one run: read from the state store once, then kept in memory (one poller holds
- * the slot's lease, so nobody else writes them meanwhile); every change is written through.
+ * The leaf sets (or column sets) of one run: read from the state store once, then kept in memory
+ * (one poller holds the slot's lease, so nobody else writes them meanwhile); every change is
+ * written through. Without the store's methods, they live in memory only.
  */
-function leafSetMemory(state: PollerStateStore, slot: string, token: number): LeafSetStore {
+function leafSetMemory(
+  slot: string,
+  token: number,
+  read: ((slot: string) => Promise<string[] | null>) | undefined,
+  write: ((slot: string, token: number, values: string[]) => Promise<void>) | undefined,
+): LeafSetStore {
   let known: string[] | null | undefined;
   return {
     async read() {
-      if (known === undefined) known = state.readLeaves ? await state.readLeaves(slot) : null;
+      if (known === undefined) known = read ? await read(slot) : null;
       return known;
     },
-    async write(leaves) {
-      if (state.writeLeaves) await state.writeLeaves(slot, token, leaves);
-      known = leaves;
+    async write(values) {
+      if (write) await write(slot, token, values);
+      known = values;
     },
   };
 }

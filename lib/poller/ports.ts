@@ -87,6 +87,9 @@ export interface PollerStateStore {
   /** The leaf partitions handed on last (see {@link LeafSetStore}); optional for stores that keep none. */
   readLeaves?(slot: string): Promise<string[] | null>;
   writeLeaves?(slot: string, token: number, leaves: string[]): Promise<void>;
+  /** The column sets of all-columns tables handed on last (lib/poller/columns.ts); optional too. */
+  readColumns?(slot: string): Promise<string[] | null>;
+  writeColumns?(slot: string, token: number, columns: string[]): Promise<void>;
   /** Progress inside a large transaction (see {@link TransactionProgress}); optional like the leaves. */
   readProgress?(slot: string): Promise<TransactionProgress | null>;
   writeProgress?(slot: string, token: number, progress: TransactionProgress | null): Promise<void>;

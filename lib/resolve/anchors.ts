@@ -127,10 +127,12 @@ export function parentOf(index: ResolvedIndex, node: ResolvedNode): ResolvedNode
 export function usedColumns(
   index: ResolvedIndex,
   use: { role: string; nodeId: number },
-): Set<string> | undefined {
+): Set<string> | "all" | undefined {
   const node = index.nodes[use.nodeId];
   if (!node) return new Set();
   if (use.role === "base") return undefined; // A view's columns need not map onto its base tables.
+  // Every column is in the document, including one added after the schema was resolved.
+  if (use.role === "node" && node.allColumns) return "all";
   const used = new Set<string>();
   if (use.role === "through") {
     if (node.join?.kind === "through") {
@@ -148,10 +150,16 @@ export function usedColumns(
   return used;
 }
 
-/** True when the old row is complete and equals the new one on every used column. */
-export function unchanged(change: RowChange, used: Set<string> | undefined): boolean {
+/**
+ * True when the old row is complete and equals the new one on every used column. `all` (a node
+ * that takes every column): on every column of either row, so a column added since the schema was
+ * resolved counts too.
+ */
+export function unchanged(change: RowChange, used: Set<string> | "all" | undefined): boolean {
   if (change.action !== "U" || !used || !change.oldRow || !change.newRow) return false;
-  for (const column of used) {
+  const columns =
+    used === "all" ? new Set([...Object.keys(change.oldRow), ...Object.keys(change.newRow)]) : used;
+  for (const column of columns) {
     if (!(column in change.oldRow) || !(column in change.newRow)) return false;
     if (JSON.stringify(change.oldRow[column]) !== JSON.stringify(change.newRow[column])) return false;
   }

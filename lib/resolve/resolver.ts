@@ -21,7 +21,7 @@ interface UseEntry {
   index: number;
   role: string;
   nodeId: number;
-  used: Set<string> | undefined;
+  used: Set<string> | "all" | undefined;
 }
 
 /** Most anchor rows sent in one statement: large enough for few round trips, small enough for the planner. */

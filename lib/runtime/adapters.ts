@@ -74,6 +74,8 @@ export class CheckpointReconcileStore implements ReconcileProgressStore {
 
 /** The checkpoint-store record (beside the drift records) holding the leaf partitions handed on last. */
 const LEAVES_RECORD = "partitions";
+/** The drift record holding the column sets of all-columns tables the poller handed on last. */
+const COLUMNS_RECORD = "columns";
 
 /**
  * The checkpoint-store record holding the place inside a transaction handed on in part (LSNs as
@@ -132,6 +134,16 @@ export class CheckpointPollerState implements PollerStateStore {
 
   async writeLeaves(slot: string, _token: number, leaves: string[]): Promise<void> {
     await this.store.writeDrift(slot, LEAVES_RECORD, { v: 1, leaves, updatedAt: new Date().toISOString() });
+  }
+
+  async readColumns(slot: string): Promise<string[] | null> {
+    const record = (await this.store.readDrift(slot))[COLUMNS_RECORD];
+    const columns = record?.columns;
+    return Array.isArray(columns) && columns.every((c) => typeof c === "string") ? columns : null;
+  }
+
+  async writeColumns(slot: string, _token: number, columns: string[]): Promise<void> {
+    await this.store.writeDrift(slot, COLUMNS_RECORD, { v: 1, columns, updatedAt: new Date().toISOString() });
   }
 
   async readProgress(slot: string): Promise<TransactionProgress | null> {

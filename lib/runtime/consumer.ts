@@ -4,7 +4,9 @@ import type { ConsumerDeps, LeasedClient } from "../consumer";
 import type { DocumentBuilder } from "../document";
 import { consumerDriftPort, type DriftGuard, type RecordDelayer } from "../drift";
 import type { DeadLetter, QueueMessage } from "../queue";
+import type { ResolvedSchema, ResolveOptions, SchemaSpec } from "../schema";
 import { CheckpointReconcileStore } from "./adapters";
+import { builderRefresher } from "./columns";
 
 /** Everything a consumer is made of, whoever runs it: the consumer Lambda, `slotsync run`, `slotsync bootstrap`. */
 export interface ConsumerWiring {
@@ -26,6 +28,16 @@ export interface ConsumerWiring {
    * deliveries they are dead-lettered. Without it a build failure is retried as usual.
    */
   drift?: { guard: DriftGuard; delayer?: RecordDelayer; maxReceives: number };
+  /**
+   * The parsed schema and what it resolved to: with them, nodes that take every column follow
+   * columns added to their tables (the builders are made again before a batch that needs it).
+   */
+  schema?: {
+    spec: SchemaSpec;
+    resolved: ResolvedSchema;
+    pluginsDir?: string | undefined;
+    resolve?: ResolveOptions;
+  };
 }
 
 /**
@@ -39,9 +51,21 @@ export function createConsumerDeps(wiring: ConsumerWiring): ConsumerDeps {
     return { client, release: (error?: Error) => client.release(error) };
   };
   const { completion } = wiring;
+  const builders = new Map(wiring.builders);
+  const refresh = wiring.schema
+    ? builderRefresher({
+        spec: wiring.schema.spec,
+        schema: wiring.schema.resolved,
+        builders,
+        pluginsDir: wiring.schema.pluginsDir,
+        ...(wiring.schema.resolve ? { resolve: wiring.schema.resolve } : {}),
+        connect,
+      })
+    : undefined;
   return {
     connect,
-    builders: wiring.builders,
+    builders,
+    ...(refresh ? { refreshBuilders: refresh } : {}),
     sink: completion.sink,
     deadLetter: (letters) => wiring.deadLetter(letters),
     enqueue: (messages) => wiring.enqueue(messages),

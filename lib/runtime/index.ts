@@ -4,6 +4,7 @@ export {
   handoffMessages,
   QueueHandoffPublisher,
 } from "./adapters";
+export { type BuilderRefreshOptions, builderRefresher } from "./columns";
 export { type ConsumerWiring, createConsumerDeps } from "./consumer";
 export {
   createBuilders,

@@ -2,6 +2,14 @@
  * PGSync-compatible schema: load, parse and validate `schema.json`, then resolve it against the
  * database into a model of tables, keys and joins.
  */
+
+export {
+  type AllColumnsUse,
+  allColumnsUses,
+  columnSignature,
+  readColumnSignatures,
+  resolvedColumnSignatures,
+} from "./all-columns";
 export type {
   Catalog,
   CatalogColumn,

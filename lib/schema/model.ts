@@ -89,6 +89,11 @@ export interface ResolvedNode {
   field: string;
   table: ResolvedTable;
   columns: ResolvedColumn[];
+  /**
+   * True when the schema names no columns: the node takes every column the table has, so a column
+   * added later belongs in its documents too (the builders are made again, see lib/runtime).
+   */
+  allColumns?: boolean;
   /** Absent on the root. */
   relationship: { type: RelationshipType; variant: RelationshipVariant } | undefined;
   /** How the node joins its parent; absent on the root. */

@@ -161,6 +161,7 @@ class IndexResolver {
             field: field ?? spec.label,
             table,
             columns,
+            ...(spec.columns === undefined ? { allColumns: true } : {}),
             relationship: spec.relationship && {
               type: spec.relationship.type,
               variant: spec.relationship.variant,

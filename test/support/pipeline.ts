@@ -5,8 +5,13 @@ import type { DocumentBuilder } from "../../lib/document";
 import { type Handoff, runCycle } from "../../lib/poller";
 import { encodeMessage, type QueueMessage, type SqsEvent } from "../../lib/queue";
 import { ChangeResolver } from "../../lib/resolve";
-import { CheckpointPollerState, CheckpointReconcileStore, handoffMessages } from "../../lib/runtime";
-import type { ResolvedSchema } from "../../lib/schema";
+import {
+  builderRefresher,
+  CheckpointPollerState,
+  CheckpointReconcileStore,
+  handoffMessages,
+} from "../../lib/runtime";
+import type { ResolvedSchema, SchemaSpec } from "../../lib/schema";
 import type { DocumentSink } from "../../lib/sink";
 import { PgSlotReader } from "../../lib/slot";
 import { CollectingPublisher } from "./collecting-publisher";
@@ -24,6 +29,8 @@ export interface PipelineOptions {
   store: CheckpointStore & Lease;
   /** Time each consumer batch may take (its deadline), as a Lambda's remaining time would. */
   batchBudgetMs?: number;
+  /** The parsed schema: with it, consumers follow columns added to all-columns tables, as in Lambda. */
+  spec?: SchemaSpec;
 }
 
 /** What {@link SyncPipeline.drain} did. */
@@ -49,6 +56,9 @@ export class SyncPipeline {
   private poller: pg.Client | undefined;
   private pool: pg.Pool | undefined;
   private seq = 0;
+  /** The consumers' builders (made again when an all-columns table's columns change). */
+  private readonly consumerBuilders: Map<string, DocumentBuilder>;
+  private refresh: (() => Promise<void>) | undefined;
   /** What the last poller cycle handed on. */
   lastHandoffs: Handoff[] = [];
   /** Time each consumer batch may take; see {@link PipelineOptions.batchBudgetMs}. */
@@ -58,12 +68,26 @@ export class SyncPipeline {
   constructor(private readonly options: PipelineOptions) {
     this.resolver = new ChangeResolver(options.schema);
     this.batchBudgetMs = options.batchBudgetMs;
+    this.consumerBuilders = new Map(options.builders);
   }
 
   async open(): Promise<void> {
     this.poller = new pg.Client({ connectionString: this.options.dbUrl });
     await this.poller.connect();
     this.pool = new pg.Pool({ connectionString: this.options.dbUrl, max: 3, options: "-c TimeZone=UTC" });
+    const pool = this.pool;
+    if (this.options.spec) {
+      this.refresh = builderRefresher({
+        spec: this.options.spec,
+        schema: this.options.schema,
+        builders: this.consumerBuilders,
+        resolve: { checkDatabaseName: false },
+        connect: async () => {
+          const c = await pool.connect();
+          return { client: c, release: (e?: Error) => c.release(e) };
+        },
+      });
+    }
   }
 
   async close(): Promise<void> {
@@ -91,11 +115,15 @@ export class SyncPipeline {
         read: () => state.readLeaves(slot),
         write: (leaves) => state.writeLeaves(slot, 0, leaves),
       },
+      columnSets: {
+        read: () => state.readColumns(slot),
+        write: (columns) => state.writeColumns(slot, 0, columns),
+      },
     });
     this.lastHandoffs = [...this.publisher.accepted];
     this.queue.push(...handoffMessages(this.publisher.accepted));
     this.totals.cycles++;
-    return result.changes + result.partitionChanges;
+    return result.changes + result.partitionChanges + result.columnChanges;
   }
 
   /** Consumer batches of up to 10 messages until the queue is empty (follow-ups included). */
@@ -156,7 +184,8 @@ export class SyncPipeline {
         const c = await pool.connect();
         return { client: c, release: (e?: Error) => c.release(e) };
       },
-      builders: this.options.builders,
+      builders: this.consumerBuilders,
+      ...(this.refresh ? { refreshBuilders: this.refresh } : {}),
       sink: this.options.sink,
       deadLetter: async (letters) => {
         throw new Error(`unexpected dead letters: ${JSON.stringify(letters).slice(0, 500)}`);

@@ -34,11 +34,8 @@ export async function openSyncSuite(
   const db = await createTestDatabase(fixture);
   await applySchemaFixture(db.client, fixture);
   if (options.setup) await db.client.query(options.setup);
-  const schema = await resolveSchema(
-    parseSchema(await readSchemaFixture(fixture, options.schemaFile), { env: { DATABASE: "x" } }),
-    db.client,
-    { checkDatabaseName: false },
-  );
+  const spec = parseSchema(await readSchemaFixture(fixture, options.schemaFile), { env: { DATABASE: "x" } });
+  const schema = await resolveSchema(spec, db.client, { checkDatabaseName: false });
   for (const need of schema.replicaIdentityNeeds) await db.client.query(need.sql);
   const slot = `slotsync_${fixture.slice(0, 12)}_${randomBytes(4).toString("hex")}`;
   await db.client.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
@@ -65,6 +62,7 @@ export async function openSyncSuite(
     sink,
     targets,
     store,
+    spec,
     ...(options.batchBudgetMs === undefined ? {} : { batchBudgetMs: options.batchBudgetMs }),
   });
   await pipeline.open();

@@ -112,6 +112,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
     let sqs: SQSClient | undefined;
     try {
       // Start-up checks first, so a missing slot or index is one clear line before anything runs.
+      const spec = await readSchema(config, ctx.env);
       const db = await connectDatabase(config.pgUrl, "slotsync-run");
       let schema: ResolvedSchema;
       let guard: DriftGuard;
@@ -121,7 +122,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         // line naming index, table, column and the fix, recorded for `slotsync status`.
         const opened = await openWatchedSchema({
           db,
-          spec: await readSchema(config, ctx.env),
+          spec,
           store: createStateStore(config.state),
           slotFor: () => slotName(config),
           source: "run",
@@ -209,6 +210,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
             : {}),
           maxReceives: config.drift.maxReceiveCount,
         },
+        schema: { spec, resolved: schema, pluginsDir: config.pluginsDir },
       });
       const control = {
         finishing: () => pollerDone,
