@@ -12,6 +12,7 @@ import { createDocumentBuilder } from "../../lib/document";
 import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createSink, type DocumentSink } from "../../lib/sink";
 import { compareIndexWithDatabase } from "../support/consistency";
+import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
@@ -54,31 +55,18 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "slotsync-bslambda-"));
   await writeFile(join(dir, "schema.json"), JSON.stringify([schema]));
   queues = await createTestQueues("bslambda");
-  const s = getServices();
-  Object.assign(process.env, {
-    PG_URL: db.url,
-    SCHEMA: join(dir, "schema.json"),
-    DATABASE: db.name,
-    SLOTSYNC_SLOT: slot,
-    ELASTICSEARCH_URL: s.elasticsearch.url,
-    ELASTICSEARCH_USER: s.elasticsearch.username,
-    ELASTICSEARCH_PASSWORD: s.elasticsearch.password,
-    UPSTASH_REDIS_REST_URL: s.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: s.upstash.token,
-    SQS_QUEUE_URL: queues.queueUrl,
-    SQS_DLQ_URL: queues.dlqUrl,
-    SQS_ENDPOINT: s.elasticmq.endpoint,
-    AWS_REGION: s.elasticmq.region,
-    AWS_ACCESS_KEY_ID: "x",
-    AWS_SECRET_ACCESS_KEY: "x",
-    BOOTSTRAP_RANGE_ROWS: "200",
-    WRITE_TARGETS_CACHE_SECONDS: "0",
-  });
-  sink = createSink({
-    engine: "elasticsearch",
-    node: s.elasticsearch.url,
-    auth: { type: "basic", username: s.elasticsearch.username, password: s.elasticsearch.password },
-  });
+  Object.assign(
+    process.env,
+    lambdaEnvironment(
+      { pgUrl: db.url, schema: join(dir, "schema.json"), slot, queues },
+      {
+        DATABASE: db.name,
+        BOOTSTRAP_RANGE_ROWS: "200",
+        WRITE_TARGETS_CACHE_SECONDS: "0",
+      },
+    ),
+  );
+  sink = createSink(elasticsearchSinkConfig());
 });
 
 afterAll(async () => {

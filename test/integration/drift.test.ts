@@ -30,6 +30,7 @@ import { createSink, type DocumentSink } from "../../lib/sink";
 import { PgSlotReader } from "../../lib/slot";
 import { compareIndexWithDatabase } from "../support/consistency";
 import { type HttpListener, startHttpListener } from "../support/http-listener";
+import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { createTestDatabase, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
@@ -214,36 +215,24 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "slotsync-drift-"));
   await deploySchema(true);
   const s = getServices();
-  Object.assign(process.env, {
-    PG_URL: db.url,
-    SCHEMA: join(dir, "schema.json"),
-    SLOTSYNC_SLOT: slot,
-    ELASTICSEARCH_URL: s.elasticsearch.url,
-    ELASTICSEARCH_USER: s.elasticsearch.username,
-    ELASTICSEARCH_PASSWORD: s.elasticsearch.password,
-    UPSTASH_REDIS_REST_URL: s.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: s.upstash.token,
-    SQS_QUEUE_URL: queues.queueUrl,
-    SQS_DLQ_URL: queues.dlqUrl,
-    SQS_ENDPOINT: s.elasticmq.endpoint,
-    AWS_REGION: s.elasticmq.region,
-    AWS_ACCESS_KEY_ID: "x",
-    AWS_SECRET_ACCESS_KEY: "x",
-    POLL_INTERVAL_SECONDS: "0.1",
-    POLLER_SAFETY_MARGIN_SECONDS: "1",
-    WRITE_TARGETS_CACHE_SECONDS: "0",
-    DRIFT_CHECK_MINUTES: "0",
-    DRIFT_RETRY_DELAY_MINUTES: "10",
-    SQS_MAX_RECEIVE_COUNT: "2",
-    ALERT_WEBHOOK_URL: `${webhook.url}/hooks/drift`,
-    ALERT_WEBHOOK_FORMAT: "json",
-    POWERTOOLS_METRICS_DISABLED: "true",
-  });
-  sink = createSink({
-    engine: "elasticsearch",
-    node: s.elasticsearch.url,
-    auth: { type: "basic", username: s.elasticsearch.username, password: s.elasticsearch.password },
-  });
+  Object.assign(
+    process.env,
+    lambdaEnvironment(
+      { pgUrl: db.url, schema: join(dir, "schema.json"), slot, queues },
+      {
+        POLL_INTERVAL_SECONDS: "0.1",
+        POLLER_SAFETY_MARGIN_SECONDS: "1",
+        WRITE_TARGETS_CACHE_SECONDS: "0",
+        DRIFT_CHECK_MINUTES: "0",
+        DRIFT_RETRY_DELAY_MINUTES: "10",
+        SQS_MAX_RECEIVE_COUNT: "2",
+        ALERT_WEBHOOK_URL: `${webhook.url}/hooks/drift`,
+        ALERT_WEBHOOK_FORMAT: "json",
+        POWERTOOLS_METRICS_DISABLED: "true",
+      },
+    ),
+  );
+  sink = createSink(elasticsearchSinkConfig());
   store = new UpstashCheckpointStore({ url: s.upstash.url, token: s.upstash.token });
 });
 

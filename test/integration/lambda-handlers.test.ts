@@ -5,8 +5,8 @@ import { handler as consumer } from "../../lambdas/consumer";
 import { handler as poller } from "../../lambdas/poller";
 import { recordFromSqsMessage, type SqsEvent } from "../../lib/queue";
 import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { applySchemaFixture, createTestDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
-import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
 
 // The two Lambda handlers, wired from environment variables as in AWS (the Lambda runtime itself is
@@ -31,32 +31,19 @@ beforeAll(async () => {
   await db.client.query("ALTER TABLE review REPLICA IDENTITY FULL");
   await db.client.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
   queues = await createTestQueues("lambda");
-  const s = getServices();
-  Object.assign(process.env, {
-    PG_URL: db.url,
-    SCHEMA: `${schemaFixtureDir("bookstore")}/schema.json`,
-    DATABASE: db.name,
-    SLOTSYNC_SLOT: slot,
-    ELASTICSEARCH_URL: s.elasticsearch.url,
-    ELASTICSEARCH_USER: s.elasticsearch.username,
-    ELASTICSEARCH_PASSWORD: s.elasticsearch.password,
-    UPSTASH_REDIS_REST_URL: s.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: s.upstash.token,
-    SQS_QUEUE_URL: queues.queueUrl,
-    SQS_DLQ_URL: queues.dlqUrl,
-    SQS_ENDPOINT: s.elasticmq.endpoint,
-    AWS_REGION: s.elasticmq.region,
-    AWS_ACCESS_KEY_ID: "x",
-    AWS_SECRET_ACCESS_KEY: "x",
-    POLL_INTERVAL_SECONDS: "0.1",
-    POLLER_SAFETY_MARGIN_SECONDS: "1",
-    POLLER_RUN_SECONDS: "1",
-  });
-  sink = createSink({
-    engine: "elasticsearch",
-    node: s.elasticsearch.url,
-    auth: { type: "basic", username: s.elasticsearch.username, password: s.elasticsearch.password },
-  });
+  Object.assign(
+    process.env,
+    lambdaEnvironment(
+      { pgUrl: db.url, schema: `${schemaFixtureDir("bookstore")}/schema.json`, slot, queues },
+      {
+        DATABASE: db.name,
+        POLL_INTERVAL_SECONDS: "0.1",
+        POLLER_SAFETY_MARGIN_SECONDS: "1",
+        POLLER_RUN_SECONDS: "1",
+      },
+    ),
+  );
+  sink = createSink(elasticsearchSinkConfig());
   await sink.deleteIndex(index).catch(() => undefined);
   await sink.createIndex(index, {
     settings: { ...TOMBSTONE_INDEX_SETTINGS },

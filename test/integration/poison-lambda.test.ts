@@ -12,8 +12,8 @@ import {
 } from "../../lib/queue";
 import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { lines, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
+import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { createFixtureDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
-import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
 
 // One bad key stays one bad key, through the consumer Lambda's handler (wired from the environment
@@ -86,31 +86,15 @@ beforeAll(async () => {
   db = await createFixtureDatabase("poison");
   queues = await createTestQueues("poison");
   scratch = await scratchDir("poison-lambda");
-  const s = getServices();
-  env = {
-    PG_URL: db.url,
-    SCHEMA: await writeSchemaCopy(scratch.dir, "poison", () => index),
-    PLUGINS_DIR: join(schemaFixtureDir("poison"), "plugins"),
-    DATABASE: db.name,
-    SLOTSYNC_SLOT: slot,
-    ELASTICSEARCH_URL: s.elasticsearch.url,
-    ELASTICSEARCH_USER: s.elasticsearch.username,
-    ELASTICSEARCH_PASSWORD: s.elasticsearch.password,
-    UPSTASH_REDIS_REST_URL: s.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: s.upstash.token,
-    SQS_QUEUE_URL: queues.queueUrl,
-    SQS_DLQ_URL: queues.dlqUrl,
-    SQS_ENDPOINT: s.elasticmq.endpoint,
-    AWS_REGION: s.elasticmq.region,
-    AWS_ACCESS_KEY_ID: "x",
-    AWS_SECRET_ACCESS_KEY: "x",
-  };
+  env = lambdaEnvironment(
+    { pgUrl: db.url, schema: await writeSchemaCopy(scratch.dir, "poison", () => index), slot, queues },
+    {
+      PLUGINS_DIR: join(schemaFixtureDir("poison"), "plugins"),
+      DATABASE: db.name,
+    },
+  );
   Object.assign(process.env, env);
-  sink = createSink({
-    engine: "elasticsearch",
-    node: s.elasticsearch.url,
-    auth: { type: "basic", username: s.elasticsearch.username, password: s.elasticsearch.password },
-  });
+  sink = createSink(elasticsearchSinkConfig());
   await sink.createIndex(index, { settings: { ...TOMBSTONE_INDEX_SETTINGS } });
 });
 
