@@ -121,6 +121,58 @@ export class SyncDashboard extends Construct {
         height: HEIGHT,
       }),
     );
+    // Search engine: how the engine answers the consumers' bulk requests (adaptive sizing,
+    // docs/operations/slow-sinks.md). Rising latency with a falling chunk size is a slow engine;
+    // a throttle rate above zero is an engine pushing back.
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "Search engine: bulk latency (ms) and chunk size",
+        left: [
+          serviceMetric("consumer", "BulkLatency", {
+            period: minute,
+            statistic: "Average",
+            label: "Bulk latency (mean)",
+          }),
+          serviceMetric("consumer", "BulkLatency", {
+            period: minute,
+            statistic: "Maximum",
+            label: "Bulk latency (max)",
+          }),
+        ],
+        right: [
+          serviceMetric("consumer", "BulkChunkSize", {
+            period: minute,
+            statistic: "Minimum",
+            label: "Chunk size (smallest)",
+          }),
+          serviceMetric("consumer", "BulkChunkSize", {
+            period: minute,
+            statistic: "Average",
+            label: "Chunk size (mean)",
+          }),
+        ],
+        width: WIDTH,
+        height: HEIGHT,
+      }),
+      new GraphWidget({
+        title: "Search engine: pushback",
+        left: [
+          serviceMetric("consumer", "BulkThrottleRate", {
+            period: minute,
+            statistic: "Average",
+            label: "Requests answered 429 (%)",
+          }),
+        ],
+        right: [
+          serviceMetric("consumer", "RecordsDeferred", {
+            ...minuteSum,
+            label: "Records sent again (deadline, 429)",
+          }),
+        ],
+        width: WIDTH,
+        height: HEIGHT,
+      }),
+    );
     this.dashboard.addWidgets(
       new GraphWidget({
         title: "Index correctness (monitor's sampled verify)",

@@ -14,13 +14,13 @@ export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 export function serviceMetric(
   service: "poller" | "consumer" | "monitor",
   metricName: string,
-  options: { label?: string; period?: Duration } = {},
+  options: { label?: string; period?: Duration; statistic?: string } = {},
 ): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
     dimensionsMap: { service: `slotsync-${service}` },
-    statistic: "Sum",
+    statistic: options.statistic ?? "Sum",
     period: options.period ?? Duration.minutes(5),
     label: options.label ?? metricName,
   });

@@ -111,6 +111,7 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
     timing: { targetsCacheMs: settings.targetsCacheMs, graceMs: settings.graceMs },
     deadLetter: (letters) => deadLetters.send(letters),
     enqueue: (messages) => requeue.publish(messages),
+    defer: (messages, delaySeconds) => requeue.publish(messages, { delaySeconds }),
     drift: { guard, delayer, maxReceives: config.drift.maxReceiveCount },
     schema: { spec, resolved: schema, pluginsDir: config.pluginsDir },
   });
@@ -147,8 +148,22 @@ export async function handler(event: SqsEvent, context: InvocationContext): Prom
   metrics.addMetric("RecordsDeadLettered", "Count", stats.deadLettered);
   metrics.addMetric("KeysDeadLettered", "Count", stats.poisoned);
   metrics.addMetric("BatchDuration", "Milliseconds", stats.durationMs);
+  addSinkMetrics(stats);
   metrics.publishStoredMetrics();
   return result.response;
+}
+
+/**
+ * How the search engine answered this batch: the mean `_bulk` latency, the operations per request
+ * in use (adaptive sizing), the share of requests pushed back with 429, and the records sent
+ * again because the deadline or the pushback held them back.
+ */
+function addSinkMetrics(stats: BatchResult["stats"]): void {
+  metrics.addMetric("RecordsDeferred", "Count", stats.deferred ?? 0);
+  if (stats.requests === 0) return;
+  metrics.addMetric("BulkLatency", "Milliseconds", Math.round((stats.requestMs ?? 0) / stats.requests));
+  if (stats.chunkSize !== undefined) metrics.addMetric("BulkChunkSize", "Count", stats.chunkSize);
+  metrics.addMetric("BulkThrottleRate", "Percent", (100 * (stats.throttledRequests ?? 0)) / stats.requests);
 }
 
 /** One event while the schema does not resolve: hold its records back, say so once, wire again next time. */

@@ -133,12 +133,35 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   v("search engine", "ELASTICSEARCH_PASSWORD", "—", "basic auth password", true),
   v("search engine", "ELASTICSEARCH_BEARER_AUTH", "—", "bearer token", true),
   v("search engine", "ELASTICSEARCH_CA_CERTS", "—", "CA certificate: PEM text or a file path"),
-  v("search engine", "ELASTICSEARCH_TIMEOUT", "10", "request timeout, seconds"),
+  v(
+    "search engine",
+    "ELASTICSEARCH_TIMEOUT",
+    "10",
+    "request timeout, seconds; with adaptive sizing the floor of a `_bulk` timeout, which grows with the predicted answer time up to the time left",
+  ),
   v(
     "search engine",
     "ELASTICSEARCH_CHUNK_SIZE",
     "500",
-    "most documents per `_bulk` request (PGSync's default is 5000)",
+    "documents per `_bulk` request (PGSync's default is 5000); with adaptive sizing the size each index starts from",
+  ),
+  v(
+    "search engine",
+    "ELASTICSEARCH_ADAPTIVE_CHUNKS",
+    "true",
+    "adapt documents per `_bulk` request to the engine's answer time and 429s, per index (docs/operations/slow-sinks.md)",
+  ),
+  v(
+    "search engine",
+    "ELASTICSEARCH_MAX_CHUNK_SIZE",
+    "5000",
+    "most documents per `_bulk` request adaptive sizing grows to (never below `ELASTICSEARCH_CHUNK_SIZE`)",
+  ),
+  v(
+    "search engine",
+    "ELASTICSEARCH_BULK_TARGET_SECONDS",
+    "5",
+    "answer time adaptive sizing aims for; slower answers shrink the requests, answers in half of it grow them",
   ),
   v(
     "search engine",

@@ -13,6 +13,7 @@ import {
 import { documentOperation } from "../reconcile";
 import { isStreamSink, type SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
+import { Deferral, keyId } from "./defer";
 import { retryTransient } from "./isolate";
 import { runRepairs } from "./repair";
 import { routeOperations } from "./routing";
@@ -135,11 +136,14 @@ export async function processBatch(
   // Documents of indices with custom routing: the sink cannot find their shard from the id.
   const routed = new Set<SinkOperation>();
   const routes = !isStreamSink(deps.sink);
+  // The root key behind each write, to requeue only the keys a deferred record still needs.
+  const opKeys = new Map<SinkOperation, string>();
   for (const doc of built) {
     const customRouting = routes && deps.builders.get(doc.index)?.index.spec.routing !== undefined;
     for (const target of await targetsOf(doc.index, doc.bootstrapId)) {
       const op = documentOperation(doc.result, doc.version, target, doc.records);
       ops.push(op);
+      opKeys.set(op, keyId(doc.result.key));
       if (customRouting) routed.add(op);
     }
   }
@@ -161,6 +165,7 @@ export async function processBatch(
   }
 
   const writes = await routeOperations(deps.sink, ops, routed);
+  const deferral = new Deferral(opKeys);
   if (writes.length > 0) {
     const { outcomes, stats: write } = await deps.sink.write(
       writes,
@@ -178,8 +183,12 @@ export async function processBatch(
     ] as const) {
       stats[key] = write[key];
     }
+    stats.requestMs = write.requestMs ?? 0;
+    stats.throttledRequests = write.throttledRequests ?? 0;
+    if (write.chunkSize !== undefined) stats.chunkSize = write.chunkSize;
     for (const outcome of outcomes) {
       const refs = (outcome.op.ref as string[] | undefined) ?? [];
+      deferral.record(outcome, refs);
       if (outcome.status === "retryable") for (const id of refs) failed.add(id);
       if (outcome.status === "rejected") {
         for (const id of refs) {
@@ -258,6 +267,25 @@ export async function processBatch(
         // The dead letter holds the range; `bootstrap --resume` re-sends it once it is stale.
         batchError ??= error;
       });
+    }
+  }
+  // Records held back only by the deadline or by the engine's pushback go back as new messages
+  // (delayed after pushback): their receive count is not used up, so a slow engine never pushes
+  // them into the dead-letter queue. When requeueing fails they come again the usual way.
+  const requeue = deps.defer;
+  if (requeue) {
+    const plan = deferral.plan(failed, valid, options);
+    for (const [delaySeconds, entries] of plan) {
+      try {
+        await requeue(
+          entries.map((e) => e.message),
+          delaySeconds,
+        );
+        for (const e of entries) failed.delete(e.record.messageId);
+        stats.deferred = (stats.deferred ?? 0) + entries.length;
+      } catch (error) {
+        batchError ??= error;
+      }
     }
   }
   stats.failed = failed.size;

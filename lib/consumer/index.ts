@@ -1,5 +1,6 @@
 export { type BatchResult, processBatch } from "./batch";
 export { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
+export { DEFAULT_THROTTLE_DELAY_SECONDS, Deferral, type DeferredRecord, isDeferrable, keyId } from "./defer";
 export { isFatal } from "./fatal";
 export { bisect, isPoisonError, type RetryTransientOptions, retryTransient } from "./isolate";
 export { routeOperations } from "./routing";

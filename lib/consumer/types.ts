@@ -34,6 +34,12 @@ export interface ConsumerDeps {
   targets?(index: string, context?: { bootstrapId?: string }): Promise<readonly string[]>;
   /** Queues follow-up work (a whole-index rebuild is split into range messages). */
   enqueue?(messages: QueueMessage[]): Promise<void>;
+  /**
+   * Sends records again as new messages, delivered after `delaySeconds`: those the write deadline
+   * or the engine's pushback held back (see `Deferral`). Without it they fail the usual way, and
+   * each return uses up one of their SQS receives.
+   */
+  defer?(messages: QueueMessage[], delaySeconds: number): Promise<void>;
   /** Marks a bootstrap range as copied. */
   rangeDone?(bootstrapId: string, rangeId: string, documents: number): Promise<void>;
   /** Marks a bootstrap range as failed, with the reason (its record went to the dead-letter path). */
@@ -79,6 +85,8 @@ export interface ConsumerOptions {
   rangePageSize: number;
   /** Epoch ms by which the batch must be written (the Lambda's remaining time less a margin). */
   deadline?: number;
+  /** Seconds a record waits before it comes again after the engine pushed back (default 30). */
+  throttleDelaySeconds?: number;
 }
 
 export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = { keysPerQuery: 1000, rangePageSize: 1000 };
@@ -99,6 +107,8 @@ export interface BatchStats extends Omit<WriteStats, "durationMs" | "operations"
   failed: number;
   /** Of the failed records: those held back by schema drift with a long back-off. */
   delayed?: number;
+  /** Records sent again as new messages, held back by the deadline or the engine's pushback. */
+  deferred?: number;
   durationMs: number;
 }
 

@@ -159,8 +159,13 @@ export class SqsKeyPublisher implements KeyPublisher {
     this.limits = resolveLimits(options.limits);
   }
 
-  async publish(messages: readonly QueueMessage[]): Promise<void> {
-    await sendEntries(encodeForPublish(messages, this.limits), this.limits, this.options);
+  async publish(messages: readonly QueueMessage[], options: { delaySeconds?: number } = {}): Promise<void> {
+    // SQS delays a message by at most 15 minutes.
+    const delay = Math.max(0, Math.min(900, Math.round(options.delaySeconds ?? 0)));
+    const entries = encodeForPublish(messages, this.limits).map((e) =>
+      delay > 0 ? { ...e, delaySeconds: delay } : e,
+    );
+    await sendEntries(entries, this.limits, this.options);
   }
 }
 

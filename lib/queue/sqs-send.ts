@@ -60,6 +60,8 @@ export interface OutgoingEntry {
   body: string;
   attributes?: Record<string, MessageAttributeValue>;
   bytes: number;
+  /** Seconds before SQS delivers the message (0-900). */
+  delaySeconds?: number;
 }
 
 const RETRYABLE_NAMES = new Set([
@@ -153,6 +155,7 @@ export async function sendEntries(
               Id: e.id,
               MessageBody: e.body,
               ...(e.attributes ? { MessageAttributes: e.attributes } : {}),
+              ...(e.delaySeconds ? { DelaySeconds: e.delaySeconds } : {}),
             })),
           }),
         );

@@ -23,6 +23,12 @@ export interface ConsumerWiring {
   /** Where follow-up messages go (range messages of a rebuild, the next slice of a repair). */
   enqueue(messages: QueueMessage[]): Promise<void>;
   /**
+   * Sends records held back by the write deadline or the engine's pushback again as new messages,
+   * after `delaySeconds` (SQS; see `ConsumerDeps.defer`). Absent in process, where nothing counts
+   * receives: such records simply fail and come again.
+   */
+  defer?(messages: QueueMessage[], delaySeconds: number): Promise<void>;
+  /**
    * Schema drift handling: the guard that tells drift from other build failures, how blocked
    * records wait (SQS visibility; absent in process, where drift stops the run) and after how many
    * deliveries they are dead-lettered. Without it a build failure is retried as usual.
@@ -69,6 +75,7 @@ export function createConsumerDeps(wiring: ConsumerWiring): ConsumerDeps {
     sink: completion.sink,
     deadLetter: (letters) => wiring.deadLetter(letters),
     enqueue: (messages) => wiring.enqueue(messages),
+    ...(wiring.defer ? { defer: wiring.defer } : {}),
     reconcileStore: new CheckpointReconcileStore(completion.store, completion.slot),
     ...consumerBootstrapHooks(completion, wiring.timing),
     ...(wiring.drift ? { drift: consumerDriftPort({ ...wiring.drift, connect }) } : {}),

@@ -1,4 +1,5 @@
 import { redactText } from "../security";
+import type { AdaptiveSizer } from "./adaptive";
 import { backoffDelay, type SinkRuntime } from "./backoff";
 import {
   classifyItem,
@@ -10,16 +11,21 @@ import {
 } from "./classify";
 import type { ResolvedTuning } from "./config";
 import { SinkError } from "./errors";
-import { type EncodedOperation, encodeOperation, planChunks } from "./ndjson";
+import { type EncodedOperation, encodeOperation } from "./ndjson";
 import { type EngineResponse, type EngineTransport, TransportFailure } from "./transport";
 import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "./types";
 
-/** What `writeBulk` needs: a transport, the tuning, and the clock. */
+/** What `writeBulk` needs: a transport, the tuning, the clock, and the adaptive sizes when on. */
 export interface BulkContext {
   transport: EngineTransport;
   tuning: ResolvedTuning;
   runtime: SinkRuntime;
+  /** Per-index request sizes learned from the engine's answers; fixed `chunkSize` without. */
+  sizer?: AdaptiveSizer;
 }
+
+/** The error type of operations a write did not send because its deadline left no time for them. */
+export const DEADLINE_ERROR = "deadline";
 
 /** Starting a request with less time than this left is pointless: it would only time out. */
 export const MIN_REQUEST_MS = 50;
@@ -63,6 +69,8 @@ class BulkWrite {
   private requests = 0;
   private bytes = 0;
   private retried = 0;
+  private latencyMs = 0;
+  private throttledRequests = 0;
 
   constructor(
     private readonly ctx: BulkContext,
@@ -102,9 +110,23 @@ class BulkWrite {
       // After a whole request failed (overload, timeout), the rest of the round waits for the
       // backoff too instead of hitting a struggling cluster with the next chunks right away.
       let holdBack: Failure | undefined;
-      for (const chunk of planChunks(this.sizes, tuning.chunkSize, tuning.chunkBytes, pending)) {
-        if (holdBack) this.toRetry(chunk, retry, holdBack);
-        else holdBack = await this.send(chunk, retry);
+      let outOfTime = false;
+      for (const [index, positions] of byIndex(this.ops, pending)) {
+        for (let from = 0; from < positions.length; ) {
+          if (outOfTime || holdBack) {
+            const rest = positions.slice(from);
+            if (outOfTime) this.defer(rest);
+            else this.toRetry(rest, retry, holdBack as Failure);
+            break;
+          }
+          const planned = this.nextChunk(index, positions, from);
+          if (planned.chunk.length === 0) {
+            outOfTime = true;
+            continue;
+          }
+          from += planned.chunk.length;
+          holdBack = await this.send(planned.chunk, retry, index, planned.full);
+        }
       }
       if (retry.length === 0) break;
       if (round >= tuning.maxRetries) {
@@ -113,7 +135,7 @@ class BulkWrite {
       }
       const wait = backoffDelay(round, tuning.baseDelayMs, tuning.maxDelayMs, runtime.random);
       if (runtime.now() + wait + MIN_REQUEST_MS > this.deadline) {
-        this.giveUp(retry, "the write deadline came first");
+        this.defer(retry);
         break;
       }
       await runtime.sleep(wait);
@@ -126,16 +148,67 @@ class BulkWrite {
   }
 
   /**
+   * The next request for `index` from `positions[from..]`: at most the (adaptive or fixed) count
+   * and `chunkBytes`, and with adaptive sizing no more than fits in the time left. Empty when no
+   * request can finish before the deadline: those operations are not started at all.
+   */
+  private nextChunk(
+    index: string,
+    positions: readonly number[],
+    from: number,
+  ): { chunk: number[]; full: boolean } {
+    const { tuning, runtime, sizer } = this.ctx;
+    const remaining = this.deadline - runtime.now();
+    if (remaining < MIN_REQUEST_MS) return { chunk: [], full: false };
+    const size = sizer ? sizer.sizeFor(index) : tuning.chunkSize;
+    const count = sizer ? sizer.fit(index, size, remaining - MIN_REQUEST_MS) : size;
+    if (count < 1) return { chunk: [], full: false };
+    const chunk: number[] = [];
+    let bytes = 0;
+    for (let k = from; k < positions.length && chunk.length < count; k++) {
+      const pos = positions[k] as number;
+      const next = this.sizes[pos] ?? 0;
+      // An operation larger than chunkBytes on its own still goes, alone.
+      if (chunk.length > 0 && bytes + next > tuning.chunkBytes) break;
+      chunk.push(pos);
+      bytes += next;
+    }
+    return { chunk, full: chunk.length >= size };
+  }
+
+  /** Operations never sent because the deadline left no time: retryable, with nothing burnt. */
+  private defer(positions: readonly number[]): void {
+    for (const i of positions) {
+      const sent = this.attempts[i] ?? 0;
+      const last = this.lastFailure[i];
+      this.finish(i, "retryable", {
+        ...(last ?? {}),
+        // Never sent (or cut by the deadline): the deadline's doing. Sent and refused: the refusal.
+        errorType: sent === 0 || !last?.errorType ? DEADLINE_ERROR : last.errorType,
+        reason:
+          sent === 0
+            ? "not sent: the write deadline left no time for this request"
+            : `${last?.reason ?? "failed"} (sent ${sent} time${sent === 1 ? "" : "s"}; the write deadline left no time for another try)`,
+      });
+    }
+  }
+
+  /**
    * Sends one chunk; splits it while the engine refuses it whole (400, 413). Returns what to
    * record for the unsent rest of the round when the request as a whole failed retryably.
    */
-  private async send(chunk: number[], retry: number[]): Promise<Failure | undefined> {
-    const { transport, tuning, runtime } = this.ctx;
+  private async send(
+    chunk: number[],
+    retry: number[],
+    index: string,
+    full: boolean,
+  ): Promise<Failure | undefined> {
+    const { transport, tuning, runtime, sizer } = this.ctx;
     const queue: number[][] = [chunk];
     for (let part = queue.shift(); part !== undefined; part = queue.shift()) {
       const remaining = this.deadline - runtime.now();
       if (remaining < MIN_REQUEST_MS) {
-        this.toRetry(part, retry, { errorType: "deadline", reason: "not sent: the write deadline came" });
+        this.defer(part);
         continue;
       }
       let body = "";
@@ -145,21 +218,39 @@ class BulkWrite {
         this.attempts[i] = (this.attempts[i] ?? 0) + 1;
       }
       this.requests++;
+      const timeoutMs = sizer
+        ? sizer.timeoutMs(index, part.length, remaining, tuning.requestTimeoutMs)
+        : Math.min(tuning.requestTimeoutMs, remaining);
+      const sentAt = runtime.now();
       let response: EngineResponse;
       try {
-        response = await transport.request({
-          method: "POST",
-          path: "/_bulk",
-          ndjson: body,
-          timeoutMs: Math.min(tuning.requestTimeoutMs, remaining),
-        });
+        response = await transport.request({ method: "POST", path: "/_bulk", ndjson: body, timeoutMs });
       } catch (err) {
         if (!(err instanceof TransportFailure)) throw err;
-        const failure = { errorType: err.kind, reason: redactText(err.message, transport.secrets) };
+        const latencyMs = runtime.now() - sentAt;
+        this.latencyMs += latencyMs;
+        sizer?.observe(index, {
+          operations: part.length,
+          full,
+          latencyMs,
+          throttled: false,
+          timedOut: err.kind === "timeout",
+        });
+        // A timeout the deadline imposed is the deadline's doing, not the engine failing.
+        const cut = err.kind === "timeout" && timeoutMs >= remaining;
+        const failure = {
+          errorType: cut ? DEADLINE_ERROR : err.kind,
+          reason: redactText(err.message, transport.secrets),
+        };
         this.toRetry(part, retry, failure);
         this.toRetry(queue.flat(), retry, heldBack(failure));
         return heldBack(failure);
       }
+      const latencyMs = runtime.now() - sentAt;
+      this.latencyMs += latencyMs;
+      const throttled = response.status === 429 || hasThrottledItem(response.body);
+      if (throttled) this.throttledRequests++;
+      sizer?.observe(index, { operations: part.length, full, latencyMs, throttled, timedOut: false });
       const described = () => describeError(response.body);
       switch (classifyRequestStatus(response.status)) {
         case "items":
@@ -345,7 +436,14 @@ class BulkWrite {
       requests: this.requests,
       bytes: this.bytes,
       durationMs: this.ctx.runtime.now() - this.started,
+      requestMs: this.latencyMs,
+      throttledRequests: this.throttledRequests,
     };
+    const sizes = this.ctx.sizer?.sizes();
+    const used = sizes
+      ? [...new Set(this.ops.map((op) => sizes[op.index]))].filter((n) => n !== undefined)
+      : [];
+    stats.chunkSize = used.length > 0 ? Math.min(...(used as number[])) : this.ctx.tuning.chunkSize;
     for (const outcome of outcomes) {
       if (outcome.status === "ok") {
         if (outcome.op.kind === "index") stats.indexed++;
@@ -356,4 +454,27 @@ class BulkWrite {
     }
     return stats;
   }
+}
+
+/** Pending positions grouped by target index, in first-seen order (each index has its own size). */
+function byIndex(ops: readonly SinkOperation[], pending: readonly number[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const i of pending) {
+    const index = ops[i]?.index ?? "";
+    const list = groups.get(index);
+    if (list) list.push(i);
+    else groups.set(index, [i]);
+  }
+  return groups;
+}
+
+/** True when a `_bulk` answer has an item refused for overload (429). */
+function hasThrottledItem(body: unknown): boolean {
+  const items = (body as { items?: unknown } | undefined)?.items;
+  if (!Array.isArray(items)) return false;
+  return items.some((item) => {
+    if (item === null || typeof item !== "object") return false;
+    const result = Object.values(item)[0] as { status?: unknown } | undefined;
+    return result?.status === 429;
+  });
 }

@@ -24,6 +24,7 @@ export interface ItemVerdict {
  * | 200/201 (created, updated, deleted, noop)         | ok          |
  * | 404 `not_found` on a delete, no error             | ok (the tombstone is written) |
  * | 409 `version_conflict_engine_exception`           | stale (a newer version is there) |
+ * | an ingest processor's failure (any status but 429) | rejected, naming the pipeline and processor |
  * | 429 (`es_rejected_execution_exception`), 5xx, 408 | retry       |
  * | 404 `index_not_found_exception`                   | rejected, fatal `index_not_found` |
  * | 401/403 (`security_exception`)                    | rejected, fatal `forbidden` |
@@ -49,6 +50,23 @@ export function classifyItem(item: unknown): ItemVerdict {
   }
   if (httpStatus === 409 || error.type === "version_conflict_engine_exception") {
     return { status: "stale", httpStatus, errorType: error.type, reason: error.reason };
+  }
+  const pipeline = pipelineFailure(result.error);
+  if (pipeline && httpStatus !== 429) {
+    // The document's own content failed a processor: sending it again fails the same way (some
+    // engine versions answer such failures with 500, which would otherwise be retried forever).
+    const where = [
+      pipeline.pipeline ? `ingest pipeline "${pipeline.pipeline}"` : "the ingest pipeline",
+      pipeline.processor ? `${pipeline.processor} processor` : undefined,
+    ]
+      .filter(Boolean)
+      .join(", ");
+    return {
+      status: "rejected",
+      httpStatus,
+      errorType: error.type,
+      reason: `${where} failed: ${formatError(error)}`,
+    };
   }
   if (httpStatus === 429 || httpStatus === 408 || httpStatus >= 500) {
     return { status: "retry", httpStatus, errorType: error.type, reason: error.reason };
@@ -156,4 +174,34 @@ function firstValue(item: unknown): Record<string, unknown> | undefined {
     if (value !== null && typeof value === "object") return value as Record<string, unknown>;
   }
   return undefined;
+}
+
+/**
+ * The pipeline and processor named by an ingest failure: the engines put `processor_type` (and,
+ * on Elasticsearch, `pipeline_origin`) in the error's headers, or at its top level for a processor
+ * that does not exist. Undefined for any other error.
+ */
+export function pipelineFailure(error: unknown): { pipeline?: string; processor?: string } | undefined {
+  if (error === null || typeof error !== "object") return undefined;
+  const record = error as Record<string, unknown>;
+  const header = (record.header ?? {}) as Record<string, unknown>;
+  const first = (value: unknown): string | undefined => {
+    const v = Array.isArray(value) ? value[0] : value;
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const processor = first(record.processor_type) ?? first(header.processor_type);
+  const origin = record.pipeline_origin ?? header.pipeline_origin;
+  // pipeline_origin lists every pipeline on the way (the schema's and those it calls).
+  const names = (Array.isArray(origin) ? origin : [origin]).filter(
+    (o): o is string => typeof o === "string" && o !== "",
+  );
+  const pipeline = names.length > 0 ? names.join('", "') : undefined;
+  if (processor === undefined && pipeline === undefined) {
+    const cause = record.caused_by;
+    return cause ? pipelineFailure(cause) : undefined;
+  }
+  return {
+    ...(pipeline === undefined ? {} : { pipeline }),
+    ...(processor === undefined ? {} : { processor }),
+  };
 }

@@ -18,6 +18,15 @@ export interface SinkTuning {
   maxDelayMs?: number;
   /** Time budget of one `write` call, retries included; what is still pending then is `retryable`. */
   writeDeadlineMs?: number;
+  /**
+   * Adapt the operations per request to the engine's answer times and pushback, per index,
+   * starting from `chunkSize` (see lib/sink/adaptive.ts). Off: every request is `chunkSize`.
+   */
+  adaptive?: boolean;
+  /** Largest operations per request adaptive sizing may grow to (`ELASTICSEARCH_MAX_CHUNK_SIZE`). */
+  maxChunkSize?: number;
+  /** Answer time adaptive sizing aims for, in ms (`ELASTICSEARCH_BULK_TARGET_SECONDS`). */
+  targetLatencyMs?: number;
   /** Gzip request bodies. Worth it across regions or on slow links; costs CPU in the Lambda. */
   compression?: boolean;
   /** PEM of the CA that signed the cluster's certificate (read by the caller, not a path). */
@@ -84,6 +93,8 @@ export type SinkConfig = ElasticsearchSinkConfig | OpenSearchSinkConfig;
  * - 5 retries, 200 ms doubling to at most 10 s, full jitter: rides out a rejected-execution burst
  *   or a node restart (~6 s of waiting at most in total) and then hands back to SQS redelivery.
  * - `writeDeadlineMs` 60 s: a safety net; Lambdas should pass their own `deadline`.
+ * - `adaptive` on, growing to at most 5000 operations (PGSync's bulk chunk) and aiming at 5 s per
+ *   request: half the default request timeout, and short enough that a 60 s consumer fits ten.
  */
 export const SINK_DEFAULTS = {
   chunkSize: 500,
@@ -93,6 +104,9 @@ export const SINK_DEFAULTS = {
   baseDelayMs: 200,
   maxDelayMs: 10_000,
   writeDeadlineMs: 60_000,
+  adaptive: true,
+  maxChunkSize: 5000,
+  targetLatencyMs: 5000,
   compression: false,
 } as const;
 
@@ -109,6 +123,13 @@ export function resolveTuning(config: SinkTuning): ResolvedTuning {
     baseDelayMs: config.baseDelayMs ?? SINK_DEFAULTS.baseDelayMs,
     maxDelayMs: config.maxDelayMs ?? SINK_DEFAULTS.maxDelayMs,
     writeDeadlineMs: config.writeDeadlineMs ?? SINK_DEFAULTS.writeDeadlineMs,
+    adaptive: config.adaptive ?? SINK_DEFAULTS.adaptive,
+    // Never below the starting size: raising ELASTICSEARCH_CHUNK_SIZE alone keeps working.
+    maxChunkSize: Math.max(
+      config.maxChunkSize ?? SINK_DEFAULTS.maxChunkSize,
+      config.chunkSize ?? SINK_DEFAULTS.chunkSize,
+    ),
+    targetLatencyMs: config.targetLatencyMs ?? SINK_DEFAULTS.targetLatencyMs,
     compression: config.compression ?? SINK_DEFAULTS.compression,
   };
 }
@@ -161,6 +182,11 @@ function checkTuning(config: SinkTuning, add: Add): void {
   // Below 1 KiB almost every document would go alone; above 2 GiB no engine accepts a request.
   checkWholeNumber(config.chunkBytes, "chunkBytes", 1024, 2 ** 31 - 1, add);
   checkRequestTuning(config, add);
+  checkWholeNumber(config.maxChunkSize, "maxChunkSize", 1, 100_000, add);
+  checkWholeNumber(config.targetLatencyMs, "targetLatencyMs", 100, 15 * 60_000, add);
+  if (config.adaptive !== undefined && typeof config.adaptive !== "boolean") {
+    add("adaptive", "must be true or false");
+  }
   if (config.compression !== undefined && typeof config.compression !== "boolean") {
     add("compression", "must be true or false");
   }

@@ -29,6 +29,7 @@ export type SinkEnv = Readonly<Record<string, string | undefined>>;
  * | `ELASTICSEARCH_CHUNK_SIZE`, `ELASTICSEARCH_MAX_CHUNK_BYTES` | bulk request limits |
  * | `ELASTICSEARCH_MAX_RETRIES`, `ELASTICSEARCH_INITIAL_BACKOFF`, `ELASTICSEARCH_MAX_BACKOFF` | retries; backoffs in seconds |
  * | `ELASTICSEARCH_HTTP_COMPRESS` | gzip request bodies |
+ * | `ELASTICSEARCH_ADAPTIVE_CHUNKS`, `ELASTICSEARCH_MAX_CHUNK_SIZE`, `ELASTICSEARCH_BULK_TARGET_SECONDS` | adaptive bulk sizing |
  * | `OPENSEARCH_AWS_HOSTED` (or `ELASTICSEARCH_AWS_HOSTED`), `OPENSEARCH_AWS_SERVERLESS`, `ELASTICSEARCH_AWS_REGION` (or `AWS_REGION`) | SigV4 for Amazon OpenSearch Service / Serverless |
  *
  * Throws one `ConfigError` naming every wrong variable (`where` is the first one).
@@ -52,6 +53,9 @@ export function sinkConfigFromEnv(
   set("baseDelayMs", num("ELASTICSEARCH_INITIAL_BACKOFF", 1000));
   set("maxDelayMs", num("ELASTICSEARCH_MAX_BACKOFF", 1000));
   set("compression", bool("ELASTICSEARCH_HTTP_COMPRESS"));
+  set("adaptive", bool("ELASTICSEARCH_ADAPTIVE_CHUNKS"));
+  set("maxChunkSize", num("ELASTICSEARCH_MAX_CHUNK_SIZE"));
+  set("targetLatencyMs", num("ELASTICSEARCH_BULK_TARGET_SECONDS", 1000));
   const ca = get("ELASTICSEARCH_CA_CERTS");
   if (ca !== undefined) {
     if (ca.includes("-----BEGIN")) tuning.caCertificate = env.ELASTICSEARCH_CA_CERTS ?? ca;
@@ -149,6 +153,8 @@ const ENV_OF: Record<string, string> = {
   "sink.chunkSize": "ELASTICSEARCH_CHUNK_SIZE",
   "sink.chunkBytes": "ELASTICSEARCH_MAX_CHUNK_BYTES",
   "sink.maxRetries": "ELASTICSEARCH_MAX_RETRIES",
+  "sink.maxChunkSize": "ELASTICSEARCH_MAX_CHUNK_SIZE",
+  "sink.targetLatencyMs": "ELASTICSEARCH_BULK_TARGET_SECONDS",
   "sink.baseDelayMs": "ELASTICSEARCH_INITIAL_BACKOFF",
   "sink.maxDelayMs": "ELASTICSEARCH_MAX_BACKOFF",
   "sink.caCertificate": "ELASTICSEARCH_CA_CERTS",

@@ -7,8 +7,10 @@
  * const { outcomes, stats } = await sink.write(ops, { deadline });
  * ```
  */
+export { type AdaptiveSettings, AdaptiveSizer, type BulkObservation } from "./adaptive";
 export type { SinkRuntime } from "./backoff";
 export { systemRuntime } from "./backoff";
+export { DEADLINE_ERROR } from "./bulk";
 export type {
   AwsCredentials,
   ElasticsearchAuth,

@@ -1,6 +1,7 @@
+import { AdaptiveSizer } from "./adaptive";
 import * as admin from "./admin";
 import { type SinkRuntime, systemRuntime } from "./backoff";
-import { writeBulk } from "./bulk";
+import { type BulkContext, writeBulk } from "./bulk";
 import { type ResolvedTuning, resolveTuning, type SinkConfig, validateSinkConfig } from "./config";
 import { createElasticsearchTransport } from "./elasticsearch";
 import { createOpenSearchTransport } from "./opensearch";
@@ -58,11 +59,19 @@ export function createSink(config: SinkConfig, deps: SinkDependencies = {}): Doc
  */
 export class SearchSink implements DocumentSink {
   readonly engine: Engine;
-  private readonly ctx: admin.AdminContext;
+  private readonly ctx: BulkContext;
 
   constructor(transport: EngineTransport, tuning: ResolvedTuning, runtime: SinkRuntime = systemRuntime) {
     this.engine = transport.engine;
-    this.ctx = { transport, tuning, runtime };
+    // One sizer per sink: a warm Lambda container keeps what it learned for the next invocation.
+    const sizer = tuning.adaptive
+      ? new AdaptiveSizer({
+          startSize: tuning.chunkSize,
+          maxSize: tuning.maxChunkSize,
+          targetLatencyMs: tuning.targetLatencyMs,
+        })
+      : undefined;
+    this.ctx = { transport, tuning, runtime, ...(sizer ? { sizer } : {}) };
   }
 
   write(ops: readonly SinkOperation[], options?: WriteOptions): Promise<WriteResult> {

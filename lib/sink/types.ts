@@ -94,6 +94,12 @@ export interface WriteStats {
   /** Uncompressed request body bytes sent, including retries. */
   bytes: number;
   durationMs: number;
+  /** Time spent waiting for `_bulk` answers, summed over requests (search engines). */
+  requestMs?: number;
+  /** Requests the engine pushed back on: a 429 for the request or for one of its items. */
+  throttledRequests?: number;
+  /** Operations per request in use at the end (adaptive sizing: the smallest of the indices written). */
+  chunkSize?: number;
 }
 
 /** Everything `write` found out: one outcome per operation, in order, and the counters. */

@@ -138,7 +138,15 @@ describe("pass-through to a local echo target", () => {
     expect(seen.headers.host).toBe(new URL(echoUrl).host);
     expect(seen.length).toBe(payload.length);
     expect(seen.sha256).toBe(createHash("sha256").update(payload).digest("hex"));
-    expect(proxy.stats()).toEqual({ forwarded: 1, injected: 0, byStatus: {}, hung: 0, bulkItemsFailed: 0 });
+    expect(proxy.stats()).toEqual({
+      forwarded: 1,
+      injected: 0,
+      byStatus: {},
+      hung: 0,
+      bulkItemsFailed: 0,
+      bulkOperations: 0,
+      largestBulk: 0,
+    });
   });
 
   it("returns the target's status, headers (repeated ones too) and binary body byte for byte", async () => {
@@ -281,6 +289,45 @@ describe("Elasticsearch through the fault proxy", () => {
     const started = performance.now();
     await via().count({ index });
     expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+  });
+
+  it("slows each _bulk by bulkDelayPerDocMs per operation, then writes it", async () => {
+    const before = proxy.stats();
+    proxy.setFaults({ bulkDelayPerDocMs: 30 });
+    const ids = Array.from({ length: 10 }, (_, i) => `slow-${i}`);
+    const started = performance.now();
+    const res = await via().bulk({
+      index,
+      refresh: "wait_for",
+      operations: ids.flatMap((id, n) => [{ index: { _id: id } }, { n }]),
+    });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(res.errors).toBe(false);
+    expect((await direct.count({ index, query: { ids: { values: ids } } })).count).toBe(10);
+    expect(proxy.stats().bulkOperations - before.bulkOperations).toBe(10);
+    expect(proxy.stats().largestBulk).toBeGreaterThanOrEqual(10);
+  });
+
+  it("with bulkWorkers, a _bulk waits its turn and a full queue answers 429 like the engine", async () => {
+    proxy.setFaults({ bulkDelayPerDocMs: 100, bulkWorkers: 1, bulkQueueLimit: 5 });
+    const es = via();
+    const ops = (prefix: string, n: number) =>
+      Array.from({ length: n }, (_, i) => [
+        { index: { _index: index, _id: `${prefix}-${i}` } },
+        { i },
+      ]).flat();
+    const first = es.bulk({ operations: ops("busy", 10) });
+    // Sent once the first request is being worked on (10 operations, 1 s, queued ahead of it).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const second = await es.bulk({ operations: ops("refused", 1) }).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(esErrors.ResponseError);
+    expect((second as InstanceType<typeof esErrors.ResponseError>).body).toMatchObject({
+      status: 429,
+      error: { type: "es_rejected_execution_exception" },
+    });
+    expect((await first).errors).toBe(false);
+    // The queue drained with the first request: the next one is served.
+    expect((await es.bulk({ operations: ops("after", 1) })).errors).toBe(false);
   });
 
   it("injects at `rate`, deterministically for a seed", async () => {

@@ -85,12 +85,33 @@ describe.each(ENGINES)("$name sink behind the fault proxy", ({ name, url, config
 
   it("recovers from whole-request 429 and 503 within the retries", async () => {
     proxy.setFaults({ failNext: 2, statuses: [429, 503], onlyPaths: BULK_ONLY });
-    const batch = ops(10, "whole");
-    const { outcomes, stats } = await sink.write(batch);
-    expect(outcomes.every((o) => o.status === "ok" && o.attempts === 3)).toBe(true);
-    expect(stats).toMatchObject({ indexed: 10, requests: 3, retried: 20 });
-    expect(proxy.stats().injected).toBe(2);
-    expect(await stored(batch)).toBe(10);
+    // Fixed sizing: the request count below assumes the batch is never cut smaller.
+    const fixed = through({ ...FAST, adaptive: false });
+    try {
+      const batch = ops(10, "whole");
+      const { outcomes, stats } = await fixed.write(batch);
+      expect(outcomes.every((o) => o.status === "ok" && o.attempts === 3)).toBe(true);
+      expect(stats).toMatchObject({ indexed: 10, requests: 3, retried: 20 });
+      expect(proxy.stats().injected).toBe(2);
+      expect(await stored(batch)).toBe(10);
+    } finally {
+      await fixed.close();
+    }
+  });
+
+  it("with adaptive sizing, halves its requests after the engine answers 429, and says so", async () => {
+    proxy.setFaults({ failNext: 1, statuses: [429], onlyPaths: BULK_ONLY });
+    const adaptive = through({ ...FAST, chunkSize: 8 });
+    try {
+      const batch = ops(8, "halved");
+      const { outcomes, stats } = await adaptive.write(batch);
+      expect(outcomes.every((o) => o.status === "ok")).toBe(true);
+      // 8 refused, then 4 + 4; the first fast, full answer of 4 grew the size by a tenth of 8.
+      expect(stats).toMatchObject({ requests: 3, throttledRequests: 1, chunkSize: 5 });
+      expect(await stored(batch)).toBe(8);
+    } finally {
+      await adaptive.close();
+    }
   });
 
   it("resends only the bulk items that came back 429/503", async () => {

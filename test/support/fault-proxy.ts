@@ -34,6 +34,24 @@ export interface FaultSettings {
   bulkItemStatuses?: number[];
   /** Fraction (0..1) of bulk items withheld when `bulkItemStatuses` is set; default 0.5. */
   bulkItemRate?: number;
+  /**
+   * A slow engine: each `_bulk` request is answered this many ms per operation in its body later
+   * (a 500-operation request at 50 ms takes 25 s), as ingest pipelines with inference or script
+   * processors make it. The operations are forwarded after the wait, so a request the client gave
+   * up on still reaches the engine, as it would.
+   */
+  bulkDelayPerDocMs?: number;
+  /**
+   * With `bulkDelayPerDocMs`: the engine works on at most this many requests at once (its write
+   * threads); the others wait their turn, first come first served. Unset: every request is served
+   * at once, however many arrive together.
+   */
+  bulkWorkers?: number;
+  /**
+   * With `bulkWorkers`: a request arriving while more than this many operations wait is refused
+   * whole with 429 `es_rejected_execution_exception`, as a full write queue does.
+   */
+  bulkQueueLimit?: number;
 }
 
 /** Counters since the proxy started. */
@@ -48,6 +66,9 @@ export interface FaultStats {
   hung: number;
   /** Bulk items withheld and reported as failed (`bulkItemStatuses`). */
   bulkItemsFailed: number;
+  /** Operations delayed by `bulkDelayPerDocMs`, and the largest request seen (operations). */
+  bulkOperations: number;
+  largestBulk: number;
 }
 
 /** A running fault proxy; see {@link startFaultProxy}. */
@@ -191,7 +212,17 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let faults: FaultSettings = {};
   let failNext = 0;
   let hangNext = 0;
-  const counters: FaultStats = { forwarded: 0, injected: 0, byStatus: {}, hung: 0, bulkItemsFailed: 0 };
+  const counters: FaultStats = {
+    forwarded: 0,
+    injected: 0,
+    byStatus: {},
+    hung: 0,
+    bulkItemsFailed: 0,
+    bulkOperations: 0,
+    largestBulk: 0,
+  };
+  /** When each of the `bulkWorkers` is free again (epoch ms). */
+  let workersFreeAt: number[] = [];
 
   const pick = (statuses: number[] | undefined): number => {
     const list = statuses && statuses.length > 0 ? statuses : [503];
@@ -243,17 +274,62 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     req.pipe(up);
   }
 
+  /** A `_bulk` body, decompressed, and its items. */
+  async function readBulk(req: IncomingMessage): Promise<{ body: Buffer; items: BulkItem[] }> {
+    let body = await readAll(req);
+    if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
+    const url = new URL(req.url ?? "/", "http://proxy");
+    const pathIndex = /^\/([^/_][^/]*)\/_bulk$/.exec(url.pathname)?.[1];
+    return { body, items: parseBulk(body.toString("utf8"), pathIndex && decodeURIComponent(pathIndex)) };
+  }
+
+  /**
+   * Waits as a slow engine would before it answers a `_bulk` of `operations` operations; false
+   * when the request is refused because the engine's queue is full.
+   */
+  async function slowDown(operations: number, f: FaultSettings): Promise<boolean> {
+    const perDoc = f.bulkDelayPerDocMs ?? 0;
+    counters.bulkOperations += operations;
+    counters.largestBulk = Math.max(counters.largestBulk, operations);
+    const work = operations * perDoc;
+    const now = Date.now();
+    let until = now + work;
+    if (f.bulkWorkers && f.bulkWorkers > 0) {
+      if (workersFreeAt.length !== f.bulkWorkers) workersFreeAt = new Array(f.bulkWorkers).fill(0);
+      const queued = workersFreeAt.reduce((sum, t) => sum + Math.max(0, t - now), 0) / Math.max(perDoc, 1e-9);
+      if (f.bulkQueueLimit !== undefined && queued > f.bulkQueueLimit) return false;
+      let w = 0;
+      for (let i = 1; i < workersFreeAt.length; i++)
+        if ((workersFreeAt[i] ?? 0) < (workersFreeAt[w] ?? 0)) w = i;
+      until = Math.max(now, workersFreeAt[w] ?? 0) + work;
+      workersFreeAt[w] = until;
+    }
+    if (until > now) await new Promise((resolve) => setTimeout(resolve, until - now));
+    return true;
+  }
+
+  /** Forwards a request whose (decompressed) body was already read. */
+  function forwardBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const headers = requestHeaders(req.headers, target.host, ["content-encoding"]);
+    headers["content-length"] = String(body.length);
+    const up = upstreamRequest(req, req.url ?? "/", headers);
+    up.on("response", (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, rawHeaders(answer));
+      answer.pipe(res);
+    });
+    up.on("error", (err) => fail(res, err));
+    up.end(body);
+  }
+
   /** `_bulk` with item faults: withholds some items from the engine and reports them as failed. */
   async function forwardBulk(
     req: IncomingMessage,
     res: ServerResponse,
     itemStatuses: number[],
+    read: { body: Buffer; items: BulkItem[] },
   ): Promise<void> {
-    let body = await readAll(req);
-    if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
     const url = new URL(req.url ?? "/", "http://proxy");
-    const pathIndex = /^\/([^/_][^/]*)\/_bulk$/.exec(url.pathname)?.[1];
-    const items = parseBulk(body.toString("utf8"), pathIndex && decodeURIComponent(pathIndex));
+    const items = read.items;
     const itemRate = faults.bulkItemRate ?? 0.5;
     const withheld = new Map<number, number>();
     items.forEach((_, i) => {
@@ -335,9 +411,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return inject(req, res, pick(f.statuses));
     }
     if (f.rate && f.rate > 0 && random() < f.rate) return inject(req, res, pick(f.statuses));
-    const isBulk = /(^|\/)_bulk$/.test(new URL(path, "http://proxy").pathname);
-    if (isBulk && f.bulkItemStatuses && f.bulkItemStatuses.length > 0 && req.method !== "GET") {
-      return forwardBulk(req, res, f.bulkItemStatuses);
+    const isBulk = /(^|\/)_bulk$/.test(new URL(path, "http://proxy").pathname) && req.method !== "GET";
+    const itemFaults = f.bulkItemStatuses && f.bulkItemStatuses.length > 0 ? f.bulkItemStatuses : undefined;
+    if (isBulk && (itemFaults || f.bulkDelayPerDocMs)) {
+      const read = await readBulk(req);
+      if (f.bulkDelayPerDocMs && !(await slowDown(read.items.length, f))) {
+        return inject(req, res, 429);
+      }
+      if (itemFaults) return forwardBulk(req, res, itemFaults, read);
+      return forwardBody(req, res, read.body);
     }
     forward(req, res);
   }

@@ -297,6 +297,44 @@ describe("SlotsyncSync dashboard", () => {
     }
     expect(body).toContain('\\"SchemaDrift\\",\\"service\\",\\"slotsync-poller\\"');
   });
+
+  it("has a search engine row: bulk latency, chunk size in use, 429 rate and records sent again", () => {
+    const { template } = buildSync();
+    const dashboards = Object.values(resourcesOf(template, "AWS::CloudWatch::Dashboard"));
+    // The body is a Fn::Join of JSON text and tokens (region, ARNs): put placeholders in, then parse.
+    const joined = dashboards[0]?.Properties.DashboardBody as { "Fn::Join": [string, unknown[]] };
+    const parts = joined["Fn::Join"][1];
+    const body = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "token")).join("")) as {
+      widgets: { y: number; properties: { title?: string; metrics?: unknown[][] } }[];
+    };
+    const row = body.widgets.filter((w) => w.properties.title?.startsWith("Search engine:"));
+    expect(row.map((w) => w.properties.title)).toEqual([
+      "Search engine: bulk latency (ms) and chunk size",
+      "Search engine: pushback",
+    ]);
+    expect(new Set(row.map((w) => w.y)).size).toBe(1); // one row
+    const shown = row.flatMap((w) =>
+      (w.properties.metrics ?? []).map((m) => {
+        const [namespace, name, dimension, service, options] = m as [
+          string,
+          string,
+          string,
+          string,
+          { stat?: string },
+        ];
+        // A graph's default statistic is Average, which the body then leaves out.
+        return `${namespace}/${name}/${dimension}=${service}/${options.stat ?? "Average"}`;
+      }),
+    );
+    expect(shown).toEqual([
+      "slotsync/BulkLatency/service=slotsync-consumer/Average",
+      "slotsync/BulkLatency/service=slotsync-consumer/Maximum",
+      "slotsync/BulkChunkSize/service=slotsync-consumer/Minimum",
+      "slotsync/BulkChunkSize/service=slotsync-consumer/Average",
+      "slotsync/BulkThrottleRate/service=slotsync-consumer/Average",
+      "slotsync/RecordsDeferred/service=slotsync-consumer/Sum",
+    ]);
+  });
 });
 
 describe("SlotsyncSync alarm delivery", () => {

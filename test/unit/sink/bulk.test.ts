@@ -37,9 +37,10 @@ function indexOps(n: number, sourceBytes = 10): SinkOperation[] {
   }));
 }
 
+// Fixed sizing (adaptive: false) where a test is about the request mechanics, not the sizing.
 describe("write: chunking", () => {
   it("cuts requests by count and keeps outcomes in order with the caller's ref", async () => {
-    const { sink, transport } = setup(ok, { chunkSize: 2 });
+    const { sink, transport } = setup(ok, { chunkSize: 2, adaptive: false });
     const { outcomes, stats } = await sink.write(indexOps(5));
     expect(transport.bulkRequests.map((r) => r.map((a) => a.id))).toEqual([
       ["id0", "id1"],
@@ -124,8 +125,10 @@ describe("write: item outcomes", () => {
 
 describe("write: retries", () => {
   it("retries a whole-request 429 after a jittered backoff", async () => {
-    const { sink, runtime } = setup((_r, bulk, call) =>
-      call === 1 ? errorResponse(429, "es_rejected_execution_exception") : bulkResponse(bulk),
+    const { sink, runtime } = setup(
+      (_r, bulk, call) =>
+        call === 1 ? errorResponse(429, "es_rejected_execution_exception") : bulkResponse(bulk),
+      { adaptive: false },
     );
     const { outcomes, stats } = await sink.write(indexOps(3));
     expect(outcomes.map((o) => [o.status, o.attempts])).toEqual([
@@ -141,7 +144,7 @@ describe("write: retries", () => {
     const { sink, transport } = setup(
       (_r, bulk, call) =>
         call === 1 ? errorResponse(503, "unavailable_shards_exception") : bulkResponse(bulk),
-      { chunkSize: 2 },
+      { chunkSize: 2, adaptive: false },
     );
     const { outcomes, stats } = await sink.write(indexOps(6));
     expect(transport.bulkRequests.map((r) => r.map((a) => a.id))).toEqual([
@@ -175,7 +178,7 @@ describe("write: retries", () => {
     const { sink, transport } = setup(
       (_r, bulk, call) =>
         call <= 2 ? new TransportFailure(call === 1 ? "timeout" : "network", "boom") : bulkResponse(bulk),
-      { requestTimeoutMs: 5000 },
+      { requestTimeoutMs: 5000, adaptive: false },
     );
     const { outcomes } = await sink.write(indexOps(1));
     expect(outcomes[0]).toMatchObject({ status: "ok", attempts: 3 });

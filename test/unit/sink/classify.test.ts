@@ -69,6 +69,47 @@ describe("classifyItem", () => {
     expect(verdict.fatal).toBe(fatal);
   });
 
+  it("rejects an ingest processor's failure, even as a 500, naming the pipeline and the processor", () => {
+    const verdict = classifyItem({
+      index: {
+        status: 500,
+        error: {
+          type: "fail_processor_exception",
+          reason: "title is missing",
+          header: { processor_type: "fail", pipeline_origin: ["books-enrich"] },
+        },
+      },
+    });
+    expect(verdict).toMatchObject({
+      status: "rejected",
+      httpStatus: 500,
+      errorType: "fail_processor_exception",
+    });
+    expect(verdict.reason).toBe(
+      'ingest pipeline "books-enrich", fail processor failed: fail_processor_exception: title is missing',
+    );
+    const nested = classifyItem({
+      index: {
+        status: 400,
+        error: {
+          type: "illegal_argument_exception",
+          reason: "x",
+          caused_by: { type: "script_exception", reason: "runtime error", processor_type: "script" },
+        },
+      },
+    });
+    expect(nested).toMatchObject({ status: "rejected" });
+    expect(nested.reason).toMatch(/^the ingest pipeline, script processor failed: /);
+    // Pushback stays pushback, pipeline or not.
+    const busy = classifyItem({
+      index: {
+        status: 429,
+        error: { type: "es_rejected_execution_exception", reason: "busy", processor_type: "set" },
+      },
+    });
+    expect(busy.status).toBe("retry");
+  });
+
   it("keeps the engine's type and reason, caused-by included", () => {
     const verdict = classifyItem({
       index: {

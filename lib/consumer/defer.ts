@@ -1,0 +1,105 @@
+import type { ParsedRecord, QueueMessage, SqsRecord } from "../queue";
+import { DEADLINE_ERROR, type SinkOperation, type SinkOutcome } from "../sink";
+import type { ConsumerOptions } from "./types";
+
+/** The identity of a root key across the consumer: its text values as JSON. */
+export function keyId(key: readonly string[]): string {
+  return JSON.stringify(key);
+}
+
+/** A record to send again as a new message. */
+export interface DeferredRecord {
+  record: SqsRecord;
+  message: QueueMessage;
+}
+
+/** Seconds a record waits after the engine pushed back (429), when the options say nothing. */
+export const DEFAULT_THROTTLE_DELAY_SECONDS = 30;
+
+/**
+ * True for an outcome the engine did not refuse on its merits: never sent because the deadline
+ * left no time, cut by the deadline, or pushed back for overload (429).
+ */
+export function isDeferrable(outcome: SinkOutcome): boolean {
+  return (
+    outcome.status === "retryable" && (outcome.errorType === DEADLINE_ERROR || outcome.httpStatus === 429)
+  );
+}
+
+/**
+ * Collects, from a batch's write outcomes, the records held back only by the deadline or by the
+ * engine's pushback, and plans them as new messages: a keys record with just the keys not yet
+ * written, any other record as it came. Sending them again instead of failing them keeps their
+ * SQS receive count, so a slow engine never pushes them into the dead-letter queue.
+ */
+export class Deferral {
+  /** Records with a deferrable outcome, and whether the engine pushed back on any of them. */
+  private readonly deferred = new Map<string, { throttled: boolean }>();
+  /** Records with a retryable outcome that is not deferrable: they come again the usual way. */
+  private readonly hard = new Set<string>();
+  /** Per record, the keys whose writes all ended written (ok or stale), and keys with any other end. */
+  private readonly done = new Map<string, Set<string>>();
+  private readonly open = new Map<string, Set<string>>();
+
+  constructor(private readonly opKeys: ReadonlyMap<SinkOperation, string>) {}
+
+  /** Takes one write outcome into account, for the records that asked for it. */
+  record(outcome: SinkOutcome, records: readonly string[]): void {
+    const key = this.opKeys.get(outcome.op);
+    const written = outcome.status === "ok" || outcome.status === "stale";
+    for (const id of records) {
+      if (outcome.status === "retryable") {
+        // A write the routing step added has no key of its own: its record is not requeued.
+        if (isDeferrable(outcome) && key !== undefined) {
+          const entry = this.deferred.get(id) ?? { throttled: false };
+          entry.throttled ||= outcome.httpStatus === 429;
+          this.deferred.set(id, entry);
+        } else this.hard.add(id);
+      }
+      if (key === undefined) continue;
+      const into = written ? this.done : this.open;
+      const keys = into.get(id) ?? new Set<string>();
+      keys.add(key);
+      into.set(id, keys);
+    }
+  }
+
+  /**
+   * The records of `failed` to send again, grouped by their delay in seconds: `0` after the
+   * deadline, {@link ConsumerOptions.throttleDelaySeconds} after pushback.
+   */
+  plan(
+    failed: ReadonlySet<string>,
+    parsed: readonly ParsedRecord[],
+    options: Pick<ConsumerOptions, "throttleDelaySeconds">,
+  ): Map<number, DeferredRecord[]> {
+    const plan = new Map<number, DeferredRecord[]>();
+    for (const { record, message } of parsed) {
+      const id = record.messageId;
+      const entry = this.deferred.get(id);
+      if (!entry || this.hard.has(id) || !failed.has(id)) continue;
+      const next = this.rest(id, message);
+      if (!next) continue;
+      const delay = entry.throttled ? (options.throttleDelaySeconds ?? DEFAULT_THROTTLE_DELAY_SECONDS) : 0;
+      const list = plan.get(delay) ?? [];
+      list.push({ record, message: next });
+      plan.set(delay, list);
+    }
+    return plan;
+  }
+
+  /** What is left of a record's message: for keys, the keys not written (a written one twice is harmless). */
+  private rest(id: string, message: QueueMessage): QueueMessage | undefined {
+    if (message.kind === "range") return message;
+    if (message.kind !== "keys") return undefined;
+    const done = this.done.get(id) ?? new Set<string>();
+    const open = this.open.get(id) ?? new Set<string>();
+    // A key is left out only when every write for it ended written; keys this record's writes do
+    // not name (a key the database spells differently) stay in.
+    const keys = message.keys.filter((key) => {
+      const k = keyId(key.map((v) => String(v)));
+      return !done.has(k) || open.has(k);
+    });
+    return keys.length === 0 ? undefined : { ...message, keys };
+  }
+}
