@@ -14,7 +14,7 @@ import { connectDatabase } from "../lib/database";
 import { ConfigError } from "../lib/errors";
 import { createKeyPublisher, createStateStore, openSchema } from "../lib/runtime";
 import { createDocumentSink } from "../lib/sink";
-import { createLogger, DATABASE_POLICY, errorFields, type InvocationContext } from "./context";
+import { createLogger, DATABASE_POLICY, errorFields, type InvocationContext, warnConfig } from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-bootstrap");
@@ -61,6 +61,7 @@ export async function handler(
   }
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, sink: true, upstash: true });
+  warnConfig(logger, config);
   // Only a copy sends ranges to the queue: status and reset work without one, but a copy checks
   // for it before it connects anywhere.
   const queue =

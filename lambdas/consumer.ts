@@ -28,6 +28,7 @@ import {
   DATABASE_POLICY,
   errorFields,
   type InvocationContext,
+  warnConfig,
 } from "./context";
 import { loadEnvironment } from "./environment";
 
@@ -54,6 +55,7 @@ let closePool: (() => Promise<void>) | undefined;
 async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true, upstash: true });
+  warnConfig(logger, config);
   // An idle connection closed by the server (restart, failover, idle timeout) is reported to the
   // listener; without one it would crash the whole process. The pool opens a new one when needed.
   const pool = createPool(config.pgUrl, "slotsync-consumer", 2, DATABASE_POLICY, (error) =>

@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { SlotsyncConfig } from "../lib/config";
 import { type ConnectionPolicy, readCaBundle } from "../lib/database";
 
 /** The parts of the Lambda context the handlers use (so the CLI and tests can pass their own). */
@@ -47,6 +48,21 @@ export function createLogger(serviceName: string): Logger {
     serviceName,
     logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? (process.env.VITEST ? "SILENT" : "INFO")) as "INFO",
   });
+}
+
+/** Variables already reported by `warnConfig` in this execution environment. */
+const warnedKeys = new Set<string>();
+
+/**
+ * Logs each configuration warning (a PGSync variable slotsync does not read) once per execution
+ * environment, however many invocations read the configuration again.
+ */
+export function warnConfig(logger: Logger, config: Pick<SlotsyncConfig, "warnings">): void {
+  for (const w of config.warnings) {
+    if (warnedKeys.has(w.key)) continue;
+    warnedKeys.add(w.key);
+    logger.warn(`${w.key} ${w.message}`, { variable: w.key });
+  }
 }
 
 /** Embedded Metric Format metrics under the `slotsync` namespace. */

@@ -18,7 +18,14 @@ import {
 } from "../lib/monitor";
 import { createBuilders, createStateStore, openSchema } from "../lib/runtime";
 import { createDocumentSink, type DocumentSink } from "../lib/sink";
-import { ColdStart, createLogger, createMetrics, DATABASE_POLICY, type InvocationContext } from "./context";
+import {
+  ColdStart,
+  createLogger,
+  createMetrics,
+  DATABASE_POLICY,
+  type InvocationContext,
+  warnConfig,
+} from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-monitor");
@@ -38,6 +45,7 @@ interface Wired {
 async function wire(): Promise<Wired> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, upstash: true });
+  warnConfig(logger, config);
   // In Lambda the default bus is always there; ALERT_EVENT_BUS=none turns events off.
   const settings = monitorSettingsFromEnv(env, config.alerts, { defaultEventBus: "default" });
   return {

@@ -20,6 +20,7 @@ import {
   DATABASE_POLICY,
   errorFields,
   type InvocationContext,
+  warnConfig,
 } from "./context";
 import { loadEnvironment } from "./environment";
 
@@ -41,6 +42,7 @@ interface Wired {
 async function wire(): Promise<Wired> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, queue: true, upstash: true });
+  warnConfig(logger, config);
   const store = createStateStore(config.state);
   return {
     config,

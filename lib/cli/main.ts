@@ -136,6 +136,8 @@ export async function main(
       const value = flags[flag];
       if (variable && value !== undefined && value !== false) env[variable as string] = String(value);
     }
+    // PGSync variables with no effect are named once, however often the command reads its config.
+    let warned = false;
     const ctx: CommandContext<FlagSpecs> = {
       command,
       flags: flags as CommandContext<FlagSpecs>["flags"],
@@ -146,7 +148,14 @@ export async function main(
       signal: io.signal ?? new AbortController().signal,
       now: io.now ?? Date.now,
       readFile,
-      config: (needs) => loadConfig(env, needs, { readFile }),
+      config: (needs) => {
+        const config = loadConfig(env, needs, { readFile });
+        if (!warned) {
+          warned = true;
+          for (const w of config.warnings) io.stderr.write(`slotsync: warning: ${w.key} ${w.message}\n`);
+        }
+        return config;
+      },
     };
     return await command.run(ctx);
   } catch (error) {

@@ -3,6 +3,7 @@ import { type DocumentSinkConfig, documentSinkConfigFromEnv } from "../sink";
 import { type DriftConfig, readDriftConfig } from "./drift";
 import { type Env, EnvReader } from "./env";
 import { localSchemaDatabase, readPgUrl, readSearchUrl } from "./pgsync-names";
+import { type ConfigWarning, unreadPgsyncWarnings } from "./pgsync-unread";
 
 /** Where checkpoints, the lease and heartbeats live. */
 export type StateConfig = { kind: "upstash"; url: string; token: string } | { kind: "file"; dir: string };
@@ -40,7 +41,7 @@ export interface AlertConfig {
 
 export interface SlotsyncConfig {
   pgUrl: string;
-  /** A file path, an https URL or an s3:// URL (`SCHEMA`, or `SCHEMA_URL`). */
+  /** A file path, an https URL or an s3:// URL (`SCHEMA`, `SCHEMA_URL`, or PGSync's `S3_SCHEMA_URL`). */
   schema: string;
   /** How long fetching a schema URL may take, connecting and reading it all (`SCHEMA_TIMEOUT_SECONDS`). */
   schemaTimeoutMs: number;
@@ -57,6 +58,11 @@ export interface SlotsyncConfig {
   pluginsDir: string | undefined;
   /** Schema drift checks and the back-off of records it blocks. */
   drift: DriftConfig;
+  /**
+   * Settings that are present but have no effect (PGSync variables slotsync does not read): the
+   * entry point reports each once at start-up.
+   */
+  warnings: readonly ConfigWarning[];
 }
 
 /** Which parts a command needs: only those are required. */
@@ -94,7 +100,7 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
   options: { readFile?: (path: string) => string } = {},
 ): ConfigFor<N> {
   const r = new EnvReader(env);
-  const schema = r.string("SCHEMA") ?? r.string("SCHEMA_URL") ?? "";
+  const schema = r.string("SCHEMA") ?? r.string("SCHEMA_URL") ?? r.url("S3_SCHEMA_URL", ["s3"]) ?? "";
   const pgUrl = readPgUrl(r, () => localSchemaDatabase(env, schema, options.readFile));
   if (needs.pg && pgUrl === undefined && r.problems.length === 0) {
     r.required(
@@ -147,6 +153,7 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
     alerts,
     pluginsDir: r.string("PLUGINS_DIR"),
     drift,
+    warnings: unreadPgsyncWarnings(env),
   };
   // throwIfProblems has refused a missing part the needs declared, so the narrower type holds.
   return config as ConfigFor<N>;

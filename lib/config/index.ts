@@ -10,6 +10,12 @@ export {
 } from "./config";
 export type { DriftConfig } from "./drift";
 export { type ConfigProblem, type Env, EnvReader } from "./env";
+export {
+  type ConfigWarning,
+  UNREAD_PGSYNC_VARIABLES,
+  type UnreadPgsyncGroup,
+  unreadPgsyncWarnings,
+} from "./pgsync-unread";
 export { DEFAULT_SLOT_NAME, slotName } from "./slot";
 export {
   CONFIG_SECTIONS,

@@ -3,6 +3,7 @@
  * (`docs/reference/configuration.md`) is generated from it (`npm run docs`), and a unit test fails
  * when code reads a variable the catalogue does not describe, so the two cannot drift apart.
  */
+import { renderUnreadPgsyncSection } from "./pgsync-unread";
 
 /** The part of the product a variable configures: one section of the reference each. */
 export type ConfigSection =
@@ -84,6 +85,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
 
   v("schema", "SCHEMA", "—", "schema.json path, `https://` or `s3://` URL (`--schema` wins)"),
   v("schema", "SCHEMA_URL", "—", "the same, read when `SCHEMA` is not set"),
+  v(
+    "schema",
+    "S3_SCHEMA_URL",
+    "—",
+    "PGSync's name for an `s3://` schema URL, read when neither of the above is set",
+  ),
   v(
     "schema",
     "SCHEMA_ENV_ALLOW",
@@ -394,5 +401,6 @@ export function renderConfigReference(variables: readonly ConfigVariable[] = CON
       out.push(`| \`${row.name}\` | ${row.default} | ${meaning.replaceAll("|", "\\|")} |`);
     }
   }
+  out.push(...renderUnreadPgsyncSection());
   return `${out.join("\n")}\n`;
 }

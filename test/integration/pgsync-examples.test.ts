@@ -5,8 +5,13 @@
  * asserts the measured difference exactly and equality everywhere else; each difference is a row
  * of docs/guides/pgsync-compatibility.md.
  */
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringifyJson } from "../../lib/document";
+import { ensurePgsync } from "../support/pgsync";
 import { type Compared, pgsyncComparer, withoutMeta } from "../support/pgsync-compare";
 
 const comparer = pgsyncComparer();
@@ -97,5 +102,26 @@ describe("PGSync 7.3.0 and slotsync on PGSync's example schemas", () => {
     // Values with a fraction are written alike.
     expect(theirs).toContain('"price":49.99');
     expect(mine).toContain('"price":49.99');
+  }, 300_000);
+});
+
+describe("PGSync 7.3.0's settings", () => {
+  it("are the variables test/fixtures/pgsync/settings-7.3.0.txt lists (each read by slotsync or warned about)", async () => {
+    const venv = await ensurePgsync();
+    const { stdout } = await promisify(execFile)(venv.python, [
+      "-c",
+      "import importlib.util; print(importlib.util.find_spec('pgsync').submodule_search_locations[0])",
+    ]);
+    const settings = readFileSync(join(stdout.trim(), "settings.py"), "utf8");
+    // Every quoted upper-case name in settings.py is a variable it reads, but for log level values.
+    const names = new Set(
+      [...settings.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)]
+        .map((m) => m[1] as string)
+        .filter((name) => !["DEBUG", "INFO", "WARNING"].includes(name)),
+    );
+    const listed = readFileSync(new URL("../fixtures/pgsync/settings-7.3.0.txt", import.meta.url), "utf8")
+      .split("\n")
+      .filter((line) => line && !line.startsWith("#"));
+    expect([...names].sort()).toEqual([...listed].sort());
   }, 300_000);
 });

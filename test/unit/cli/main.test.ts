@@ -89,6 +89,26 @@ describe("main", () => {
     );
   });
 
+  it("names each PGSync variable it does not read once on stderr, from .env too, and runs on", async () => {
+    const command = probe(async (ctx) => {
+      ctx.config({ pg: true });
+      ctx.config({ pg: true });
+      return 0;
+    });
+    const t = io(
+      { PG_URL: "postgresql://u@localhost/db", ELASTICSEARCH_USE_SSL: "true" },
+      { "/work/.env": "REDIS_HOST=redis.internal\n" },
+    );
+    expect(await main(["probe"], t.io, [command])).toBe(0);
+    expect(t.stderr.text.split("\n").filter(Boolean)).toEqual([
+      "slotsync: warning: ELASTICSEARCH_USE_SSL is PGSync's and is not read by slotsync: TLS follows the URL's scheme: set ELASTICSEARCH_SCHEME=https (or an https:// ELASTICSEARCH_URL)",
+      expect.stringMatching(
+        /^slotsync: warning: REDIS_HOST is PGSync's and is not read by slotsync: no Redis queue/,
+      ),
+    ]);
+    expect(t.stdout.text).toBe("");
+  });
+
   it("prints schema problems as `<path>: <message>`, exit 2", async () => {
     const command = probe(async () => {
       throw new SchemaError([

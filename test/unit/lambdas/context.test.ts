@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it, vi } from "vitest";
-import { ColdStart, type InvocationContext } from "../../../lambdas/context";
+import { ColdStart, type InvocationContext, warnConfig } from "../../../lambdas/context";
 
 const invocation = (id: string): InvocationContext => ({
   awsRequestId: id,
@@ -41,5 +41,20 @@ describe("ColdStart", () => {
     expect(await cold.begin(invocation("b"))).toBe(2);
     cold.discard();
     expect(await cold.begin(invocation("c"))).toBe(3);
+  });
+});
+
+describe("warnConfig", () => {
+  it("logs each PGSync variable slotsync does not read once per execution environment", () => {
+    const logger = new Logger({ logLevel: "SILENT" });
+    const warn = vi.spyOn(logger, "warn");
+    const config = {
+      warnings: [{ key: "PG_URL_RO", message: "is PGSync's and is not read by slotsync: no read replica" }],
+    };
+    warnConfig(logger, config);
+    warnConfig(logger, config);
+    expect(warn.mock.calls).toEqual([
+      ["PG_URL_RO is PGSync's and is not read by slotsync: no read replica", { variable: "PG_URL_RO" }],
+    ]);
   });
 });
