@@ -14,6 +14,7 @@ import { documentOperation } from "../reconcile";
 import { isStreamSink, type SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 import { Deferral, keyId } from "./defer";
+import { markExhaustedRanges } from "./exhausted";
 import { retryTransient } from "./isolate";
 import { runRepairs } from "./repair";
 import { routeOperations } from "./routing";
@@ -96,6 +97,7 @@ export async function processBatch(
       // Nothing was written and nothing dead-lettered: every record comes again, truncates and
       // records bound for the DLQ included (returning early must not let SQS delete them).
       for (const record of event.Records) failed.add(record.messageId);
+      await markExhaustedRanges(work, failed, deps, error);
       stats.failed = failed.size;
       stats.durationMs = now() - started;
       return { response: batchResponse(failed), stats, error };
@@ -133,6 +135,19 @@ export async function processBatch(
     }
     return found;
   };
+  /**
+   * The targets, or none when the lookup still fails after its retries (the checkpoint store is
+   * down): the records asking come again, the rest of the batch is written.
+   */
+  const targetsOr = async (refs: Iterable<string>, index: string, bootstrapId?: string) => {
+    try {
+      return await targetsOf(index, bootstrapId);
+    } catch (error) {
+      for (const id of refs) failed.add(id);
+      batchError ??= error;
+      return [];
+    }
+  };
   // Documents of indices with custom routing: the sink cannot find their shard from the id.
   const routed = new Set<SinkOperation>();
   const routes = !isStreamSink(deps.sink);
@@ -140,7 +155,7 @@ export async function processBatch(
   const opKeys = new Map<SinkOperation, string>();
   for (const doc of built) {
     const customRouting = routes && deps.builders.get(doc.index)?.index.spec.routing !== undefined;
-    for (const target of await targetsOf(doc.index, doc.bootstrapId)) {
+    for (const target of await targetsOr(doc.records, doc.index, doc.bootstrapId)) {
       const op = documentOperation(doc.result, doc.version, target, doc.records);
       ops.push(op);
       opKeys.set(op, keyId(doc.result.key));
@@ -149,7 +164,7 @@ export async function processBatch(
   }
   for (const [index, w] of work) {
     for (const t of w.truncates) {
-      for (const target of await targetsOf(index)) {
+      for (const target of await targetsOr([t.record.messageId], index)) {
         for await (const stored of deps.sink.scan(target)) {
           ops.push({
             kind: "delete",
@@ -288,6 +303,9 @@ export async function processBatch(
       }
     }
   }
+  // What still fails on its last delivery goes to the DLQ through SQS: its ranges are marked failed.
+  const exhausted = await markExhaustedRanges(work, failed, deps, batchError);
+  if (exhausted !== undefined) batchError ??= exhausted;
   stats.failed = failed.size;
   stats.durationMs = now() - started;
   return {

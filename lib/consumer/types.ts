@@ -44,6 +44,11 @@ export interface ConsumerDeps {
   rangeDone?(bootstrapId: string, rangeId: string, documents: number): Promise<void>;
   /** Marks a bootstrap range as failed, with the reason (its record went to the dead-letter path). */
   rangeFailed?(bootstrapId: string, rangeId: string, reason: string): Promise<void>;
+  /**
+   * The queue's maxReceiveCount: a record that fails on this delivery is moved to the DLQ by SQS.
+   * A range record failing then marks its range failed. Unset: not known (no such mark).
+   */
+  maxReceives?: number;
   now?(): number;
   /** Pause between in-process retries of the checkpoint store (default: a timer). */
   sleep?(ms: number): Promise<void>;

@@ -78,6 +78,8 @@ export function createConsumerDeps(wiring: ConsumerWiring): ConsumerDeps {
     ...(wiring.defer ? { defer: wiring.defer } : {}),
     reconcileStore: new CheckpointReconcileStore(completion.store, completion.slot),
     ...consumerBootstrapHooks(completion, wiring.timing),
-    ...(wiring.drift ? { drift: consumerDriftPort({ ...wiring.drift, connect }) } : {}),
+    ...(wiring.drift
+      ? { drift: consumerDriftPort({ ...wiring.drift, connect }), maxReceives: wiring.drift.maxReceives }
+      : {}),
   };
 }

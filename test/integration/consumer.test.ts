@@ -286,6 +286,62 @@ describe.each(ENGINES)("consumer on $name", ({ name, config, url }) => {
     expect(await stored("100")).toBeDefined();
   });
 
+  it("a target lookup that keeps failing fails only the records that need it; the rest of the batch is written", async () => {
+    await db.client.query("UPDATE book SET title = title || ' (t)' WHERE id = 2");
+    const range: QueueMessage = {
+      kind: "range",
+      index: "bookstore",
+      range: { from: null, to: ["3"] },
+      lsn: await lsnNow(),
+      bootstrapId: "lookup-down",
+      rangeId: "r1",
+      sentAt: new Date().toISOString(),
+    };
+    const batch = event(keys("bookstore", await lsnNow(), 2), range);
+    const result = await processBatch(
+      batch,
+      deps({
+        targets: async (_index, context) => {
+          if (context?.bootstrapId === "lookup-down") throw new Error("checkpoint store unreachable");
+          return [index];
+        },
+      }),
+    );
+    expect(result.response.batchItemFailures).toEqual([{ itemIdentifier: batch.Records[1]?.messageId }]);
+    expect((result.error as Error).message).toMatch(/checkpoint store unreachable/);
+    expect((await stored("2"))?.source).toEqual(await expected(2));
+  });
+
+  it("a range record failing on its last delivery marks its range failed with the reason", async () => {
+    const range = (rangeId: string): QueueMessage => ({
+      kind: "range",
+      index: "bookstore",
+      range: { from: null, to: ["3"] },
+      lsn: 1n,
+      bootstrapId: "exhausted",
+      rangeId,
+      sentAt: new Date().toISOString(),
+    });
+    const batch = event(range("last"), range("early"));
+    const last = batch.Records[0];
+    if (last) last.attributes = { ApproximateReceiveCount: "5" };
+    const marked: string[] = [];
+    const result = await processBatch(
+      batch,
+      deps({
+        maxReceives: 5,
+        targets: async () => {
+          throw new Error("checkpoint store unreachable");
+        },
+        rangeFailed: async (b, r, reason) => void marked.push(`${b}/${r}: ${reason}`),
+      }),
+    );
+    expect(result.response.batchItemFailures).toHaveLength(2);
+    expect(marked).toEqual([
+      "exhausted/last: dead-lettered by SQS after 5 deliveries: checkpoint store unreachable",
+    ]);
+  });
+
   it("a truncate reconciles: documents whose root row is gone go, newer ones and rows without a document come", async () => {
     await db.client.query(
       "INSERT INTO book (id, isbn, title) VALUES (901, 't901', 'gone'), (902, 't902', 'gone'), (903, 't903', 'stays')",
