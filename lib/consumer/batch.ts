@@ -82,6 +82,7 @@ export async function processBatch(
     completedRanges = result.completedRanges;
     poisoned = result.poisoned;
     for (const r of result.failedRanges) kill(r.record, r.reason);
+    for (const id of result.unsettledRecords) failed.add(id);
     if (deps.enqueue && result.continuations.length > 0) await deps.enqueue(result.continuations);
   } catch (error) {
     // Nothing was written: every record that needed the database comes again.

@@ -24,6 +24,11 @@ export interface BuildOutcome {
   poisoned: PoisonedKey[];
   /** Ranges a page of which cannot be built, with the reason. */
   failedRanges: { record: SqsRecord; message: RangeMessage; reason: string }[];
+  /**
+   * Records with keys the narrowing-down did not settle before the deadline (neither built nor
+   * found poison): they come again.
+   */
+  unsettledRecords: Set<string>;
 }
 
 /** A root key whose document cannot be built, and why; every other key of its batch was built. */
@@ -75,6 +80,7 @@ export async function buildDocuments(
     completedRanges: [],
     poisoned: [],
     failedRanges: [],
+    unsettledRecords: new Set(),
   };
   const needsDb = [...work.values()].some((w) => w.keys.size > 0 || w.ranges.length > 0);
   if (!needsDb) return outcome;
@@ -97,7 +103,7 @@ export async function buildDocuments(
       const entries = [...w.keys.values()];
       for (let i = 0; i < entries.length; i += options.keysPerQuery) {
         const chunk = entries.slice(i, i + options.keysPerQuery);
-        const { results, poisoned } = await bisect(
+        const { results, poisoned, unsettled } = await bisect(
           chunk,
           (part) =>
             inSavepoint(client, async () => {
@@ -113,7 +119,11 @@ export async function buildDocuments(
               }));
             }),
           stopForDrift,
+          options.deadline === undefined
+            ? undefined
+            : { deadline: options.deadline, ...(deps.now ? { now: deps.now } : {}) },
         );
+        for (const entry of unsettled) for (const id of entry.records) outcome.unsettledRecords.add(id);
         for (const { result, entry } of results) {
           outcome.documents.push({ index, result, version: entry.version, records: [...entry.records] });
         }

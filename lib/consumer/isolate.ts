@@ -43,21 +43,41 @@ export async function inSavepoint<T>(client: pg.ClientBase, work: () => Promise<
   }
 }
 
+/** When {@link bisect} must stop trying: the invocation's deadline. */
+export interface BisectDeadline {
+  /** Epoch ms after which no further try starts. */
+  deadline: number;
+  now?: () => number;
+}
+
 /**
  * Builds `items` in one call when it can; when that call fails with a poison error, splits the
  * items in halves and tries each, down to the single item that causes it. Returns the results of
  * every item that built, and each item that cannot be built with its error. A non-poison error
  * (or the one `stop` returns for a poison error, e.g. schema drift) is thrown at once.
+ *
+ * With a deadline, no try after the first starts past it (each try can take as long as a
+ * statement timeout): the items not yet settled come back in `unsettled`, to be tried again later,
+ * neither built nor judged poison.
  */
 export async function bisect<I, R>(
   items: readonly I[],
   build: (items: readonly I[]) => Promise<R[]>,
   stop: (error: unknown) => Promise<unknown>,
-): Promise<{ results: R[]; poisoned: { item: I; error: unknown }[] }> {
+  limit?: BisectDeadline,
+): Promise<{ results: R[]; poisoned: { item: I; error: unknown }[]; unsettled: I[] }> {
   const results: R[] = [];
   const poisoned: { item: I; error: unknown }[] = [];
+  const unsettled: I[] = [];
+  const now = limit?.now ?? Date.now;
+  let first = true;
   const visit = async (part: readonly I[]): Promise<void> => {
     if (part.length === 0) return;
+    if (!first && limit !== undefined && now() >= limit.deadline) {
+      unsettled.push(...part);
+      return;
+    }
+    first = false;
     try {
       results.push(...(await build(part)));
       return;
@@ -75,7 +95,7 @@ export async function bisect<I, R>(
     await visit(part.slice(half));
   };
   await visit(items);
-  return { results, poisoned };
+  return { results, poisoned, unsettled };
 }
 
 /** Options of {@link retryTransient}. */

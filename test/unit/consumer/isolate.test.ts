@@ -44,6 +44,29 @@ describe("bisect", () => {
     expect(calls.length).toBeLessThan(40);
   });
 
+  it("starts no try past the deadline: what is not settled yet comes back unsettled, not poison", async () => {
+    let clock = 0;
+    const items = Array.from({ length: 64 }, (_, i) => i + 1);
+    const { results, poisoned, unsettled } = await bisect(
+      items,
+      (part) => {
+        clock += 10; // each try takes 10 ms
+        return build(part);
+      },
+      async () => undefined,
+      { deadline: 35, now: () => clock },
+    );
+    // Tries at 0, 10, 20 and 30 ms; the rest is left for a later delivery.
+    expect(results.length + poisoned.length + unsettled.length).toBe(items.length);
+    expect(poisoned.map((p) => p.item)).toEqual([]);
+    expect(unsettled).toContain(13);
+    expect(results.length).toBeGreaterThan(0);
+    // Without a deadline the same batch settles every item.
+    const all = await bisect(items, build, async () => undefined);
+    expect(all.unsettled).toEqual([]);
+    expect(all.poisoned.map((p) => p.item)).toEqual([13]);
+  });
+
   it("throws at once what is not poison, and what `stop` says to stop for", async () => {
     const transient = new DocumentError("connection lost", { retryable: true });
     await expect(
