@@ -36,17 +36,41 @@ export function keyText(table: ResolvedTable, key: RootKey): string[] {
 /**
  * The document `_id` PGSync gives a root row: its primary key values as Python's `str()` writes
  * them, joined with `|`. PostgreSQL's text form agrees with Python's for integers, text, uuid,
- * numeric and dates; booleans are the exception (`true` vs `True`) and are converted here.
- * Timestamps with fractional seconds differ (Python pads to 6 digits); we keep PostgreSQL's form.
+ * numeric and dates. Booleans (`true` vs `True`) and times with fractional seconds or an offset
+ * (`10:00:00.5+00` vs `10:00:00.500000+00:00`, psycopg2 giving PGSync `datetime`/`time` values)
+ * are converted here; both forms read back as the same value in PostgreSQL.
  */
 export function documentId(table: ResolvedTable, key: readonly string[]): string {
-  return key
-    .map((value, i) => (table.primaryKeyBaseTypes[i] === "boolean" ? pythonBoolean(value) : value))
-    .join(ID_DELIMITER);
+  return key.map((value, i) => pythonText(table.primaryKeyBaseTypes[i] ?? "text", value)).join(ID_DELIMITER);
+}
+
+function pythonText(baseType: string, text: string): string {
+  if (baseType === "boolean") return pythonBoolean(text);
+  if (baseType.startsWith("timestamp") || baseType.startsWith("time ")) return pythonTime(text);
+  return text;
 }
 
 function pythonBoolean(text: string): string {
   if (text === "true" || text === "t") return "True";
   if (text === "false" || text === "f") return "False";
   return text;
+}
+
+// The end of a PostgreSQL time or timestamp (ISO DateStyle): seconds, fraction, UTC offset.
+const TIME_END = /(\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?([+-]\d{2}(?::\d{2}){0,2})?$/;
+
+/**
+ * Python's `str()` of a datetime or time: a fraction is written with 6 digits (PostgreSQL drops
+ * trailing zeros), an offset as `±HH:MM` (PostgreSQL writes `+00`). `infinity` and other forms
+ * with no clock time stay as they are.
+ */
+function pythonTime(text: string): string {
+  return text.replace(
+    TIME_END,
+    (_all, clock: string, fraction: string | undefined, offset: string | undefined) => {
+      const micro = fraction === undefined ? "" : `.${fraction.padEnd(6, "0")}`;
+      const zone = offset === undefined ? "" : offset.length === 3 ? `${offset}:00` : offset;
+      return `${clock}${micro}${zone}`;
+    },
+  );
 }

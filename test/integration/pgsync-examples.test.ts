@@ -105,6 +105,34 @@ describe("PGSync 7.3.0 and slotsync on PGSync's example schemas", () => {
   }, 300_000);
 });
 
+describe("PGSync 7.3.0 and slotsync where PGSync's source predicts a difference", () => {
+  it("timestamp keys, concat of 1.0, a one_to_one over a non-unique join", async () => {
+    const compared = await comparer.compare("pgsync-edges", 7);
+    // _id: the key as Python's str() writes a datetime, fraction padded to 6 digits, on both sides.
+    expect(sameIds(compared)).toEqual(["2024-01-02 10:00:00.500000", "2024-01-02 11:00:00"]);
+    const id = "2024-01-02 10:00:00.500000";
+    const theirs = withoutMeta(compared.pgsync.get(id));
+    const mine = compared.slotsync.get(id) ?? {};
+    // concat: a double precision 1.0 reaches both as 1; a numeric 1.0 reaches PGSync as the
+    // Python float 1.0, whose str() is "1.0", and slotsync as the number 1.
+    expect(theirs.tag).toBe("a-1-1.0");
+    expect(mine.tag).toBe("a-1-1");
+    expect(compared.pgsyncText.get(id)).toContain('"ratio":1,"weight":1.0,');
+    // one_to_one with two matching notes: PGSync's query yields the root row once per note and
+    // the last one written wins (here note 2, the heap order of a fresh table); slotsync takes the
+    // first by primary key.
+    expect(theirs.note).toEqual({ id: 2, body: "second" });
+    expect(mine.note).toEqual({ id: 1, body: "first" });
+    const { tag: _a, note: _b, ...ownTheirs } = theirs;
+    const { tag: _c, note: _d, ...ownMine } = mine;
+    expect(ownTheirs).toEqual(ownMine);
+    // The other reading (one note, fractional values) is the same document.
+    expect(withoutMeta(compared.pgsync.get("2024-01-02 11:00:00"))).toEqual(
+      compared.slotsync.get("2024-01-02 11:00:00"),
+    );
+  }, 300_000);
+});
+
 describe("PGSync 7.3.0's settings", () => {
   it("are the variables test/fixtures/pgsync/settings-7.3.0.txt lists (each read by slotsync or warned about)", async () => {
     const venv = await ensurePgsync();

@@ -57,4 +57,20 @@ describe("root keys and _id", () => {
     expect(documentId(composite, ["GB|x", "true"])).toBe("GB|x|True");
     expect(documentId(composite, ["GB", "false"])).toBe("GB|False");
   });
+
+  it("writes times and timestamps as Python's str() does: 6-digit fractions, ±HH:MM offsets", () => {
+    const typed = (baseType: string) => ({ ...single, primaryKeyBaseTypes: [baseType] });
+    const timestamp = typed("timestamp without time zone");
+    expect(documentId(timestamp, ["2024-01-02 10:00:00.5"])).toBe("2024-01-02 10:00:00.500000");
+    expect(documentId(timestamp, ["2024-01-02 10:00:00.123456"])).toBe("2024-01-02 10:00:00.123456");
+    expect(documentId(timestamp, ["2024-01-02 11:00:00"])).toBe("2024-01-02 11:00:00");
+    expect(documentId(timestamp, ["infinity"])).toBe("infinity");
+    const timestamptz = typed("timestamp with time zone");
+    expect(documentId(timestamptz, ["2024-01-02 10:00:00.25+00"])).toBe("2024-01-02 10:00:00.250000+00:00");
+    expect(documentId(timestamptz, ["2024-01-02 10:00:00+05:30"])).toBe("2024-01-02 10:00:00+05:30");
+    expect(documentId(typed("time without time zone"), ["10:00:00.5"])).toBe("10:00:00.500000");
+    expect(documentId(typed("time with time zone"), ["10:00:00-03"])).toBe("10:00:00-03:00");
+    // Other types are left alone, even when they look like a time.
+    expect(documentId(single, ["10:00:00.5"])).toBe("10:00:00.5");
+  });
 });
