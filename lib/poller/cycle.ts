@@ -1,7 +1,8 @@
 import type pg from "pg";
-import { type AffectedKeys, type ChangeResolver, changedParents, leafKey, type RowChange } from "../resolve";
+import type { AffectedKeys, ChangeResolver, RowChange } from "../resolve";
 import type { Lsn, SlotReader, WalChange } from "../slot";
 import { watchColumns } from "./columns";
+import { scanLeaf, watchLeaves } from "./partitions";
 import type { Handoff, HandoffPublisher, LeafSetStore, TransactionProgressStore } from "./ports";
 import {
   DEFAULT_LARGE_TRANSACTION_CHANGES,
@@ -112,6 +113,8 @@ export interface CycleResult {
   partitionChanges: number;
   /** Tables of all-columns nodes whose columns changed since the last cycle (rebuild queued). */
   columnChanges: number;
+  /** New partitions whose rows were read and handed on as keys (instead of a reconcile). */
+  leafScans: number;
   /** The cycle reached `stopAt` before the end of its peek (its place is kept). */
   stopped: boolean;
 }
@@ -137,6 +140,7 @@ export async function runCycle(
     resolveQueries: 0,
     partitionChanges: 0,
     columnChanges: 0,
+    leafScans: 0,
     stopped: false,
   };
   const now = deps.now ?? Date.now;
@@ -204,6 +208,22 @@ export async function runCycle(
   // reconcile of every index using the table, as a TRUNCATE of it would (the root's documents
   // are reconciled against its rows; an index that embeds it is rebuilt).
   const leafSet = await watchLeaves(deps, special, indexNames, result);
+  if (leafSet && leafSet.scans.length > 0) {
+    // The new partitions' rows as inserts, versioned at the slot's confirmed position (see
+    // watchLeaves); the peek's transactions then carry their own, higher versions.
+    const own = version;
+    version = leafSet.version;
+    for (const scan of leafSet.scans) {
+      for await (const changes of scanLeaf(db, scan)) {
+        buffer.push(...changes);
+        await resolveBuffer();
+        if (pendingKeys >= options.publishEvery) await publishPending();
+      }
+    }
+    await publishPending();
+    version = own;
+    result.leafScans += leafSet.scans.length;
+  }
   const columnSet = await watchColumns(deps, special, indexNames, result);
   const resume = await tracker.load();
 
@@ -281,48 +301,6 @@ export async function runCycle(
     await tracker.finish(lastCommit !== undefined);
   }
   return result;
-}
-
-/**
- * Refreshes the resolver's leaf partitions and, when a partitioned table's leaves differ from the
- * last set handed on, adds reconcile work to `special`. The work is versioned at the slot's
- * confirmed position: every transaction above it is decoded (again) this cycle or later and built
- * from a snapshot that sees the new partitions, so it wins over the repair; everything at or below
- * it is visible to the repair's snapshot.
- */
-async function watchLeaves(
-  deps: CycleDeps,
-  special: Handoff[],
-  indexNames: string[],
-  result: CycleResult,
-): Promise<{ commit(): Promise<void> } | undefined> {
-  const { resolver, db, reader } = deps;
-  if (resolver.partitionedTables().length === 0) return undefined;
-  const leaves = (await resolver.refreshPartitions(db)).map(leafKey).sort();
-  const before = (await deps.leafSets?.read()) ?? null;
-  const commit = async () => {
-    await deps.leafSets?.write(leaves);
-  };
-  if (before === null) return { commit };
-  const parents = changedParents(before, leaves);
-  if (parents.length === 0) return undefined;
-  const version = (await reader.info()).confirmedFlushLsn ?? 0n;
-  const effects = new Map<string, Handoff>();
-  for (const parent of parents) {
-    for (const effect of resolver.truncate(parent)) {
-      const index = indexNames[effect.index];
-      if (index === undefined) continue;
-      // One repair per index: rebuilding covers reconciling.
-      if (effects.get(index)?.kind === "rebuild") continue;
-      effects.set(
-        index,
-        effect.effect === "clear" ? { kind: "clear", index, version } : { kind: "rebuild", index, version },
-      );
-    }
-  }
-  special.push(...effects.values());
-  result.partitionChanges += parents.length;
-  return { commit };
 }
 
 function toRowChange(event: WalChange): RowChange {

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { pickWeighted, seededRandom } from "./random";
+import { FIRST_YEAR, INITIAL_YEARS } from "./schema";
 
 /**
  * The load generator: `connections` concurrent sessions running a mix of transactions that covers
@@ -21,6 +22,10 @@ const MIX = {
   linkAuthor: 6,
   unlinkAuthor: 5,
   changeBookKey: 3,
+  insertEdition: 4,
+  updateEdition: 3,
+  moveEdition: 2,
+  deleteEdition: 1,
   largeTransaction: 0.3,
   heldOpen: 2,
   rollback: 4,
@@ -161,6 +166,32 @@ async function worker(
             [int(options.books)],
           );
           break;
+        case "insertEdition":
+          // Mostly into the first years; some into years the run creates, when they exist yet.
+          await run("INSERT INTO edition VALUES (nextval('edition_ids'), $1, $2, $3)", [
+            FIRST_YEAR - 1 + int(INITIAL_YEARS + 4),
+            book(),
+            `format ${int(5)}`,
+          ]);
+          break;
+        case "updateEdition":
+          await run(
+            "UPDATE edition SET format = $2 WHERE id = (SELECT id FROM edition WHERE id >= $1 ORDER BY id LIMIT 1)",
+            [int(options.books), `f ${int(1e6)}`],
+          );
+          break;
+        case "moveEdition":
+          await run(
+            "UPDATE edition SET book_id = (SELECT id FROM book WHERE id >= $2 ORDER BY id LIMIT 1) WHERE id = (SELECT id FROM edition WHERE id >= $1 ORDER BY id LIMIT 1)",
+            [int(options.books), book()],
+          );
+          break;
+        case "deleteEdition":
+          await run(
+            "DELETE FROM edition WHERE id = (SELECT id FROM edition WHERE id >= $1 ORDER BY id LIMIT 1)",
+            [int(options.books)],
+          );
+          break;
         case "largeTransaction": {
           const start = int(Math.max(1, options.books - options.largeRows));
           await run("UPDATE book SET title = title || '+' WHERE id BETWEEN $1 AND $2", [
@@ -197,7 +228,8 @@ async function worker(
       const code = (error as { code?: string }).code;
       if (code === "40001") stats.serializationFailures++;
       else if (code === "40P01") stats.deadlocks++;
-      else if (code !== "23503" && code !== "23505") throw error;
+      // 23514: no partition for the edition's year (not created yet, detached or dropped).
+      else if (!["23503", "23505", "23514"].includes(code ?? "")) throw error;
       else stats.rolledBack++;
     } finally {
       client.release();

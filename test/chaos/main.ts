@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--duration 120] [--connections 32] [--seed 1] [--consumers 3] [--books 3000]`
+ * `npm run chaos -- [--duration 120] [--connections 32] [--seed 1] [--consumers 3] [--books 3000] [--operations 6]`
  * Prints the counts as JSON and every difference found; exits 1 when there is any.
  */
 import { DEFAULT_CHAOS, runChaos } from "./run";
@@ -26,6 +26,7 @@ const report = await runChaos({
   seed: flag("seed", DEFAULT_CHAOS.seed),
   consumers: flag("consumers", DEFAULT_CHAOS.consumers),
   books: flag("books", DEFAULT_CHAOS.books),
+  operationEverySeconds: flag("operations", DEFAULT_CHAOS.operationEverySeconds),
   log: (line) => console.error(`[chaos] ${line}`),
   signal: interrupt.signal,
 });

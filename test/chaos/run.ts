@@ -9,6 +9,7 @@ import { type ConsistencyReport, compareIndexWithDatabase } from "../support/con
 import { startFaultProxy } from "../support/fault-proxy";
 import { createTestQueues } from "../support/sqs";
 import { type LoadStats, runLoad } from "./load";
+import { type OperationStats, runOperation } from "./operations";
 import { Worker, type WorkerCounters } from "./processes";
 import { seededRandom } from "./random";
 import { CHAOS_DDL, chaosSchema, seedSql } from "./schema";
@@ -24,6 +25,8 @@ export interface ChaosOptions {
   killEverySeconds: number;
   /** Share of search engine requests answered with 429 or 503. */
   faultRate: number;
+  /** Mean seconds between two operations (partition lifecycle, truncates, DDL); 0: none. */
+  operationEverySeconds: number;
   log: (line: string) => void;
   /** Ends the load early (Ctrl-C); draining, the comparison and the clean-up still happen. */
   signal?: AbortSignal;
@@ -37,6 +40,7 @@ export const DEFAULT_CHAOS: ChaosOptions = {
   books: 3000,
   killEverySeconds: 4,
   faultRate: 0.05,
+  operationEverySeconds: 6,
   log: () => {},
 };
 
@@ -46,6 +50,8 @@ export interface ChaosReport {
   kills: { poller: number; consumer: number };
   workers: WorkerCounters;
   injected: { searchFaults: number; upstashOutages: number };
+  /** Partition lifecycle, truncates and DDL run during the load. */
+  operations: OperationStats;
   drainSeconds: number;
   compared: number;
   indexed: number;
@@ -110,8 +116,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await db.query(CHAOS_DDL);
     await db.query(seedSql(options.books));
     const schemaJson = chaosSchema(name, index);
-    const schema = await resolveSchema(parseSchema(schemaJson), db);
-    const builder = await createDocumentBuilder(schema.indices[0] ?? (undefined as never));
+    // The schema must resolve before anything runs (the workers resolve it themselves).
+    await resolveSchema(parseSchema(schemaJson), db);
     await sink.createIndex(index, {
       settings: { ...TOMBSTONE_INDEX_SETTINGS, number_of_shards: 1, number_of_replicas: 0 },
     });
@@ -175,6 +181,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       signal: stopLoad.signal,
     });
     const chaosEnds = Date.now() + options.durationSeconds * 1000;
+    // Operations from a session of their own, interleaved with the load's transactions.
+    const operations: OperationStats = { done: {}, skipped: {} };
+    const operator = (async () => {
+      if (options.operationEverySeconds <= 0) return;
+      const opRandom = seededRandom(options.seed * 7919);
+      const session = new pg.Client({ connectionString: url });
+      await session.connect();
+      try {
+        while (!stopLoad.signal.aborted) {
+          await sleep(options.operationEverySeconds * 1000 * (0.5 + opRandom()));
+          if (stopLoad.signal.aborted) break;
+          await runOperation(session, opRandom, operations);
+        }
+      } finally {
+        await session.end().catch(() => undefined);
+      }
+    })();
     log(`load and faults for ${options.durationSeconds}s`);
     while (Date.now() < chaosEnds && !options.signal?.aborted) {
       await sleep(options.killEverySeconds * 1000 * (0.5 + random()));
@@ -192,6 +215,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     stopLoad.abort();
     const loadStats = await load;
+    await operator;
     esProxy.setFaults({});
     upstashSwitch.up();
     log(`load stopped: ${loadStats.committed} transactions; draining`);
@@ -238,10 +262,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await check.connect();
     let comparison: ConsistencyReport;
     try {
+      // What `slotsync render` builds now: columns added during the run belong in the documents.
+      const now = await resolveSchema(parseSchema(schemaJson), check);
       comparison = await compareIndexWithDatabase({
         sink,
         index,
-        builder,
+        builder: await createDocumentBuilder(now.indices[0] ?? (undefined as never)),
         client: check,
         maxDifferences: 100,
       });
@@ -258,6 +284,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         books: options.books,
         killEverySeconds: options.killEverySeconds,
         faultRate: options.faultRate,
+        operationEverySeconds: options.operationEverySeconds,
       },
       load: loadStats,
       kills: {
@@ -266,6 +293,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       },
       workers: counters,
       injected: { searchFaults: esProxy.stats().injected, upstashOutages: upstashSwitch.outages },
+      operations,
       drainSeconds,
       compared: comparison.compared,
       indexed: comparison.stored,

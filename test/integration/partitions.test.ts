@@ -52,12 +52,13 @@ describe("range-partitioned root while the sync runs", () => {
     expect(doc?.source).toMatchObject({ notes: ["march note"] });
   });
 
-  it("hands on rows of a new partition as keys from the WAL, after queuing one reconcile for the new leaf", async () => {
+  it("hands on rows of a new partition as keys from the WAL; the new empty partition costs no repair", async () => {
     await suite.db.client.query(
       "CREATE TABLE orders_2025_05 PARTITION OF orders FOR VALUES FROM ('2025-05-01') TO ('2025-06-01')",
     );
     await suite.pipeline.poll();
-    expect(suite.pipeline.lastHandoffs.map((h) => h.kind)).toEqual(["clear"]);
+    // The new partition is read (empty): no reconcile of the whole index.
+    expect(suite.pipeline.lastHandoffs).toEqual([]);
     await suite.pipeline.consume();
     await suite.db.client.query(
       "INSERT INTO orders (id, day, customer_id, total) VALUES (800, '2025-05-02', 1, 8)",
@@ -66,6 +67,43 @@ describe("range-partitioned root while the sync runs", () => {
     const handed = suite.pipeline.lastHandoffs;
     expect(handed.map((h) => h.kind)).toEqual(["keys"]);
     expect(handed[0]?.kind === "keys" ? handed[0].keys : []).toEqual([["800", "2025-05-02"]]);
+    await suite.pipeline.drain();
+    await expectIndexEqualsDatabase();
+  });
+
+  it("hands on an attached partition's rows as keys, and reconciles only for a detach", async () => {
+    await suite.db.client.query(`CREATE TABLE orders_2025_06 (LIKE orders INCLUDING ALL);
+      INSERT INTO orders_2025_06 (id, day, customer_id, total)
+        SELECT g, DATE '2025-06-01' + g % 30, 2, g FROM generate_series(660, 664) g;
+      CREATE TABLE note_2025_06 (LIKE note INCLUDING ALL);
+      ALTER TABLE note_2025_06 REPLICA IDENTITY FULL;
+      INSERT INTO note VALUES (960, '2025-01-20', 1, '2025-01-02', 'january note');
+      INSERT INTO note_2025_06 VALUES (961, '2025-06-03', 2, '2025-01-03', 'june note of order 2')`);
+    await suite.pipeline.drain();
+    await suite.db.client.query(
+      `ALTER TABLE orders ATTACH PARTITION orders_2025_06 FOR VALUES FROM ('2025-06-01') TO ('2025-07-01');
+       ALTER TABLE note ATTACH PARTITION note_2025_06 FOR VALUES FROM ('2025-06-01') TO ('2025-07-01')`,
+    );
+    await suite.pipeline.poll();
+    const handed = suite.pipeline.lastHandoffs;
+    // The five attached orders (root partition) and order 2, whose note arrived (child partition).
+    expect(handed.map((h) => h.kind)).toEqual(["keys"]);
+    expect((handed[0]?.kind === "keys" ? handed[0].keys.map((k) => k.join("|")) : []).sort()).toEqual([
+      "2|2025-01-03",
+      "660|2025-06-01",
+      "661|2025-06-02",
+      "662|2025-06-03",
+      "663|2025-06-04",
+      "664|2025-06-05",
+    ]);
+    await suite.pipeline.drain();
+    await expectIndexEqualsDatabase();
+    const [doc] = await suite.sink.getDocuments(suite.targets.get("orders") as string, ["2|2025-01-03"]);
+    expect(doc?.source).toMatchObject({ notes: expect.arrayContaining(["june note of order 2"]) });
+
+    await suite.db.client.query("ALTER TABLE orders DETACH PARTITION orders_2025_06");
+    await suite.pipeline.poll();
+    expect(suite.pipeline.lastHandoffs.map((h) => h.kind)).toEqual(["clear"]);
     await suite.pipeline.drain();
     await expectIndexEqualsDatabase();
   });
