@@ -6,6 +6,8 @@ export interface LeafPartition {
   leaf: TableName;
   /** `pg_class.relreplident`: `d` default, `f` full, `i` index, `n` nothing. */
   replicaIdentity: string;
+  /** `pg_class.oid`: a partition dropped and created again under the same name is another leaf. */
+  oid?: string;
 }
 
 /**
@@ -24,8 +26,10 @@ export async function readLeafPartitions(
     ls: string;
     ln: string;
     replident: string;
+    oid: string;
   }>(
-    `SELECT p.s AS ps, p.n AS pn, ln.nspname::text AS ls, lc.relname::text AS ln, lc.relreplident::text AS replident
+    `SELECT p.s AS ps, p.n AS pn, ln.nspname::text AS ls, lc.relname::text AS ln, lc.relreplident::text AS replident,
+            lc.oid::text AS oid
        FROM unnest($1::text[], $2::text[]) AS p(s, n)
        JOIN pg_catalog.pg_namespace pns ON pns.nspname = p.s
        JOIN pg_catalog.pg_class pc ON pc.relnamespace = pns.oid AND pc.relname = p.n AND pc.relkind = 'p'
@@ -40,12 +44,17 @@ export async function readLeafPartitions(
     parent: { schema: r.ps, name: r.pn },
     leaf: { schema: r.ls, name: r.ln },
     replicaIdentity: r.replident,
+    oid: r.oid,
   }));
 }
 
-/** A stable text form of a leaf, for comparing leaf sets across cycles and processes. */
-export function leafKey(leaf: Pick<LeafPartition, "parent" | "leaf">): string {
-  return JSON.stringify([leaf.parent.schema, leaf.parent.name, leaf.leaf.schema, leaf.leaf.name]);
+/**
+ * A stable text form of a leaf, for comparing leaf sets across cycles and processes. With the oid,
+ * so a partition dropped and created again under its name between two cycles counts as a change.
+ */
+export function leafKey(leaf: Pick<LeafPartition, "parent" | "leaf" | "oid">): string {
+  const key = [leaf.parent.schema, leaf.parent.name, leaf.leaf.schema, leaf.leaf.name];
+  return JSON.stringify(leaf.oid === undefined ? key : [...key, leaf.oid]);
 }
 
 /**

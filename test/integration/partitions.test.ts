@@ -131,6 +131,18 @@ describe("range-partitioned root while the sync runs", () => {
     );
   });
 
+  it("a partition dropped and created again under its name between two cycles is reconciled", async () => {
+    await suite.pipeline.drain();
+    const march = await count("SELECT count(*) AS n FROM orders_2025_03");
+    expect(march).toBeGreaterThan(0);
+    await suite.db.client.query(`DROP TABLE orders_2025_03;
+      CREATE TABLE orders_2025_03 PARTITION OF orders FOR VALUES FROM ('2025-03-01') TO ('2025-04-01')`);
+    await suite.pipeline.poll();
+    expect(suite.pipeline.lastHandoffs.map((h) => h.kind)).toEqual(["clear"]);
+    await suite.pipeline.drain();
+    await expectIndexEqualsDatabase();
+  });
+
   it("TRUNCATE of one partition removes only that partition's documents", async () => {
     const index = suite.targets.get("orders") as string;
     const february = await count("SELECT count(*) AS n FROM orders_2025_02");
