@@ -64,7 +64,14 @@ export {
   type SqsPublisherOptions,
   sqsSafeText,
 } from "./publisher";
-export { type RedriveOptions, type RedriveResult, reasonKind, redriveDeadLetters } from "./redrive";
+export {
+  type KeptLetter,
+  type RedriveOptions,
+  type RedriveResult,
+  reasonKind,
+  redriveDeadLetters,
+  redriveKeptLetters,
+} from "./redrive";
 export {
   DEFAULT_RETRY,
   isRetryableSqsError,

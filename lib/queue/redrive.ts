@@ -123,6 +123,53 @@ export async function redriveDeadLetters(options: RedriveOptions): Promise<Redri
   return result;
 }
 
+/** A dead letter kept outside SQS (the dead-letter file of `slotsync run`). */
+export interface KeptLetter {
+  body: string;
+  reason: string;
+}
+
+/**
+ * Sends kept dead letters (matching `reason`, case-insensitive) back to the queue, unchanged.
+ * Resolves once SQS accepted every one of them; returns the counts and which letters were sent
+ * (by position), so the caller removes only those from where it keeps them.
+ */
+export async function redriveKeptLetters(
+  letters: readonly KeptLetter[],
+  options: Pick<RedriveOptions, "client" | "queueUrl" | "reason" | "dryRun">,
+): Promise<RedriveResult & { sent: Set<number> }> {
+  const result: RedriveResult & { sent: Set<number> } = {
+    seen: letters.length,
+    moved: 0,
+    skipped: 0,
+    byReason: {},
+    sent: new Set(),
+  };
+  const needle = options.reason?.toLowerCase();
+  const matching: number[] = [];
+  letters.forEach((letter, i) => {
+    if (needle !== undefined && !letter.reason.toLowerCase().includes(needle)) {
+      result.skipped++;
+      return;
+    }
+    const kind = reasonKind(letter.reason);
+    result.byReason[kind] = (result.byReason[kind] ?? 0) + 1;
+    result.moved++;
+    matching.push(i);
+  });
+  if (options.dryRun || matching.length === 0) return result;
+  await sendEntries(
+    matching.map((i) => {
+      const body = letters[i]?.body ?? "";
+      return { body, bytes: utf8Bytes(body) };
+    }),
+    resolveLimits(),
+    { client: options.client, queueUrl: options.queueUrl },
+  );
+  for (const i of matching) result.sent.add(i);
+  return result;
+}
+
 /** Makes letters this pass kept hidden visible again at once. */
 async function showAgain(client: SQSClient, dlqUrl: string, messages: readonly Message[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {

@@ -15,7 +15,7 @@ export interface DeadLetterLine {
   /** The record it came from, and how often that was received. */
   messageId?: string;
   receiveCount?: number;
-  /** The queue message, unchanged: `slotsync redrive --file` sends it again. */
+  /** The queue message, unchanged: `slotsync redrive --from-file` sends it again. */
   body: string;
 }
 
