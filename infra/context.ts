@@ -3,7 +3,13 @@ import { Schedule } from "aws-cdk-lib/aws-events";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
 import { ALARM_IDS, type AlarmId } from "./alarms";
-import { type AlarmThresholds, type ConsumerSettings, SchemaSource, type SearchEngine } from "./props";
+import {
+  type AlarmThresholds,
+  type ConsumerSettings,
+  type PollerMode,
+  SchemaSource,
+  type SearchEngine,
+} from "./props";
 
 /**
  * One `-c key=value` setting of the app: what it means, for the error messages and the README table.
@@ -27,6 +33,7 @@ export const CONTEXT_KEYS = {
   pollerTimeoutSeconds: "poller timeout (default 900 s, Lambda's maximum, for rate schedules; 60-900 s)",
   pollerEnabled: "false to deploy the schedule disabled until bootstrap enables it",
   pollerReservedConcurrency: "true to reserve one concurrent execution for the poller (default false)",
+  pollerMode: "economy (default: runs end once changes stop) or latency (continuous polling)",
   consumerBatchSize: "messages per consumer invocation (default 10)",
   consumerMaxBatchingWindowSeconds: "seconds SQS gathers a batch (default 0; 1 above 10 messages)",
   consumerMaxConcurrency: "most concurrent consumers (default 5)",
@@ -65,6 +72,7 @@ export interface AppSettings {
   pollerTimeout: Duration | undefined;
   pollerEnabled: boolean;
   pollerReservedConcurrency: boolean;
+  pollerMode: PollerMode;
   consumer: ConsumerSettings;
   maxReceiveCount: number | undefined;
   thresholds: AlarmThresholds;
@@ -207,6 +215,7 @@ export function readSettings(node: Node): AppSettings {
     pollerTimeout: pollerTimeout !== undefined ? Duration.seconds(pollerTimeout) : undefined,
     pollerEnabled: pollerEnabled !== false,
     pollerReservedConcurrency: bool("pollerReservedConcurrency") ?? false,
+    pollerMode: readPollerMode(str("pollerMode"), problems),
     consumer,
     maxReceiveCount: num("maxReceiveCount", 1, 1000),
     thresholds,
@@ -268,4 +277,10 @@ function retention(days: number, problems: string[]): RetentionDays | undefined 
   if (allowed.includes(days)) return days as RetentionDays;
   problems.push(`logRetentionDays: must be one of ${allowed.sort((a, b) => a - b).join(", ")}`);
   return undefined;
+}
+
+function readPollerMode(value: string | undefined, problems: string[]): PollerMode {
+  if (value === undefined || value === "economy" || value === "latency") return value ?? "economy";
+  problems.push("pollerMode: must be economy or latency");
+  return "economy";
 }

@@ -33,6 +33,7 @@ import {
   DEFAULT_CONSUMER,
   FUNCTION_ROLES,
   type FunctionRole,
+  type PollerMode,
   type SchemaSource,
   type SearchEngine,
 } from "./props";
@@ -104,6 +105,8 @@ export interface SyncFunctionsProps {
   readonly pollerEnabled: boolean;
   /** Reserve one concurrent execution for the poller. */
   readonly pollerReservedConcurrency: boolean;
+  /** `POLLER_MODE`. */
+  readonly pollerMode: PollerMode;
   readonly entries: Readonly<Record<FunctionRole, string>>;
   readonly projectRoot: string;
   readonly runtime?: Runtime;
@@ -147,7 +150,9 @@ export class SyncFunctions extends Construct {
     const make = (role: FunctionRole, overrides: { timeout?: Duration; memorySize?: number } = {}) =>
       this.makeFunction(role, props, environment, overrides);
 
-    const runSeconds = pollerRunSeconds(props.pollSchedule, pollerTimeout);
+    // Runs overlap the next tick by a few seconds, and the next run waits for the lease, unless one
+    // concurrent execution is reserved (an overlapping tick would then be throttled, not wait).
+    const runSeconds = pollerRunSeconds(props.pollSchedule, pollerTimeout, !props.pollerReservedConcurrency);
     this.poller = this.makeFunction(
       "poller",
       props,
@@ -233,6 +238,7 @@ export class SyncFunctions extends Construct {
       SQS_QUEUE_URL: props.queue.queueUrl,
       SQS_DLQ_URL: props.deadLetterQueue.queueUrl,
       SLOTSYNC_SLOT: props.slotName,
+      POLLER_MODE: props.pollerMode,
       WAL_WARNING_THRESHOLD_GB: String(props.thresholds.walWarningGb),
       WAL_CRITICAL_THRESHOLD_GB: String(props.thresholds.walCriticalGb),
     };
@@ -487,15 +493,22 @@ function pollerEventAge(schedule: Schedule, timeout: Duration): Duration {
 }
 
 /**
- * How long one poller run keeps starting cycles (`POLLER_RUN_SECONDS`): 2 s short of the
- * schedule's rate, so it hands the lease on as the next tick arrives and no part of the minute
- * goes unpolled. Undefined (run until the margin before the timeout) for cron schedules.
+ * How long one poller run keeps starting cycles (`POLLER_RUN_SECONDS`). With `overlap`, the
+ * schedule's rate plus {@link POLLER_OVERLAP_SECONDS}: the next tick's run, started meanwhile,
+ * waits for the lease (`POLLER_LEASE_WAIT_SECONDS`) and takes over as soon as this run releases
+ * it, so no moment goes unpolled. Without (one reserved concurrent execution, where an
+ * overlapping tick is throttled instead), 2 s short of the rate. Undefined (run until the margin
+ * before the timeout) for cron schedules.
  */
-export function pollerRunSeconds(schedule: Schedule, timeout: Duration): number | undefined {
+export function pollerRunSeconds(schedule: Schedule, timeout: Duration, overlap = true): number | undefined {
   const rate = rateSeconds(schedule);
   if (rate === undefined) return undefined;
-  return Math.max(1, Math.min(rate, timeout.toSeconds() - POLLER_SAFETY_MARGIN_SECONDS) - 2);
+  const limit = timeout.toSeconds() - POLLER_SAFETY_MARGIN_SECONDS;
+  return Math.max(1, overlap ? Math.min(rate + POLLER_OVERLAP_SECONDS, limit) : Math.min(rate, limit) - 2);
 }
+
+/** How long a poller run overlaps the next tick's run (which waits for the lease meanwhile). */
+export const POLLER_OVERLAP_SECONDS = 3;
 
 /** The poller's default `POLLER_SAFETY_MARGIN_SECONDS`. */
 const POLLER_SAFETY_MARGIN_SECONDS = 15;

@@ -160,6 +160,14 @@ export interface SlotsyncSyncProps {
    * deploy on accounts whose concurrency quota is low (new accounts).
    */
   readonly pollerReservedConcurrency?: boolean;
+  /**
+   * How the poller spends its runs (`POLLER_MODE`), default `economy`: each scheduled run drains
+   * the slot and ends once changes stop coming, so an idle deployment runs the poller for well
+   * under a second a minute; the first change after a quiet spell waits for the next tick.
+   * `latency`: every run polls until the next tick and hands over to it without a gap.
+   * docs/operations/poller-modes.md.
+   */
+  readonly pollerMode?: PollerMode;
   /** Consumer batching and concurrency. */
   readonly consumer?: ConsumerSettings;
   /** Receives before a message goes to the dead-letter queue, default 5. */
@@ -198,3 +206,6 @@ export interface SlotsyncSyncProps {
   /** Name of the CloudWatch dashboard; default generated. */
   readonly dashboardName?: string;
 }
+
+/** How the scheduled poller spends its runs: `POLLER_MODE`. */
+export type PollerMode = "economy" | "latency";

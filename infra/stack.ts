@@ -54,6 +54,7 @@ export class SlotsyncStack extends Stack {
       ...(s.pollerTimeout ? { pollerTimeout: s.pollerTimeout } : {}),
       pollerEnabled: s.pollerEnabled,
       pollerReservedConcurrency: s.pollerReservedConcurrency,
+      pollerMode: s.pollerMode,
       consumer: s.consumer,
       ...(s.maxReceiveCount !== undefined ? { maxReceiveCount: s.maxReceiveCount } : {}),
       thresholds: s.thresholds,

@@ -104,6 +104,11 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
         fetchSize: w.config.poller.fetchSize,
         maxChangesPerCycle: w.config.poller.maxChangesPerCycle,
         leaseTtlMs: w.config.poller.leaseTtlMs,
+        // The previous run may still finish its last cycle: wait for its lease rather than leave
+        // the slot unpolled until the next tick.
+        leaseWaitMs: w.config.poller.leaseWaitMs,
+        // Economy mode ends the run once changes stop coming; latency mode polls to the run's end.
+        ...(w.config.poller.mode === "economy" ? { idleGraceMs: w.config.poller.idleGraceMs } : {}),
         // A cycle inside a transaction larger than one run goes on past the run's usual end, up
         // to the margin before the timeout, then keeps its place for the next run.
         stopCyclesAt: timeoutAt - safetyMarginMs,
@@ -128,6 +133,7 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
       ...rest,
       advancedTo: summary.advancedTo?.toString(),
       slot,
+      mode: w.config.poller.mode,
       ...(largeTransaction ? { largeTransaction: largeTransactionFields(largeTransaction) } : {}),
     };
     logger.info("poll finished", result);

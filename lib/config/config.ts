@@ -31,7 +31,21 @@ export interface PollerConfig {
   maxChangesPerCycle: number;
   /** How long a poller's lease lasts without renewal: how soon another may take over after a crash. */
   leaseTtlMs: number;
+  /**
+   * `economy`: a scheduled run drains what is there, keeps polling only while changes keep coming
+   * (`idleGraceMs`), then ends. `latency`: a run polls until its end, the next one taking over.
+   */
+  mode: PollerMode;
+  /** Economy mode: how long a run keeps polling after the last change it saw. */
+  idleGraceMs: number;
+  /** How long a run waits for the lease held by the previous run (the hand-over). */
+  leaseWaitMs: number;
 }
+
+/** How the scheduled poller spends its runs: see {@link PollerConfig.mode}. */
+export type PollerMode = "economy" | "latency";
+/** The poller modes, for validation and the stack prop. */
+export const POLLER_MODES: readonly PollerMode[] = ["economy", "latency"];
 
 export interface AlertConfig {
   webhookUrl: string | undefined;
@@ -127,6 +141,9 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
       integer: true,
     }),
     leaseTtlMs: r.number("POLLER_LEASE_TTL_SECONDS", 60, { min: 1, max: 3600 }) * 1000,
+    mode: r.oneOf("POLLER_MODE", POLLER_MODES, "economy"),
+    idleGraceMs: r.number("POLLER_IDLE_GRACE_SECONDS", 10, { min: 0, max: 900 }) * 1000,
+    leaseWaitMs: r.number("POLLER_LEASE_WAIT_SECONDS", 10, { min: 0, max: 300 }) * 1000,
   };
   const alerts: AlertConfig = {
     webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"], "the alert webhook's URL (often its secret)"),

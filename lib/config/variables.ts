@@ -273,6 +273,24 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "60",
     "the lease's lifetime without renewal: how soon another poller takes over after a crash",
   ),
+  v(
+    "poller",
+    "POLLER_MODE",
+    "economy",
+    "`economy`: a scheduled run drains the slot and ends once changes stop coming; `latency`: runs poll without pause, each handing over to the next",
+  ),
+  v(
+    "poller",
+    "POLLER_IDLE_GRACE_SECONDS",
+    "10",
+    "economy mode: how long a run keeps polling after the last change it saw (0–900)",
+  ),
+  v(
+    "poller",
+    "POLLER_LEASE_WAIT_SECONDS",
+    "10",
+    "how long a run waits for the lease the previous run still holds, for a hand-over without a gap (0–300)",
+  ),
   v("poller", "POLLER_RULE_NAME", "—", "the poller's EventBridge rule, enabled when a bootstrap completes"),
 
   v("bootstrap", "BOOTSTRAP_RANGE_ROWS", "2500", "root rows per range message"),

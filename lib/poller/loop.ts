@@ -35,7 +35,29 @@ export interface PollerLoopOptions extends CycleOptions {
    * Unset: cycles are not stopped (`slotsync run`).
    */
   stopCyclesAt?: number;
+  /**
+   * Economy mode (`POLLER_MODE=economy`): end the run at the first cycle that finds nothing once
+   * no change has come for this long (at once when the run has seen none), instead of polling
+   * until the deadline. Unset: poll until the deadline (latency mode, `slotsync run`).
+   */
+  idleGraceMs?: number;
+  /**
+   * How long a run that finds the lease held waits for it (the previous scheduled run finishing
+   * its last cycle) before giving up; 0 or unset: give up at once. With runs that overlap by a few
+   * seconds this closes the gap between one run's last cycle and the next run's first.
+   */
+  leaseWaitMs?: number;
+  /**
+   * Cycles that find nothing write the heartbeat at most this often (default 60 s, well inside the
+   * monitor's stall threshold), so an idle poller sends no per-second writes to the state store.
+   */
+  heartbeatEveryMs?: number;
 }
+
+/** Idle cycles write the heartbeat at most this often by default. */
+export const DEFAULT_HEARTBEAT_EVERY_MS = 60_000;
+/** How often a run waiting for the lease asks for it again. */
+const LEASE_WAIT_STEP_MS = 100;
 
 export const DEFAULT_LOOP_OPTIONS: Omit<PollerLoopOptions, "slot" | "holder"> = {
   ...DEFAULT_CYCLE_OPTIONS,
@@ -62,10 +84,11 @@ export interface PollerLoopDeps {
 
 export interface PollerRunSummary {
   /**
-   * `lease-held`: another poller is working this slot, this one did nothing. `schema-drift`: the
-   * database no longer matches the schema (see `drift`); nothing was handed on past that point.
+   * `idle`: economy mode ended the run because no change came for the idle grace. `lease-held`:
+   * another poller is working this slot, this one did nothing. `schema-drift`: the database no
+   * longer matches the schema (see `drift`); nothing was handed on past that point.
    */
-  outcome: "completed" | "lease-held" | "lease-lost" | "stopped" | "schema-drift";
+  outcome: "completed" | "idle" | "lease-held" | "lease-lost" | "stopped" | "schema-drift";
   cycles: number;
   transactions: number;
   changes: number;
@@ -97,8 +120,15 @@ export async function runPollerLoop(
     keys: 0,
     advancedTo: undefined,
   };
-  const lease = await deps.state.acquire(options.slot, options.holder, options.leaseTtlMs);
+  const lease = await acquireLease(deps, options, deadline, now, sleep, signal);
   if (!lease) return { ...summary, outcome: "lease-held" };
+  const heartbeatEveryMs = options.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS;
+  // The lease is renewed when a third of its time to live has passed, not every cycle: an idle
+  // latency-mode poller would otherwise write to the state store every poll interval. Unset until
+  // the first cycle starts, right after the lease was taken.
+  let renewedAt: number | undefined;
+  let heartbeatAt: number | undefined;
+  let lastChangeAt: number | undefined;
   const leafSets = leafSetMemory(
     options.slot,
     lease.token,
@@ -122,11 +152,15 @@ export async function runPollerLoop(
         summary.outcome = "stopped";
         break;
       }
-      if (!(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
-        summary.outcome = "lease-lost";
-        break;
+      if (renewedAt !== undefined && now() - renewedAt >= options.leaseTtlMs / 3) {
+        if (!(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
+          summary.outcome = "lease-lost";
+          break;
+        }
+        renewedAt = now();
       }
       const started = now();
+      renewedAt ??= started;
       const gate = await deps.drift?.beforeCycle(deps.db);
       if (gate && gate.status !== "ok") {
         summary.outcome = "schema-drift";
@@ -144,6 +178,7 @@ export async function runPollerLoop(
         if (keeper.lost || !(await deps.state.renew(options.slot, lease.token, options.leaseTtlMs))) {
           throw new LeaseLostError(options.slot, lease.token);
         }
+        renewedAt = now();
       };
       try {
         cycle = await runCycle(
@@ -189,16 +224,31 @@ export async function runPollerLoop(
           keys: cycle.keys,
         });
       }
-      await deps.state.heartbeat(options.slot, lease.token, {
-        at: new Date(now()),
-        lagBytes: await lagBytes(deps.db, options.slot),
-        transactions: cycle.transactions,
-        changes: cycle.changes,
-        keys: cycle.keys,
-        durationMs: now() - started,
-      });
+      const busy = cycle.changes > 0 || cycle.advancedTo !== undefined;
+      if (busy) lastChangeAt = now();
+      if (busy || heartbeatAt === undefined || now() - heartbeatAt >= heartbeatEveryMs) {
+        await deps.state.heartbeat(options.slot, lease.token, {
+          at: new Date(now()),
+          lagBytes: await lagBytes(deps.db, options.slot),
+          transactions: cycle.transactions,
+          changes: cycle.changes,
+          keys: cycle.keys,
+          durationMs: now() - started,
+        });
+        heartbeatAt = now();
+      }
       // The run's time is up inside a cycle (a transaction larger than one run): its place is kept.
       if (cycle.stopped) break;
+      // Economy mode: nothing came in this cycle, and nothing for the idle grace (or ever, in this
+      // run): end the run; the next scheduled run polls again.
+      if (
+        !busy &&
+        options.idleGraceMs !== undefined &&
+        (lastChangeAt === undefined || now() - lastChangeAt >= options.idleGraceMs)
+      ) {
+        summary.outcome = "idle";
+        break;
+      }
       // Cycles are paced at the poll interval: a cycle's fixed costs (lease, checkpoint and
       // heartbeat in Upstash, SQS requests) are paid per cycle, so under a steady load back-to-back
       // cycles of a few changes each would multiply them. Only a cycle that stopped at
@@ -212,6 +262,28 @@ export async function runPollerLoop(
     await deps.state.release(options.slot, lease.token).catch(() => undefined);
   }
   return summary;
+}
+
+/**
+ * Takes the slot's lease; when another run holds it, asks again every 100 ms for up to
+ * `leaseWaitMs` (never past the run's own last cycle start), then gives up.
+ */
+async function acquireLease(
+  deps: PollerLoopDeps,
+  options: PollerLoopOptions,
+  deadline: number,
+  now: () => number,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<{ token: number } | null> {
+  let waitUntil: number | undefined;
+  for (;;) {
+    const lease = await deps.state.acquire(options.slot, options.holder, options.leaseTtlMs);
+    if (lease || signal?.aborted || !options.leaseWaitMs) return lease;
+    waitUntil ??= Math.min(now() + options.leaseWaitMs, deadline - options.safetyMarginMs);
+    if (now() + LEASE_WAIT_STEP_MS > waitUntil) return null;
+    await sleep(LEASE_WAIT_STEP_MS, signal);
+  }
 }
 
 /**

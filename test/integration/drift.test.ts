@@ -221,6 +221,7 @@ beforeAll(async () => {
       { pgUrl: db.url, schema: join(dir, "schema.json"), slot, queues },
       {
         POLL_INTERVAL_SECONDS: "0.1",
+        POLLER_MODE: "latency",
         POLLER_SAFETY_MARGIN_SECONDS: "1",
         WRITE_TARGETS_CACHE_SECONDS: "0",
         DRIFT_CHECK_MINUTES: "0",

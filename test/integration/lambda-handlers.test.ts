@@ -3,7 +3,7 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler as consumer } from "../../lambdas/consumer";
 import { handler as poller } from "../../lambdas/poller";
-import { recordFromSqsMessage, type SqsEvent } from "../../lib/queue";
+import { decodeMessage, recordFromSqsMessage, type SqsEvent } from "../../lib/queue";
 import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { applySchemaFixture, createTestDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
@@ -40,6 +40,7 @@ beforeAll(async () => {
         POLL_INTERVAL_SECONDS: "0.1",
         POLLER_SAFETY_MARGIN_SECONDS: "1",
         POLLER_RUN_SECONDS: "1",
+        POLLER_MODE: "latency",
       },
     ),
   );
@@ -101,6 +102,28 @@ describe("Lambda handlers", () => {
     // About one second of 0.1 s polls; running to the timeout would be thousands of cycles.
     expect(Number(summary.cycles)).toBeGreaterThan(0);
     expect(Number(summary.cycles)).toBeLessThan(50);
+  });
+
+  it("in economy mode a run ends at the first cycle that finds nothing once changes stop", async () => {
+    vi.resetModules();
+    process.env.POLLER_MODE = "economy";
+    process.env.POLLER_IDLE_GRACE_SECONDS = "0.3";
+    try {
+      const fresh = (await import("../../lambdas/poller")) as typeof import("../../lambdas/poller");
+      // Nothing to read: one cycle, then the run ends (the minute's run costs a fraction of a second).
+      const idle = await fresh.handler({}, context(10 * 60_000));
+      expect(idle).toMatchObject({ outcome: "idle", slot, cycles: 1, changes: 0, mode: "economy" });
+      // A change: handed on, then polled for the idle grace, then the run ends.
+      await db.client.query("UPDATE book SET title = title || ' (economy)' WHERE id = 2");
+      const busy = await fresh.handler({}, context(10 * 60_000));
+      expect(busy).toMatchObject({ outcome: "idle", slot, keys: 1 });
+      expect(Number(busy.cycles)).toBeGreaterThan(1);
+      const bodies = await queues.drain({ count: 1, timeoutMs: 5000 });
+      expect(bodies.map((b) => decodeMessage(b))).toMatchObject([{ kind: "keys", keys: [["2"]] }]);
+    } finally {
+      process.env.POLLER_MODE = "latency";
+      delete process.env.POLLER_IDLE_GRACE_SECONDS;
+    }
   });
 
   it("refuses to start with one error naming every bad variable, and starts once they are fixed", async () => {

@@ -99,13 +99,15 @@ describe("SlotsyncSync functions", () => {
       expect(functionProps(reserved, role).ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  it("schedules the poller every minute; runs end at the next tick, the timeout is Lambda's maximum", () => {
+  it("schedules the poller every minute; runs overlap the next tick, the timeout is Lambda's maximum", () => {
     const { template } = buildSync();
     const poller = functionProps(template, "poller");
-    // The run stops starting cycles 2 s before the next tick; only a cycle inside a transaction
-    // larger than one run goes on, up to the margin before the 15-minute timeout.
+    // The run stops starting cycles 3 s after the next tick, whose run waits for the lease
+    // meanwhile; only a cycle inside a transaction larger than one run goes on, up to the margin
+    // before the 15-minute timeout.
     expect(poller.Timeout).toBe(900);
-    expect(poller.Environment.Variables.POLLER_RUN_SECONDS).toBe("58");
+    expect(poller.Environment.Variables.POLLER_RUN_SECONDS).toBe("63");
+    expect(poller.Environment.Variables.POLLER_MODE).toBe("economy");
     template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(1 minute)",
       State: "ENABLED",
@@ -118,6 +120,13 @@ describe("SlotsyncSync functions", () => {
     });
   });
 
+  it("with one reserved execution, runs end 2 s before the next tick instead (an overlapping tick would be throttled)", () => {
+    const { template } = buildSync({ pollerReservedConcurrency: true, pollerMode: "latency" });
+    const poller = functionProps(template, "poller");
+    expect(poller.Environment.Variables.POLLER_RUN_SECONDS).toBe("58");
+    expect(poller.Environment.Variables.POLLER_MODE).toBe("latency");
+  });
+
   it("derives the poller timeout from the schedule, and takes an explicit one", () => {
     expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(1))).toSeconds()).toBe(900);
     expect(defaultPollerTimeout(Schedule.rate(Duration.minutes(5))).toSeconds()).toBe(900);
@@ -128,8 +137,8 @@ describe("SlotsyncSync functions", () => {
       pollerTimeout: Duration.seconds(90),
     });
     expect(functionProps(template, "poller").Timeout).toBe(90);
-    // 90 s leaves 75 s before the margin: the run stops at 73 s, within the 2-minute rate.
-    expect(functionProps(template, "poller").Environment.Variables.POLLER_RUN_SECONDS).toBe("73");
+    // 90 s leaves 75 s before the margin: the run stops there, before the 2-minute rate.
+    expect(functionProps(template, "poller").Environment.Variables.POLLER_RUN_SECONDS).toBe("75");
     expect(pollerRunSeconds(Schedule.expression("cron(0/2 * * * ? *)"), Duration.minutes(5))).toBeUndefined();
     template.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(2 minutes)" });
   });
