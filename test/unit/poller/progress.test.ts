@@ -48,6 +48,17 @@ function memoryStore(initial: TransactionProgress | null = null) {
   return { store, writes, current: () => record };
 }
 
+/** A saved record of transaction 7 (commit end 5000), handed on through 1300, the slot at 1000. */
+const saved = (overrides: Partial<TransactionProgress> = {}): TransactionProgress => ({
+  xid: 7,
+  endLsn: 5000n,
+  slotAt: 1000n,
+  handedOnThrough: 1300n,
+  changes: 3,
+  startedAt: "2026-01-01T00:00:00.000Z",
+  ...overrides,
+});
+
 const begin = (xid: number, endLsn: bigint) => ({
   action: "B" as const,
   xid,
@@ -87,49 +98,27 @@ describe("TransactionTracker", () => {
 
   it("a later cycle leaves out what was handed on and counts on from there", async () => {
     const reader = readerAt(1000n);
-    const saved = {
-      xid: 7,
-      endLsn: 5000n,
-      slotAt: 1000n,
-      handedOnThrough: 1300n,
-      changes: 3,
-      startedAt: "2026-01-01T00:00:00.000Z",
-    };
-    const { store, current } = memoryStore(saved);
+    const { store, current } = memoryStore(saved());
     const { tracker: t, reports } = tracker(reader, store);
     expect(await t.load()).toEqual({ xid: 7, afterLsn: 1300n });
     await t.begin(begin(7, 5000n));
     expect(reports.at(-1)).toMatchObject({ state: "in-progress", resumed: true, changes: 3 });
     t.change(1400n);
     t.commit();
-    expect(reports.at(-1)).toMatchObject({ state: "done", changes: 4, startedAt: saved.startedAt });
+    expect(reports.at(-1)).toMatchObject({ state: "done", changes: 4, startedAt: saved().startedAt });
     await t.finish(true);
     expect(current()).toBeNull();
   });
 
   it("ignores and removes a record once the slot moved away from where it was written", async () => {
-    const { store, current } = memoryStore({
-      xid: 7,
-      endLsn: 5000n,
-      slotAt: 900n,
-      handedOnThrough: 1300n,
-      changes: 3,
-      startedAt: "2026-01-01T00:00:00.000Z",
-    });
+    const { store, current } = memoryStore(saved({ slotAt: 900n }));
     const { tracker: t } = tracker(readerAt(1000n), store);
     expect(await t.load()).toBeUndefined();
     expect(current()).toBeNull();
   });
 
   it("refuses a record that names another commit for the same xid, and removes it", async () => {
-    const { store, current } = memoryStore({
-      xid: 7,
-      endLsn: 5000n,
-      slotAt: 1000n,
-      handedOnThrough: 1300n,
-      changes: 3,
-      startedAt: "2026-01-01T00:00:00.000Z",
-    });
+    const { store, current } = memoryStore(saved());
     const { tracker: t } = tracker(readerAt(1000n), store);
     await t.load();
     await expect(t.begin(begin(7, 6000n))).rejects.toBeInstanceOf(ProgressMismatchError);
