@@ -126,20 +126,22 @@ export class CheckpointPollerState implements PollerStateStore {
     );
   }
 
-  async readLeaves(slot: string): Promise<string[] | null> {
-    const record = (await this.store.readDrift(slot))[LEAVES_RECORD];
-    const leaves = record?.leaves;
-    return Array.isArray(leaves) && leaves.every((l) => typeof l === "string") ? leaves : null;
+  /** A list of texts kept in a drift record's field; null when absent or not one. */
+  private async readTexts(slot: string, record: string, field: string): Promise<string[] | null> {
+    const value = (await this.store.readDrift(slot))[record]?.[field];
+    return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : null;
+  }
+
+  readLeaves(slot: string): Promise<string[] | null> {
+    return this.readTexts(slot, LEAVES_RECORD, "leaves");
   }
 
   async writeLeaves(slot: string, _token: number, leaves: string[]): Promise<void> {
     await this.store.writeDrift(slot, LEAVES_RECORD, { v: 1, leaves, updatedAt: new Date().toISOString() });
   }
 
-  async readColumns(slot: string): Promise<string[] | null> {
-    const record = (await this.store.readDrift(slot))[COLUMNS_RECORD];
-    const columns = record?.columns;
-    return Array.isArray(columns) && columns.every((c) => typeof c === "string") ? columns : null;
+  readColumns(slot: string): Promise<string[] | null> {
+    return this.readTexts(slot, COLUMNS_RECORD, "columns");
   }
 
   async writeColumns(slot: string, _token: number, columns: string[]): Promise<void> {

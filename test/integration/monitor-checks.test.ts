@@ -10,7 +10,12 @@ import {
 } from "../../lib/monitor";
 import { parseSchema, resolveSchema } from "../../lib/schema";
 import { readSchemaFixture } from "../support/pg";
-import { openSyncSuite, type SyncSuite, whileSyncing } from "../support/sync-suite";
+import {
+  expectIndexEqualsDatabase as expectIndexEquals,
+  openSyncSuite,
+  type SyncSuite,
+  whileSyncing,
+} from "../support/sync-suite";
 
 // The monitor's checks of the schema's tables and indices, against the real database, index and
 // checkpoint store: the sampled verify that proves the index right (DocumentsDiverged), and the
@@ -68,13 +73,8 @@ async function monitorRun(minutesLater: number) {
   return { schema, report, slotReport: report.slots.find((s) => s.name === suite.slot) };
 }
 
-async function expectIndexEqualsDatabase(): Promise<void> {
-  const report = await suite.pipeline.compare("orders");
-  expect({ missing: report.missing, extra: report.extra, different: report.different }).toEqual({
-    missing: [],
-    extra: [],
-    different: [],
-  });
+function expectIndexEqualsDatabase(): Promise<void> {
+  return expectIndexEquals(suite, "orders", "orders");
 }
 
 /** The schema slot's alert stepped down from critical (to ok, or to a warning it had before). */

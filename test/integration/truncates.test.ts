@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSyncSuite, type SyncSuite, whileSyncing } from "../support/sync-suite";
-
-async function expectIndexEqualsDatabase(suite: SyncSuite, index: string, rows: string): Promise<void> {
-  const report = await suite.pipeline.compare(index);
-  expect({ missing: report.missing, extra: report.extra, different: report.different }).toEqual({
-    missing: [],
-    extra: [],
-    different: [],
-  });
-  const { rows: counted } = await suite.db.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${rows}`);
-  expect(report.stored).toBe(Number(counted[0]?.n));
-}
+import {
+  expectIndexEqualsDatabase,
+  openSyncSuite,
+  type SyncSuite,
+  whileSyncing,
+} from "../support/sync-suite";
 
 describe("TRUNCATE of a root of 100,000 documents", () => {
   let suite: SyncSuite;

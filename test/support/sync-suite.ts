@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { expect } from "vitest";
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
@@ -117,4 +118,23 @@ export async function whileSyncing(suite: SyncSuite, work: () => Promise<void>):
     await loop;
   }
   await suite.pipeline.drain();
+}
+
+/**
+ * Asserts that the index of `index` equals what the database builds (`slotsync render`): nothing
+ * missing, extra or different, and as many documents as `rootTable` has rows.
+ */
+export async function expectIndexEqualsDatabase(
+  suite: SyncSuite,
+  index: string,
+  rootTable: string,
+): Promise<void> {
+  const report = await suite.pipeline.compare(index);
+  expect({ missing: report.missing, extra: report.extra, different: report.different }).toEqual({
+    missing: [],
+    extra: [],
+    different: [],
+  });
+  const { rows } = await suite.db.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${rootTable}`);
+  expect(report.stored).toBe(Number(rows[0]?.n));
 }
