@@ -51,6 +51,36 @@ export const PRICES = {
     source: "https://aws.amazon.com/cloudwatch/pricing/",
     asOf: "2026-03 (not re-read for this run: re-check)",
   },
+  cloudWatchAlarm: {
+    usd: 0.1,
+    unit: "standard-resolution alarm metric per month",
+    source: "https://aws.amazon.com/cloudwatch/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
+  cloudWatchDashboard: {
+    usd: 3,
+    unit: "dashboard per month (beyond the account's first 3)",
+    source: "https://aws.amazon.com/cloudwatch/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
+  kmsKey: {
+    usd: 1,
+    unit: "customer managed KMS key per month",
+    source: "https://aws.amazon.com/kms/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
+  secret: {
+    usd: 0.4,
+    unit: "Secrets Manager secret per month",
+    source: "https://aws.amazon.com/secrets-manager/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
+  natGatewayHour: {
+    usd: 0.045,
+    unit: "NAT gateway hour (plus $0.045 per GB processed)",
+    source: "https://aws.amazon.com/vpc/pricing/",
+    asOf: "2026-03 (not re-read for this run: re-check)",
+  },
 } as const satisfies Record<string, Price>;
 
 /** The CDK stack's defaults that the cost depends on (infra/functions.ts, infra/props.ts). */
@@ -189,5 +219,113 @@ export function costModel(m: MeasuredCounts): CostModel {
       "SQS: the event source mapping's 5 pollers long-poll 20 s when idle (AWS does not publish the exact number)",
       "CloudWatch Logs ingestion and data transfer are not included",
     ],
+  };
+}
+
+/** Hours in the model's 30-day month. */
+const MONTH_HOURS = 24 * 30;
+
+/** One mode's variable idle cost per month: compute, requests, SQS, Upstash. */
+export interface ModeCosts {
+  mode: "economy" | "latency";
+  lines: CostLine[];
+  totalUsd: number;
+}
+
+/** What one idle scheduled poller run costs, measured (economy) or modelled (latency). */
+export interface IdleRun {
+  mode: "economy" | "latency";
+  /** Billed duration of one run. */
+  pollerSecondsPerRun: number;
+  upstashCommandsPerRun: number;
+  /** SQS requests the poller makes per idle run (none: it sends only when it found changes). */
+  sqsRequestsPerRun: number;
+}
+
+/** Upstash commands of one monitor run (lease-free reads of stats, checkpoint, bootstraps, alerts). */
+const MONITOR_UPSTASH_COMMANDS = 6;
+
+/** The variable cost of an idle month in one poller mode, the monitor and the queue's pollers included. */
+export function modeIdleCosts(run: IdleRun): ModeCosts {
+  const d = STACK_DEFAULTS;
+  const runs = d.pollerInvocationsPerMonth;
+  const pollerGbs = runs * run.pollerSecondsPerRun * (d.pollerMemoryMb / 1024);
+  const monitorGbs = d.monitorInvocationsPerMonth * 1 * (d.monitorMemoryMb / 1024);
+  const requests = runs + d.monitorInvocationsPerMonth;
+  const upstash = runs * run.upstashCommandsPerRun + d.monitorInvocationsPerMonth * MONITOR_UPSTASH_COMMANDS;
+  const sqs = d.idleSqsReceivesPerMonth + runs * run.sqsRequestsPerRun;
+  const lines: CostLine[] = [
+    {
+      item: "poller Lambda compute (GB-s)",
+      quantity: pollerGbs,
+      usd: pollerGbs * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: "monitor Lambda compute (GB-s, 1 s a run)",
+      quantity: monitorGbs,
+      usd: monitorGbs * PRICES.lambdaArmGbSecond.usd,
+    },
+    {
+      item: "poller + monitor Lambda requests",
+      quantity: requests,
+      usd: requests * PRICES.lambdaRequest.usd,
+    },
+    {
+      item: "SQS requests (the event source's empty receives, the poller's own)",
+      quantity: sqs,
+      usd: sqs * PRICES.sqsRequest.usd,
+    },
+    {
+      item: "Upstash commands (poller + monitor)",
+      quantity: upstash,
+      usd: upstash * PRICES.upstashCommand.usd,
+    },
+  ];
+  const totalUsd = +lines.reduce((sum, l) => sum + l.usd, 0).toFixed(4);
+  return {
+    mode: run.mode,
+    lines: lines.map((l) => ({ ...l, quantity: Math.round(l.quantity), usd: +l.usd.toFixed(4) })),
+    totalUsd,
+  };
+}
+
+/** What a deployment includes that costs the same busy or idle. */
+export interface FixedCostOptions {
+  /** Alarms the stack creates (infra/alarms.ts ALARM_IDS less those disabled). */
+  alarms: number;
+  /** Distinct custom metrics the functions publish (name and dimensions). */
+  customMetrics: number;
+  /** A separate, encrypted topic for critical alarms (a second KMS key). */
+  criticalTopic: boolean;
+  /** Functions in a VPC reaching AWS and Upstash through one NAT gateway. */
+  nat: boolean;
+}
+
+/** The fixed monthly costs of a deployment, itemised. */
+export function fixedCosts(o: FixedCostOptions): { lines: CostLine[]; totalUsd: number } {
+  const keys = o.criticalTopic ? 2 : 1;
+  const lines: CostLine[] = [
+    { item: "KMS keys (alarm topics)", quantity: keys, usd: keys * PRICES.kmsKey.usd },
+    { item: "Secrets Manager secret", quantity: 1, usd: PRICES.secret.usd },
+    { item: "CloudWatch alarms", quantity: o.alarms, usd: o.alarms * PRICES.cloudWatchAlarm.usd },
+    { item: "CloudWatch dashboard", quantity: 1, usd: PRICES.cloudWatchDashboard.usd },
+    {
+      item: "CloudWatch custom metrics",
+      quantity: o.customMetrics,
+      usd: o.customMetrics * PRICES.cloudWatchMetric.usd,
+    },
+    ...(o.nat
+      ? [
+          {
+            item: "NAT gateway hours (data processed extra)",
+            quantity: MONTH_HOURS,
+            usd: MONTH_HOURS * PRICES.natGatewayHour.usd,
+          },
+        ]
+      : []),
+  ];
+  return {
+    lines: lines.map((l) => ({ ...l, usd: +l.usd.toFixed(2) })),
+    totalUsd: +lines.reduce((sum, l) => sum + l.usd, 0).toFixed(2),
   };
 }

@@ -38,6 +38,7 @@ import { createTestQueues } from "../test/support/sqs";
 import { ensureServices, type ServiceName, stopServices } from "../tools/services";
 import { benchBootstrap } from "./bootstrap";
 import { costModel } from "./cost";
+import { benchEconomy, ECONOMY_FIXED, economyMarkdown } from "./economy";
 import {
   benchPgsyncBootstrap,
   ensureBenchVenv,
@@ -166,10 +167,33 @@ async function boundsOnly(which: string): Promise<void> {
   }
 }
 
+/** `--only economy`: idle runs and the first change after them, and the monthly cost per mode. */
+async function economyOnly(): Promise<void> {
+  const { started } = await ensureServices(
+    ["postgres", "redis", "upstash", "elasticsearch", "elasticmq"],
+    (line) => log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  try {
+    const result = await benchEconomy(quick ? 10 : 30, ECONOMY_FIXED, log);
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    const file = join(ROOT, "bench", "results", "economy");
+    writeFileSync(
+      `${file}.json`,
+      `${JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2)}\n`,
+    );
+    writeFileSync(`${file}.md`, economyMarkdown(result));
+    log(`wrote bench/results/economy.{json,md}`);
+  } finally {
+    await cleanUp();
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.only === "economy") return economyOnly();
   if (args.only !== undefined) {
     if (!["wide-rows", "fan-out", "huge-txn"].includes(args.only))
-      throw new Error(`--only ${args.only}: choose wide-rows, fan-out or huge-txn`);
+      throw new Error(`--only ${args.only}: choose wide-rows, fan-out, huge-txn or economy`);
     return boundsOnly(args.only);
   }
   log(`settings ${JSON.stringify(settings)}`);
