@@ -256,7 +256,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   v(
     "poller",
     "POLLER_RUN_SECONDS",
-    "0 (the stack sets the rate − 2 s)",
+    "0 (the stack sets the rate + 3 s)",
     "how long one poller Lambda run keeps starting cycles; 0: until the safety margin",
   ),
   v(

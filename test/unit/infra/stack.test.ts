@@ -100,6 +100,12 @@ describe("the app's context", () => {
     }
   });
 
+  it("reads the poller mode: economy by default, latency on request, anything else named", () => {
+    expect(settingsOf({}).pollerMode).toBe("economy");
+    expect(settingsOf({ pollerMode: "latency" }).pollerMode).toBe("latency");
+    expect(() => settingsOf({ pollerMode: "fast" })).toThrow(/pollerMode: must be economy or latency/);
+  });
+
   it("reads the deploy-safety settings: reserved concurrency, removal policies, tags, alarms", () => {
     const defaults = settingsOf({});
     expect(defaults.pollerReservedConcurrency).toBe(false);
