@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: `unit` needs no network; `integration` talks to the real local services,
-// which `test/setup/global-services.ts` starts (or reuses) before the run and stops after it.
+// Three projects: `unit` needs no network; `integration` talks to the real local services,
+// which `test/setup/global-services.ts` starts (or reuses) before the run and stops after it;
+// `slow` uses the same services for the few tests that take minutes by design (a sink slowed to
+// 50 ms per document), kept apart so `--project integration` stays quick. `vitest run` (CI) runs all.
 export default defineConfig({
   test: {
     silent: "passed-only",
@@ -25,6 +27,17 @@ export default defineConfig({
           environment: "node",
           globalSetup: ["test/setup/global-services.ts"],
           testTimeout: 120_000,
+          hookTimeout: 300_000,
+          pool: "forks",
+        },
+      },
+      {
+        test: {
+          name: "slow",
+          include: ["test/slow/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["test/setup/global-services.ts"],
+          testTimeout: 25 * 60_000,
           hookTimeout: 300_000,
           pool: "forks",
         },

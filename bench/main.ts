@@ -8,6 +8,7 @@
  *   npm run bench -- --only wide-rows [--wide-rows 5000] [--wide-row-bytes 50000]
  *   npm run bench -- --only fan-out [--fan-out-roots 3000000] [--poller-timeout 900]
  *   npm run bench -- --only huge-txn [--rows 10000000] [--poller-timeout 900]
+ *   npm run bench -- --only slow-sink [--slow-documents 10000] [--slow-per-doc-ms 10] [--slow-cap-seconds 300]
  *
  * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
  * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
@@ -23,6 +24,10 @@
  * rows (`--rows`) through the poller (bench/results/huge-txn.json). Both run the poller as the stack
  * runs it: Lambda runs of the stack's run length and timeout (`--poller-timeout`, default 900 s),
  * each going on where the last stopped, and report the runs, time and peak RSS.
+ *
+ * `--only slow-sink` measures sync throughput against Elasticsearch slowed to 10 ms per document by
+ * the fault proxy, adaptive bulk sizing against fixed sizing (bench/slow-sink.ts), and writes
+ * bench/results/slow-sink.json.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -58,6 +63,7 @@ import {
 } from "./poller";
 import { type BenchResult, TARGETS, writeReport } from "./report";
 import { bookstoreSchema, createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
+import { benchSlowSink } from "./slow-sink";
 import { runStep, type StepResult, searchRate } from "./steady";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -77,6 +83,9 @@ const { values: args } = parseArgs({
     "wide-row-bytes": { type: "string", default: "50000" },
     "fan-out-roots": { type: "string", default: "3000000" },
     "poller-timeout": { type: "string", default: String(STACK_POLLER_TIMEOUT_SECONDS) },
+    "slow-documents": { type: "string", default: "10000" },
+    "slow-per-doc-ms": { type: "string", default: "10" },
+    "slow-cap-seconds": { type: "string", default: "300" },
   },
 });
 const quick = args.quick === true;
@@ -189,11 +198,40 @@ async function economyOnly(): Promise<void> {
   }
 }
 
+/** `--only slow-sink`: adaptive against fixed bulk sizing on an engine slowed per document. */
+async function slowSinkOnly(): Promise<void> {
+  const { endpoints, started } = await ensureServices(["postgres", "elasticsearch"], (line) =>
+    log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  try {
+    const result = await benchSlowSink({
+      superUrl: endpoints.postgres.url,
+      elasticsearch: endpoints.elasticsearch,
+      documents: Number(args["slow-documents"]),
+      perDocMs: Number(args["slow-per-doc-ms"]),
+      capSeconds: Number(args["slow-cap-seconds"]),
+      log,
+    });
+    log(
+      `slow-sink: adaptive ${result.adaptive.documentsPerSecond} docs/s, fixed ${result.fixed.documentsPerSecond} docs/s, ratio ${result.ratio}`,
+    );
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    writeFileSync(
+      join(ROOT, "bench", "results", "slow-sink.json"),
+      `${JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2)}\n`,
+    );
+  } finally {
+    await cleanUp();
+  }
+}
+
 async function main(): Promise<void> {
   if (args.only === "economy") return economyOnly();
   if (args.only !== undefined) {
+    if (args.only === "slow-sink") return slowSinkOnly();
     if (!["wide-rows", "fan-out", "huge-txn"].includes(args.only))
-      throw new Error(`--only ${args.only}: choose wide-rows, fan-out, huge-txn or economy`);
+      throw new Error(`--only ${args.only}: choose wide-rows, fan-out, huge-txn, economy or slow-sink`);
     return boundsOnly(args.only);
   }
   log(`settings ${JSON.stringify(settings)}`);

@@ -38,6 +38,11 @@ export interface BulkObservation {
   throttled: boolean;
   /** No answer in time. */
   timedOut: boolean;
+  /**
+   * The timeout was the time left before the caller's deadline, shorter than the engine was
+   * given otherwise: the answer time says only "at least this slow", and the size is kept.
+   */
+  cutByDeadline?: boolean;
 }
 
 /** The state of one index. */
@@ -45,6 +50,8 @@ interface IndexState {
   size: number;
   /** Smoothed ms per operation; undefined until the first answer. */
   msPerOperation: number | undefined;
+  /** Ms per operation of the latest answer. */
+  lastPerOperation: number;
 }
 
 /** Weight of the newest answer in the smoothed time per operation. */
@@ -68,9 +75,13 @@ export class AdaptiveSizer {
     return this.state(index).size;
   }
 
-  /** Predicted answer time of a request of `operations` to `index`, or undefined before any answer. */
+  /**
+   * Predicted answer time of a request of `operations` to `index`, or undefined before any answer:
+   * the slower of the smoothed and the latest time per operation, so a slowing engine is not
+   * underestimated while the average catches up.
+   */
   predictMs(index: string, operations: number): number | undefined {
-    const per = this.state(index).msPerOperation;
+    const per = this.perOperation(index);
     return per === undefined ? undefined : per * operations;
   }
 
@@ -80,7 +91,7 @@ export class AdaptiveSizer {
    * meaning a request started now would not finish in time.
    */
   fit(index: string, wanted: number, remainingMs: number): number {
-    const per = this.state(index).msPerOperation;
+    const per = this.perOperation(index);
     if (per === undefined || per <= 0) return wanted;
     return Math.max(0, Math.min(wanted, Math.floor((remainingMs * PLAN_SHARE) / per)));
   }
@@ -100,16 +111,19 @@ export class AdaptiveSizer {
   observe(index: string, seen: BulkObservation): void {
     const state = this.state(index);
     const { maxSize, targetLatencyMs } = this.settings;
-    if (seen.operations > 0 && !seen.timedOut) {
-      const per = seen.latencyMs / seen.operations;
+    const per = seen.operations > 0 ? seen.latencyMs / seen.operations : undefined;
+    if (per !== undefined && !seen.timedOut) {
       state.msPerOperation =
         state.msPerOperation === undefined ? per : SMOOTHING * per + (1 - SMOOTHING) * state.msPerOperation;
+      state.lastPerOperation = per;
     }
-    if (seen.timedOut && seen.operations > 0) {
+    if (per !== undefined && seen.timedOut) {
       // At least this slow: the timeout passed without an answer.
-      const per = seen.latencyMs / seen.operations;
       state.msPerOperation = Math.max(state.msPerOperation ?? 0, per);
+      state.lastPerOperation = Math.max(state.lastPerOperation, per);
     }
+    // The caller's deadline cut the request short: nothing learnt about the right size.
+    if (seen.timedOut && seen.cutByDeadline) return;
     let size = state.size;
     if (seen.throttled || seen.timedOut) {
       size = Math.floor(Math.min(size, seen.operations) / 2);
@@ -127,12 +141,20 @@ export class AdaptiveSizer {
     return Object.fromEntries([...this.states].map(([index, s]) => [index, s.size]));
   }
 
+  private perOperation(index: string): number | undefined {
+    const state = this.state(index);
+    return state.msPerOperation === undefined
+      ? undefined
+      : Math.max(state.msPerOperation, state.lastPerOperation);
+  }
+
   private state(index: string): IndexState {
     let state = this.states.get(index);
     if (!state) {
       state = {
         size: Math.max(1, Math.min(this.settings.maxSize, this.settings.startSize)),
         msPerOperation: undefined,
+        lastPerOperation: 0,
       };
       this.states.set(index, state);
     }

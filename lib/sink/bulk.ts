@@ -229,15 +229,16 @@ class BulkWrite {
         if (!(err instanceof TransportFailure)) throw err;
         const latencyMs = runtime.now() - sentAt;
         this.latencyMs += latencyMs;
+        // A timeout the deadline imposed is the deadline's doing, not the engine failing.
+        const cut = err.kind === "timeout" && timeoutMs >= remaining;
         sizer?.observe(index, {
           operations: part.length,
           full,
           latencyMs,
           throttled: false,
           timedOut: err.kind === "timeout",
+          cutByDeadline: cut,
         });
-        // A timeout the deadline imposed is the deadline's doing, not the engine failing.
-        const cut = err.kind === "timeout" && timeoutMs >= remaining;
         const failure = {
           errorType: cut ? DEADLINE_ERROR : err.kind,
           reason: redactText(err.message, transport.secrets),

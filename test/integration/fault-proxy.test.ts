@@ -146,6 +146,7 @@ describe("pass-through to a local echo target", () => {
       bulkItemsFailed: 0,
       bulkOperations: 0,
       largestBulk: 0,
+      bulkSizes: [],
     });
   });
 
@@ -306,6 +307,7 @@ describe("Elasticsearch through the fault proxy", () => {
     expect((await direct.count({ index, query: { ids: { values: ids } } })).count).toBe(10);
     expect(proxy.stats().bulkOperations - before.bulkOperations).toBe(10);
     expect(proxy.stats().largestBulk).toBeGreaterThanOrEqual(10);
+    expect(proxy.stats().bulkSizes.at(-1)).toBe(10);
   });
 
   it("with bulkWorkers, a _bulk waits its turn and a full queue answers 429 like the engine", async () => {

@@ -69,6 +69,8 @@ export interface FaultStats {
   /** Operations delayed by `bulkDelayPerDocMs`, and the largest request seen (operations). */
   bulkOperations: number;
   largestBulk: number;
+  /** Operations of each request `bulkDelayPerDocMs` delayed, in arrival order. */
+  bulkSizes: number[];
 }
 
 /** A running fault proxy; see {@link startFaultProxy}. */
@@ -220,6 +222,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     bulkItemsFailed: 0,
     bulkOperations: 0,
     largestBulk: 0,
+    bulkSizes: [],
   };
   /** When each of the `bulkWorkers` is free again (epoch ms). */
   let workersFreeAt: number[] = [];
@@ -291,6 +294,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const perDoc = f.bulkDelayPerDocMs ?? 0;
     counters.bulkOperations += operations;
     counters.largestBulk = Math.max(counters.largestBulk, operations);
+    counters.bulkSizes.push(operations);
     const work = operations * perDoc;
     const now = Date.now();
     let until = now + work;
@@ -447,10 +451,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         if (!Number.isInteger(s) || s < 400 || s > 599) throw new RangeError(`not an error status: ${s}`);
       }
       faults = { ...next };
+      // A new setting starts with idle workers (requests already waiting finish on their own).
+      workersFreeAt = [];
       failNext = next.failNext ?? 0;
       hangNext = next.hangNext ?? 0;
     },
-    stats: () => ({ ...counters, byStatus: { ...counters.byStatus } }),
+    stats: () => ({ ...counters, byStatus: { ...counters.byStatus }, bulkSizes: [...counters.bulkSizes] }),
     async close() {
       for (const res of hanging) res.destroy();
       hanging.clear();

@@ -56,6 +56,21 @@ describe("AdaptiveSizer", () => {
     expect(sizer.sizes()).toEqual({ a: 1, b: 100 });
   });
 
+  it("keeps the size when the caller's deadline cut a request, but learns it is at least that slow", () => {
+    const sizer = new AdaptiveSizer(settings);
+    sizer.observe("a", seen(100, 900)); // 9 ms each
+    sizer.observe("a", seen(100, 2000, { timedOut: true, cutByDeadline: true }));
+    expect(sizer.sizeFor("a")).toBe(100);
+    expect(sizer.predictMs("a", 10)).toBe(200);
+  });
+
+  it("predicts with the slower of the smoothed and the latest time per operation", () => {
+    const sizer = new AdaptiveSizer(settings);
+    sizer.observe("a", seen(100, 100)); // 1 ms
+    sizer.observe("a", seen(110, 1100)); // 10 ms: smoothed 5.5, latest 10
+    expect(sizer.predictMs("a", 10)).toBe(100);
+  });
+
   it("fits requests into the time left once it knows the time per operation, and derives timeouts", () => {
     const sizer = new AdaptiveSizer(settings);
     expect(sizer.fit("a", 100, 10)).toBe(100); // nothing known yet: the first answer tells
