@@ -7,7 +7,7 @@
  * write threads) and a 429 `es_rejected_execution_exception` for a request that arrives while more
  * than 1,000 documents wait (a full write queue). Five consumers (the stack's default
  * maxConcurrency) run the consumer's batch code in process, each with its own sink as a Lambda
- * container has, a 60 s invocation (55 s to write) and SQS's batch of 10 messages of up to 1,000
+ * container has, a 60 s invocation (55 s to write) and SQS's batch of 10 messages of 100
  * keys; an in-memory queue plays SQS (a failed record comes back and counts a receive; after 5 it
  * would be dead-lettered). Both runs sync the same changed rows and end with the index checked
  * against the database.
@@ -56,7 +56,9 @@ const CONSUMERS = 5;
 const LAMBDA_MS = 60_000;
 const MARGIN_MS = 5_000;
 const MAX_RECEIVES = 5;
-const KEYS_PER_MESSAGE = 1000;
+// Live changes arrive in many small messages (a poller cycle's keys), not a few full ones:
+// with 100 keys a message, the five consumers share the work as they would.
+const KEYS_PER_MESSAGE = 100;
 
 interface Queued {
   id: string;

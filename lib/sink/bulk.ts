@@ -1,6 +1,7 @@
 import { redactText } from "../security";
 import type { AdaptiveSizer } from "./adaptive";
 import { backoffDelay, type SinkRuntime } from "./backoff";
+import { bulkAuthError, bulkError, sharedFailure } from "./bulk-errors";
 import {
   classifyItem,
   classifyRequestStatus,
@@ -10,7 +11,6 @@ import {
   WRONG_ENGINE_FIX,
 } from "./classify";
 import type { ResolvedTuning } from "./config";
-import { SinkError } from "./errors";
 import { type EncodedOperation, encodeOperation } from "./ndjson";
 import { type EngineResponse, type EngineTransport, TransportFailure } from "./transport";
 import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "./types";
@@ -273,9 +273,10 @@ class BulkWrite {
           }
           break;
         case "auth":
-          throw this.authError(response);
+          throw bulkAuthError(response, transport.secrets);
         case "fatal":
-          throw this.error(
+          throw bulkError(
+            transport.secrets,
             `the search engine answered the bulk request with HTTP ${response.status}: ${formatError(described())}`,
             response.status,
             response.status === 406
@@ -374,55 +375,8 @@ class BulkWrite {
 
   /** Throws when every operation failed for a reason shared by the whole batch. */
   private throwIfNothingCanSucceed(): void {
-    if (this.ops.length === 0) return;
-    const kinds = new Set(this.fatal);
-    if (kinds.size !== 1) return;
-    const kind = this.fatal[0];
-    if (!kind || !this.outcomes.every((o) => o?.status === "rejected")) return;
-    const indices = [...new Set(this.ops.map((op) => op.index))].map((name) => `"${name}"`).join(", ");
-    const first = this.outcomes[0];
-    if (kind === "index_not_found") {
-      throw this.error(
-        `index ${indices} does not exist: ${first?.reason ?? ""}`,
-        first?.httpStatus,
-        "run `slotsync bootstrap` to create the index and its alias, or correct the index name in the schema",
-        "index_not_found_exception",
-      );
-    }
-    throw this.error(
-      `the credentials may not write to ${indices}: ${first?.reason ?? ""}`,
-      first?.httpStatus,
-      "grant the user or API key the `write` privilege (index and delete) on the index and its alias",
-      first?.errorType,
-    );
-  }
-
-  private authError(response: EngineResponse): SinkError {
-    const error = describeError(response.body);
-    const detail = formatError(error) || "no details";
-    if (response.status === 401) {
-      return this.error(
-        `the search engine refused the credentials (HTTP 401): ${detail}`,
-        401,
-        "check the API key (ELASTICSEARCH_API_KEY_ID / ELASTICSEARCH_API_KEY), the user and password, or the AWS role",
-        error.type,
-      );
-    }
-    return this.error(
-      `the credentials lack a privilege the bulk request needs (HTTP ${response.status}): ${detail}`,
-      response.status,
-      "grant the `write` privilege on the target indices and aliases (on AWS: the domain access policy or the collection's data access policy)",
-      error.type,
-    );
-  }
-
-  private error(message: string, httpStatus: number | undefined, fix: string, errorType?: string): SinkError {
-    return new SinkError(redactText(message, this.ctx.transport.secrets), {
-      httpStatus,
-      errorType,
-      fix,
-      retryable: false,
-    });
+    const shared = sharedFailure(this.ops, this.outcomes, this.fatal, this.ctx.transport.secrets);
+    if (shared) throw shared;
   }
 
   private stats(outcomes: readonly SinkOutcome[]): WriteStats {
