@@ -18,12 +18,16 @@ export const DEFAULT_THROTTLE_DELAY_SECONDS = 30;
 
 /**
  * True for an outcome the engine did not refuse on its merits: never sent because the deadline
- * left no time, cut by the deadline, or pushed back for overload (429).
+ * left no time, cut by the deadline, pushed back for overload (429), or not answered within its
+ * timeout (an engine too slow for now; a dead one refuses connections or answers 5xx instead).
  */
 export function isDeferrable(outcome: SinkOutcome): boolean {
-  return (
-    outcome.status === "retryable" && (outcome.errorType === DEADLINE_ERROR || outcome.httpStatus === 429)
-  );
+  return outcome.status === "retryable" && (outcome.errorType === DEADLINE_ERROR || isPushback(outcome));
+}
+
+/** The engine pushed back: a 429, or no answer within the request's timeout. */
+function isPushback(outcome: SinkOutcome): boolean {
+  return outcome.httpStatus === 429 || outcome.errorType === "timeout";
 }
 
 /**
@@ -52,7 +56,7 @@ export class Deferral {
         // A write the routing step added has no key of its own: its record is not requeued.
         if (isDeferrable(outcome) && key !== undefined) {
           const entry = this.deferred.get(id) ?? { throttled: false };
-          entry.throttled ||= outcome.httpStatus === 429;
+          entry.throttled ||= isPushback(outcome);
           this.deferred.set(id, entry);
         } else this.hard.add(id);
       }
@@ -66,7 +70,7 @@ export class Deferral {
 
   /**
    * The records of `failed` to send again, grouped by their delay in seconds: `0` after the
-   * deadline, {@link ConsumerOptions.throttleDelaySeconds} after pushback.
+   * deadline, {@link ConsumerOptions.throttleDelaySeconds} after pushback (a 429 or a timeout).
    */
   plan(
     failed: ReadonlySet<string>,

@@ -27,14 +27,16 @@ const outcome = (
 });
 
 describe("isDeferrable", () => {
-  it("holds for writes the deadline left unsent and for pushback, not for other failures", () => {
+  it("holds for writes the deadline left unsent and for pushback (429, timeout), not for other failures", () => {
     expect(isDeferrable(outcome(op("1"), "retryable", { errorType: "deadline" }))).toBe(true);
     expect(
       isDeferrable(
         outcome(op("1"), "retryable", { httpStatus: 429, errorType: "es_rejected_execution_exception" }),
       ),
     ).toBe(true);
+    expect(isDeferrable(outcome(op("1"), "retryable", { errorType: "timeout" }))).toBe(true);
     expect(isDeferrable(outcome(op("1"), "retryable", { httpStatus: 503 }))).toBe(false);
+    expect(isDeferrable(outcome(op("1"), "retryable", { errorType: "network" }))).toBe(false);
     expect(isDeferrable(outcome(op("1"), "rejected", { httpStatus: 400 }))).toBe(false);
     expect(isDeferrable(outcome(op("1"), "ok"))).toBe(false);
   });
