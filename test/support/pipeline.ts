@@ -33,6 +33,9 @@ export interface PipelineOptions {
   spec?: SchemaSpec;
 }
 
+/** Deliveries of one message after which a failing record fails the test. */
+const MAX_DELIVERIES = 5;
+
 /** What {@link SyncPipeline.drain} did. */
 export interface DrainReport {
   cycles: number;
@@ -56,6 +59,8 @@ export class SyncPipeline {
   private poller: pg.Client | undefined;
   private pool: pg.Pool | undefined;
   private seq = 0;
+  /** Failed deliveries per queued message (SQS's receive count, less one). */
+  private readonly deliveries = new WeakMap<QueueMessage, number>();
   /** The consumers' builders (made again when an all-columns table's columns change). */
   private readonly consumerBuilders: Map<string, DocumentBuilder>;
   private refresh: (() => Promise<void>) | undefined;
@@ -126,15 +131,20 @@ export class SyncPipeline {
     return result.changes + result.partitionChanges + result.columnChanges;
   }
 
-  /** Consumer batches of up to 10 messages until the queue is empty (follow-ups included). */
+  /**
+   * Consumer batches of up to 10 messages until the queue is empty (follow-ups included). A record
+   * the batch reports failed comes again, as SQS redelivers it; one that fails
+   * {@link MAX_DELIVERIES} times fails the test (the stack would dead-letter it).
+   */
   async consume(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, 10);
+      const ids = batch.map(() => `p${++this.seq}`);
       const event: SqsEvent = {
-        Records: batch.map((m) => ({
-          messageId: `p${++this.seq}`,
+        Records: batch.map((m, i) => ({
+          messageId: ids[i] as string,
           body: encodeMessage(m),
-          attributes: { ApproximateReceiveCount: "1" },
+          attributes: { ApproximateReceiveCount: String((this.deliveries.get(m) ?? 0) + 1) },
         })),
       };
       const budget = this.batchBudgetMs;
@@ -145,11 +155,17 @@ export class SyncPipeline {
       this.totals.batches++;
       this.totals.messages += batch.length;
       const failed = new Set(result.response.batchItemFailures.map((f) => f.itemIdentifier));
-      if (failed.size > 0) {
-        throw new Error(
-          `consumer batch failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`,
-        );
-      }
+      batch.forEach((message, i) => {
+        if (!failed.has(ids[i] as string)) return;
+        const deliveries = (this.deliveries.get(message) ?? 0) + 1;
+        if (deliveries >= MAX_DELIVERIES) {
+          throw new Error(
+            `consumer batch failed ${deliveries} times: ${result.error instanceof Error ? result.error.message : String(result.error)}`,
+          );
+        }
+        this.deliveries.set(message, deliveries);
+        this.queue.push(message);
+      });
     }
   }
 
