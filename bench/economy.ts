@@ -210,16 +210,18 @@ async function waitSearchable(
 }
 
 /**
- * The default deployment's fixed costs: the stack's 20 alarms (infra/alarms.ts), the 25 metric
- * names the functions publish for one slot and one index, one alarm topic, no VPC. A second row
- * adds a NAT gateway for functions in a VPC.
+ * The default deployment's fixed costs: the stack's 20 alarms (infra/alarms.ts), the 23 metrics
+ * the functions publish by default for one slot and one index (`SLOTSYNC_METRICS=standard`, what
+ * alarms and the dashboard read), one alarm topic, no VPC. The report adds the variants.
  */
 export const ECONOMY_FIXED: FixedCostOptions = {
   alarms: 20,
-  customMetrics: 25,
+  customMetrics: 23,
   criticalTopic: false,
   nat: false,
 };
+/** `SLOTSYNC_METRICS=alarms`: only the 10 metrics alarms read (lambdas/metric-sets.ts). */
+const ALARM_METRICS_ONLY = 10;
 
 const usd = (v: number) => `$${v.toFixed(2)}`;
 const n = (v: number) => v.toLocaleString("en-US");
@@ -228,6 +230,7 @@ const n = (v: number) => v.toLocaleString("en-US");
 export function economyMarkdown(r: EconomyResult): string {
   const { idleRuns: i, firstChange: f, monthly: m } = r;
   const withNat = fixedCosts({ ...ECONOMY_FIXED, nat: true });
+  const fewer = fixedCosts({ ...ECONOMY_FIXED, customMetrics: ALARM_METRICS_ONLY });
   const lines = (costs: { lines: { item: string; quantity: number; usd: number }[] }) =>
     costs.lines.map((l) => `| ${l.item} | ${n(l.quantity)} | ${usd(l.usd)} |`);
   return [
@@ -257,6 +260,7 @@ export function economyMarkdown(r: EconomyResult): string {
     "| --- | --- | --- |",
     ...lines(m.fixed),
     `| total | | **${usd(m.fixed.totalUsd)}** |`,
+    `| with \`SLOTSYNC_METRICS=alarms\` (${ALARM_METRICS_ONLY} metrics) | | **${usd(fewer.totalUsd)}** |`,
     `| with functions in a VPC behind one NAT gateway | | **${usd(withNat.totalUsd)}** |`,
     "",
     "List prices, us-east-1, no free tiers, Arm Lambdas, 30-day month (bench/cost.ts names each",

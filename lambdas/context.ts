@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { SlotsyncConfig } from "../lib/config";
 import { type ConnectionPolicy, readCaBundle } from "../lib/database";
+import { METRIC_SELECTIONS, type MetricSelection, publishes } from "./metric-sets";
 
 /** The parts of the Lambda context the handlers use (so the CLI and tests can pass their own). */
 export interface InvocationContext {
@@ -65,9 +66,35 @@ export function warnConfig(logger: Logger, config: Pick<SlotsyncConfig, "warning
   }
 }
 
-/** Embedded Metric Format metrics under the `slotsync` namespace. */
-export function createMetrics(serviceName: string): Metrics {
-  return new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "slotsync", serviceName });
+/**
+ * Embedded Metric Format metrics under the `slotsync` namespace, limited to the selection
+ * `SLOTSYNC_METRICS` names (lambdas/metric-sets.ts). The value itself is checked with the rest of
+ * the configuration at cold start (`loadConfig`), which names it when it is not one of them.
+ */
+export function createMetrics(serviceName: string, env: NodeJS.ProcessEnv = process.env): Metrics {
+  const value = env.SLOTSYNC_METRICS ?? "standard";
+  const selection = (METRIC_SELECTIONS as readonly string[]).includes(value)
+    ? (value as MetricSelection)
+    : "standard";
+  return new SelectedMetrics(
+    { namespace: env.POWERTOOLS_METRICS_NAMESPACE ?? "slotsync", serviceName },
+    selection,
+  );
+}
+
+/** Powertools metrics that drop what the selection does not publish. */
+class SelectedMetrics extends Metrics {
+  constructor(
+    options: ConstructorParameters<typeof Metrics>[0],
+    private readonly selection: MetricSelection,
+  ) {
+    super(options);
+  }
+
+  override addMetric(...args: Parameters<Metrics["addMetric"]>): this {
+    if (publishes(this.selection, args[0])) super.addMetric(...args);
+    return this;
+  }
 }
 
 /** The error as a log field: its class, message, fix and whether a retry may help; no stack secrets. */

@@ -145,6 +145,8 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
     idleGraceMs: r.number("POLLER_IDLE_GRACE_SECONDS", 10, { min: 0, max: 900 }) * 1000,
     leaseWaitMs: r.number("POLLER_LEASE_WAIT_SECONDS", 10, { min: 0, max: 300 }) * 1000,
   };
+  // Read by the Lambdas' metrics (lambdas/metric-sets.ts); checked here so a typo stops the cold start.
+  r.oneOf("SLOTSYNC_METRICS", ["standard", "alarms", "all"], "standard");
   const alerts: AlertConfig = {
     webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"], "the alert webhook's URL (often its secret)"),
     warningBytes: gigabytes(r, "WAL_WARNING_THRESHOLD_GB"),

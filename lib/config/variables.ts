@@ -291,6 +291,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "10",
     "how long a run waits for the lease the previous run still holds, for a hand-over without a gap (0–300)",
   ),
+  v(
+    "poller",
+    "SLOTSYNC_METRICS",
+    "standard",
+    "the Lambdas' custom metrics: `standard` (what alarms and the dashboard read), `alarms` (only what alarms read, 10), `all`",
+  ),
   v("poller", "POLLER_RULE_NAME", "—", "the poller's EventBridge rule, enabled when a bootstrap completes"),
 
   v("bootstrap", "BOOTSTRAP_RANGE_ROWS", "2500", "root rows per range message"),
