@@ -16,6 +16,7 @@ import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { compareIndexWithDatabase } from "../support/consistency";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy";
+import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { applySchemaFixture, createTestDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
@@ -62,32 +63,23 @@ beforeAll(async () => {
   writeFileSync(join(schemaDir, "schema.json"), JSON.stringify([{ ...spec, index }]));
   const s = getServices();
   proxy = await startFaultProxy({ target: s.elasticsearch.url, seed: 22 });
-  sink = createSink({
-    engine: "elasticsearch",
-    node: s.elasticsearch.url,
-    auth: { type: "basic", username: s.elasticsearch.username, password: s.elasticsearch.password },
-  });
+  sink = createSink(elasticsearchSinkConfig());
   await sink.createIndex(index, { settings: { ...TOMBSTONE_INDEX_SETTINGS, number_of_replicas: 0 } });
-  Object.assign(process.env, {
-    PG_URL: db.url,
-    SCHEMA: join(schemaDir, "schema.json"),
-    DATABASE: db.name,
-    SLOTSYNC_SLOT: slot,
-    ELASTICSEARCH_URL: proxy.url,
-    ELASTICSEARCH_USER: s.elasticsearch.username,
-    ELASTICSEARCH_PASSWORD: s.elasticsearch.password,
-    UPSTASH_REDIS_REST_URL: s.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: s.upstash.token,
-    SQS_QUEUE_URL: queues.queueUrl,
-    SQS_DLQ_URL: queues.dlqUrl,
-    SQS_ENDPOINT: s.elasticmq.endpoint,
-    AWS_REGION: s.elasticmq.region,
-    AWS_ACCESS_KEY_ID: "x",
-    AWS_SECRET_ACCESS_KEY: "x",
-    POLL_INTERVAL_SECONDS: "0.1",
-    POLLER_SAFETY_MARGIN_SECONDS: "1",
-    POLLER_RUN_SECONDS: "2",
-  });
+  Object.assign(
+    process.env,
+    lambdaEnvironment(
+      { pgUrl: db.url, schema: join(schemaDir, "schema.json"), slot, queues },
+      {
+        DATABASE: db.name,
+        // The consumers write through the fault proxy (50 ms per document).
+        ELASTICSEARCH_URL: proxy.url,
+        POLL_INTERVAL_SECONDS: "0.1",
+        POLLER_SAFETY_MARGIN_SECONDS: "1",
+        POLLER_RUN_SECONDS: "2",
+        POWERTOOLS_METRICS_DISABLED: "true",
+      },
+    ),
+  );
 }, 300_000);
 
 afterAll(async () => {
