@@ -69,6 +69,8 @@ describe("slotsync reconcile and verify", () => {
       { kind: "index", index, id: "999999", version: 1n, source: { book_title: "no such row" } },
       { kind: "index", index, id: "1", version: one?.version ?? 0n, source: { book_title: "tampered" } },
     ]);
+    // verify lists the index's ids by search, which sees writes after a refresh.
+    await sink.refresh(index);
     const found = await cli("verify", "--all", "--settle", "0", "--json");
     expect(found.code).toBe(3);
     const [report] = JSON.parse(found.stdout) as {
