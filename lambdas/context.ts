@@ -1,8 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import type { SlotsyncConfig } from "../lib/config";
+import { METRIC_SELECTIONS, type MetricSelection, type SlotsyncConfig } from "../lib/config";
 import { type ConnectionPolicy, readCaBundle } from "../lib/database";
-import { METRIC_SELECTIONS, type MetricSelection, publishes } from "./metric-sets";
+import { publishes } from "./metric-sets";
 
 /** The parts of the Lambda context the handlers use (so the CLI and tests can pass their own). */
 export interface InvocationContext {

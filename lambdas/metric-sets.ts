@@ -4,6 +4,8 @@
  * alarm or the dashboard reads, and the large-transaction pair the runbook points to.
  */
 
+import type { MetricSelection } from "../lib/config";
+
 /** The metrics an alarm of the stack reads (infra/alarms.ts). */
 export const ALARM_METRICS: ReadonlySet<string> = new Set([
   "AlertDeliveryFailures",
@@ -34,12 +36,6 @@ export const DASHBOARD_METRICS: ReadonlySet<string> = new Set([
   "Transactions",
   "VersionConflicts",
 ]);
-
-/** `standard` (default): alarms and dashboard; `alarms`: what alarms read; `all`: every metric. */
-export type MetricSelection = "standard" | "alarms" | "all";
-
-/** The accepted values of `SLOTSYNC_METRICS`. */
-export const METRIC_SELECTIONS: readonly MetricSelection[] = ["standard", "alarms", "all"];
 
 /** Whether a metric is published under a selection. */
 export function publishes(selection: MetricSelection, name: string): boolean {

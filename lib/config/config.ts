@@ -47,6 +47,14 @@ export type PollerMode = "economy" | "latency";
 /** The poller modes, for validation and the stack prop. */
 export const POLLER_MODES: readonly PollerMode[] = ["economy", "latency"];
 
+/**
+ * Which custom metrics the Lambdas publish (`SLOTSYNC_METRICS`): `standard`, what alarms and the
+ * dashboard read; `alarms`, what alarms read; `all`, every one (lambdas/metric-sets.ts).
+ */
+export type MetricSelection = "standard" | "alarms" | "all";
+/** The accepted values of `SLOTSYNC_METRICS`. */
+export const METRIC_SELECTIONS: readonly MetricSelection[] = ["standard", "alarms", "all"];
+
 export interface AlertConfig {
   webhookUrl: string | undefined;
   warningBytes: bigint | undefined;
@@ -146,7 +154,7 @@ export function loadConfig<const N extends ConfigNeeds = Record<never, never>>(
     leaseWaitMs: r.number("POLLER_LEASE_WAIT_SECONDS", 10, { min: 0, max: 300 }) * 1000,
   };
   // Read by the Lambdas' metrics (lambdas/metric-sets.ts); checked here so a typo stops the cold start.
-  r.oneOf("SLOTSYNC_METRICS", ["standard", "alarms", "all"], "standard");
+  r.oneOf("SLOTSYNC_METRICS", METRIC_SELECTIONS, "standard");
   const alerts: AlertConfig = {
     webhookUrl: r.url("ALERT_WEBHOOK_URL", ["https", "http"], "the alert webhook's URL (often its secret)"),
     warningBytes: gigabytes(r, "WAL_WARNING_THRESHOLD_GB"),

@@ -3,6 +3,8 @@ export {
   type ConfigFor,
   type ConfigNeeds,
   loadConfig,
+  METRIC_SELECTIONS,
+  type MetricSelection,
   POLLER_MODES,
   type PollerConfig,
   type PollerMode,

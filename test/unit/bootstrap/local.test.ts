@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { runLocalConsumers } from "../../../lib/bootstrap";
-import type { ConsumerDeps } from "../../../lib/consumer";
 import type { DocumentBuilder } from "../../../lib/document";
 import { type DeadLetter, MemoryQueue } from "../../../lib/queue";
 import type { DocumentSink } from "../../../lib/sink";
-
-/** Deps that need no database: a message for an index the schema lacks is dead-lettered before any query. */
-function deps(deadLetter: (letters: DeadLetter[]) => Promise<void>): ConsumerDeps {
-  return {
-    connect: () => Promise.reject(new Error("no database in unit tests")),
-    builders: new Map(),
-    sink: {} as DocumentSink,
-    deadLetter,
-  };
-}
+import { noDatabaseDeps } from "../../support/consumer-deps";
 
 const unknownIndex = { kind: "rebuild", index: "unknown", lsn: 5n, sentAt: "2026-01-01T00:00:00Z" } as const;
 
@@ -25,7 +15,7 @@ describe("runLocalConsumers", () => {
     await queue.publish([unknownIndex]);
     const stats = await runLocalConsumers(
       queue,
-      deps(async (l) => {
+      noDatabaseDeps(async (l) => {
         if (refuse-- > 0) throw new Error("dead-letter queue briefly unreachable");
         letters.push(...l);
       }),

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { retryDelayMs, runMemoryConsumer } from "../../../../lib/cli/sync/consumers";
 import { LocalQueue } from "../../../../lib/cli/sync/local-queue";
-import type { ConsumerDeps } from "../../../../lib/consumer";
 import type { DeadLetter } from "../../../../lib/queue";
-import type { DocumentSink } from "../../../../lib/sink";
+import { noDatabaseDeps } from "../../../support/consumer-deps";
 
 describe("retryDelayMs", () => {
   it("doubles from half a second up to 30 s", () => {
@@ -12,16 +11,6 @@ describe("retryDelayMs", () => {
 });
 
 describe("runMemoryConsumer", () => {
-  /** Deps that need no database: every message here is dead-lettered before any query. */
-  function deps(deadLetter: (letters: DeadLetter[]) => Promise<void>): ConsumerDeps {
-    return {
-      connect: () => Promise.reject(new Error("no database in unit tests")),
-      builders: new Map(),
-      sink: {} as DocumentSink,
-      deadLetter,
-    };
-  }
-
   it("acknowledges handled messages, retries the ones that failed, and stops when the work is done", async () => {
     const queue = new LocalQueue();
     const letters: DeadLetter[] = [];
@@ -30,7 +19,7 @@ describe("runMemoryConsumer", () => {
     let finishing = false;
     const consumer = runMemoryConsumer(
       queue,
-      deps(async (l) => {
+      noDatabaseDeps(async (l) => {
         // The DLQ refuses once: the record must come again, not be lost.
         if (refuse-- > 0) throw new Error("dlq down");
         letters.push(...l);
