@@ -93,3 +93,26 @@ export function toBigIntVersion(value: unknown): bigint {
   if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
   throw new TypeError(`not an exact integer version: ${String(value)}`);
 }
+
+// Marks a bigint while JSON.stringify runs; NUL is escaped to \u0000 in the output, so a real
+// string only collides if it consists of exactly this marker, a number and the marker again.
+const BIGINT_MARK = "\u0000#bigint#";
+const BIGINT_PLACEHOLDER = /"\\u0000#bigint#(-?\d+)\\u0000#bigint#"/g;
+
+/**
+ * `JSON.stringify` that writes bigints as exact JSON integers instead of throwing, so an `int8`
+ * column kept as a bigint reaches the index unrounded. Plain objects take the fast path.
+ */
+export function stringifyExact(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError("value has no JSON form");
+    return text;
+  } catch (err) {
+    if (!(err instanceof TypeError) || !/BigInt/i.test(err.message)) throw err;
+  }
+  const marked = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "bigint" ? `${BIGINT_MARK}${v}${BIGINT_MARK}` : v,
+  );
+  return marked.replace(BIGINT_PLACEHOLDER, "$1");
+}

@@ -1,9 +1,9 @@
 import type { SinkRuntime } from "./backoff";
-import { createNdjsonSink, type TextStream } from "./ndjson-stream";
-import { createSink } from "./sink";
-import type { DocumentSinkConfig } from "./stream-config";
+import type { DocumentSinkConfig } from "./config";
+import { createSink } from "./search/search-sink";
+import { createNdjsonSink, type TextStream } from "./stream/ndjson-sink";
+import { createWebhookSink } from "./stream/webhook";
 import type { DocumentSink } from "./types";
-import { createWebhookSink } from "./webhook";
 
 /** Optional collaborators of `createDocumentSink`. */
 export interface DocumentSinkDependencies {

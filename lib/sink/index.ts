@@ -7,10 +7,16 @@
  * const { outcomes, stats } = await sink.write(ops, { deadline });
  * ```
  */
-export { type AdaptiveSettings, AdaptiveSizer, type BulkObservation } from "./adaptive";
+
 export type { SinkRuntime } from "./backoff";
 export { systemRuntime } from "./backoff";
-export { DEADLINE_ERROR } from "./bulk";
+export { type DocumentSinkConfig, isStreamSinkConfig } from "./config";
+export { documentSinkConfigFromEnv, SINK_KINDS, sinkKindFromEnv } from "./env";
+export { SinkError, type SinkErrorOptions } from "./errors";
+export { createDocumentSink, type DocumentSinkDependencies } from "./factory";
+export { type AdaptiveSettings, AdaptiveSizer, type BulkObservation } from "./search/adaptive";
+export { DEADLINE_ERROR } from "./search/bulk";
+export { MAX_ID_BYTES } from "./search/bulk-encoding";
 export type {
   AwsCredentials,
   ElasticsearchAuth,
@@ -18,25 +24,18 @@ export type {
   OpenSearchAuth,
   OpenSearchSinkConfig,
   SinkConfig,
-  SinkConfigProblem,
   SinkTuning,
-} from "./config";
-export { SINK_DEFAULTS, sinkConfigProblems, validateSinkConfig } from "./config";
-export { type SinkEnv, sinkConfigFromEnv } from "./env";
-export { SinkError, type SinkErrorOptions } from "./errors";
-export { createDocumentSink, type DocumentSinkDependencies } from "./factory";
-export { MAX_ID_BYTES, MAX_VERSION } from "./ndjson";
+} from "./search/config";
+export { SINK_DEFAULTS, sinkConfigProblems, validateSinkConfig } from "./search/config";
+export { type SinkEnv, sinkConfigFromEnv } from "./search/env";
 export {
-  createNdjsonSink,
-  NdjsonSink,
-  type NdjsonSinkDependencies,
-  type TextStream,
-} from "./ndjson-stream";
-export { createSink, SearchSink, type SinkDependencies, TOMBSTONE_INDEX_SETTINGS } from "./sink";
-export { isStreamSink, StreamSink } from "./stream";
+  createSink,
+  SearchSink,
+  type SinkDependencies,
+  TOMBSTONE_INDEX_SETTINGS,
+} from "./search/search-sink";
+export type { SinkConfigProblem } from "./settings-check";
 export {
-  type DocumentSinkConfig,
-  isStreamSinkConfig,
   MIN_WEBHOOK_SECRET_LENGTH,
   type NdjsonSinkConfig,
   type StreamSinkConfig,
@@ -44,9 +43,27 @@ export {
   validateStreamSinkConfig,
   WEBHOOK_DEFAULTS,
   type WebhookSinkConfig,
-} from "./stream-config";
-export { documentSinkConfigFromEnv, SINK_KINDS, sinkKindFromEnv } from "./stream-env";
-export { ALL_DOCUMENTS_ID, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream-format";
+} from "./stream/config";
+export {
+  createNdjsonSink,
+  NdjsonSink,
+  type NdjsonSinkDependencies,
+  type TextStream,
+} from "./stream/ndjson-sink";
+export { ALL_DOCUMENTS_ID, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream/record-format";
+export { isStreamSink, StreamSink } from "./stream/stream-sink";
+export {
+  createWebhookSink,
+  DELIVERY_HEADER,
+  type FetchLike,
+  parseRetryAfter,
+  SIGNATURE_HEADER,
+  signWebhookBody,
+  verifyWebhookSignature,
+  WebhookSink,
+  type WebhookSinkDependencies,
+  webhookSignedString,
+} from "./stream/webhook";
 export type {
   DeleteOperation,
   DocumentLocation,
@@ -67,15 +84,4 @@ export type {
   WriteResult,
   WriteStats,
 } from "./types";
-export {
-  createWebhookSink,
-  DELIVERY_HEADER,
-  type FetchLike,
-  parseRetryAfter,
-  SIGNATURE_HEADER,
-  signWebhookBody,
-  verifyWebhookSignature,
-  WebhookSink,
-  type WebhookSinkDependencies,
-  webhookSignedString,
-} from "./webhook";
+export { MAX_VERSION } from "./types";

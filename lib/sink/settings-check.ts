@@ -1,6 +1,13 @@
 /** Checks and readers that the settings of every sink kind share. */
 import { ConfigError } from "../errors";
 
+/** One thing wrong with a sink configuration. */
+export interface SinkConfigProblem {
+  /** The setting, e.g. `sink.chunkSize` or `sink.auth.password`. */
+  where: string;
+  message: string;
+}
+
 /** Records one problem with a setting, named by `where`. */
 export type AddProblem = (where: string, message: string) => void;
 

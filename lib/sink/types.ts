@@ -50,6 +50,9 @@ export interface DeleteOperation extends OperationBase {
   kind: "delete";
 }
 
+/** Largest external version the engines accept (a Java `long`); the bound of `version`. */
+export const MAX_VERSION = 2n ** 63n - 1n;
+
 /** One write in a batch. */
 export type SinkOperation = IndexOperation | DeleteOperation;
 

@@ -1,8 +1,8 @@
 import { Client, type ClientOptions } from "@opensearch-project/opensearch";
 import { AwsSigv4Signer } from "@opensearch-project/opensearch/aws";
-import { redactText } from "../security";
+import { redactText } from "../../security";
+import { SinkError } from "../errors";
 import type { AwsCredentials, OpenSearchAuth, OpenSearchSinkConfig, ResolvedTuning } from "./config";
-import { SinkError } from "./errors";
 import {
   type ClientSend,
   type EngineRequest,

@@ -1,17 +1,17 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
-import { redactText } from "../security";
-import { backoffDelay, type SinkRuntime, systemRuntime } from "./backoff";
-import { SinkError } from "./errors";
-import { planChunks } from "./ndjson";
-import { StreamSink, streamWriteStats } from "./stream";
+import { redactText } from "../../security";
+import { backoffDelay, type SinkRuntime, systemRuntime } from "../backoff";
+import { SinkError } from "../errors";
+import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "../types";
+import { planChunks } from "./chunks";
 import {
   type ResolvedWebhookConfig,
   resolveWebhookConfig,
   validateStreamSinkConfig,
   type WebhookSinkConfig,
-} from "./stream-config";
-import { type EncodedRecord, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream-format";
-import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "./types";
+} from "./config";
+import { type EncodedRecord, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./record-format";
+import { StreamSink, streamWriteStats } from "./stream-sink";
 
 /** The signature header: `t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<delivery id>.<body>">`. */
 export const SIGNATURE_HEADER = "x-slotsync-signature";

@@ -1,5 +1,4 @@
-import { SinkError } from "./errors";
-import { ALL_DOCUMENTS_ID } from "./stream-format";
+import { SinkError } from "../errors";
 import type {
   DocumentLocation,
   DocumentRef,
@@ -13,7 +12,8 @@ import type {
   WriteOptions,
   WriteResult,
   WriteStats,
-} from "./types";
+} from "../types";
+import { ALL_DOCUMENTS_ID } from "./record-format";
 
 /**
  * A sink that emits operations as a stream of records (webhook, NDJSON) instead of maintaining

@@ -1,9 +1,9 @@
+import { SinkError } from "../errors";
+import { parseWithExactIntegers, toBigIntVersion } from "../exact-json";
+import type { DocumentLocation, DocumentRef, StoredDocument } from "../types";
 import { type AdminContext, adminRequest, unexpected } from "./admin";
 import { describeError, formatError } from "./classify";
-import { SinkError } from "./errors";
-import { parseWithExactIntegers, toBigIntVersion } from "./exact-json";
 import { type EngineResponse, pathName } from "./transport";
-import type { DocumentLocation, DocumentRef, StoredDocument } from "./types";
 
 /** Ids per `_mget` request: keeps responses (and their memory) bounded. */
 const MGET_BATCH = 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../lib/errors";
+import { ConfigError } from "../../../../lib/errors";
 import {
   ALL_DOCUMENTS_ID,
   createWebhookSink,
@@ -10,8 +10,8 @@ import {
   signWebhookBody,
   verifyWebhookSignature,
   type WebhookSinkConfig,
-} from "../../../lib/sink";
-import { FakeRuntime } from "./fakes";
+} from "../../../../lib/sink";
+import { FakeRuntime } from "../search/fakes";
 
 const SECRET = "s3cret-s3cret-s3cret";
 const URL_WITH_TOKEN = "https://hooks.example.com/in/tok-abcdef123456?key=qwerty987654";

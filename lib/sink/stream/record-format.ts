@@ -1,5 +1,6 @@
-import { MAX_VERSION, stringifyExact } from "./ndjson";
-import type { SinkOperation } from "./types";
+import { stringifyExact } from "../exact-json";
+import type { SinkOperation } from "../types";
+import { MAX_VERSION } from "../types";
 
 /**
  * The id of the one document a stream sink's `scan` yields: it stands for "every document of the

@@ -1,5 +1,9 @@
-import type { SinkConfig, SinkConfigProblem } from "./config";
-import { checkRequestTuning, checkWholeNumber, throwSettingProblems } from "./settings-check";
+import {
+  checkRequestTuning,
+  checkWholeNumber,
+  type SinkConfigProblem,
+  throwSettingProblems,
+} from "../settings-check";
 
 /**
  * The webhook sink: operations are POSTed as JSON batches (`{"v":1,"operations":[...]}`) to one
@@ -38,9 +42,6 @@ export interface NdjsonSinkConfig {
 /** Configuration of a stream sink. */
 export type StreamSinkConfig = WebhookSinkConfig | NdjsonSinkConfig;
 
-/** Configuration of any sink: a search engine (`SinkConfig`) or a stream. */
-export type DocumentSinkConfig = SinkConfig | StreamSinkConfig;
-
 /**
  * Defaults of the webhook sink, and why:
  * - `batchSize` 100, `batchBytes` 1 MiB: receivers are ordinary web apps, often behind gateways
@@ -70,11 +71,6 @@ export function resolveWebhookConfig(config: WebhookSinkConfig): ResolvedWebhook
 
 /** Shortest webhook secret accepted: 16 characters, 128 bits if random. */
 export const MIN_WEBHOOK_SECRET_LENGTH = 16;
-
-/** True for the stream sink configurations. */
-export function isStreamSinkConfig(config: DocumentSinkConfig): config is StreamSinkConfig {
-  return config.engine === "webhook" || config.engine === "ndjson";
-}
 
 /** Every problem of a stream sink configuration (empty when valid). Values are never echoed. */
 export function streamSinkConfigProblems(config: StreamSinkConfig): SinkConfigProblem[] {

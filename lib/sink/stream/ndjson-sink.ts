@@ -1,10 +1,10 @@
 import { type FileHandle, open } from "node:fs/promises";
-import { SinkError } from "./errors";
-import { StreamSink, streamWriteStats } from "./stream";
-import type { NdjsonSinkConfig } from "./stream-config";
-import { validateStreamSinkConfig } from "./stream-config";
-import { encodeStreamRecord } from "./stream-format";
-import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "./types";
+import { SinkError } from "../errors";
+import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "../types";
+import type { NdjsonSinkConfig } from "./config";
+import { validateStreamSinkConfig } from "./config";
+import { encodeStreamRecord } from "./record-format";
+import { StreamSink, streamWriteStats } from "./stream-sink";
 
 /** A text stream such as `process.stdout` (or the CLI's stdout). */
 export interface TextStream {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { encodeOperation, MAX_VERSION, planChunks, stringifyExact } from "../../../lib/sink/ndjson";
-import type { SinkOperation } from "../../../lib/sink/types";
+import { encodeOperation } from "../../../../lib/sink/search/bulk-encoding";
+import type { SinkOperation } from "../../../../lib/sink/types";
+import { MAX_VERSION } from "../../../../lib/sink/types";
 
 function lines(op: SinkOperation): string[] {
   const encoded = encodeOperation(op);
@@ -65,36 +66,5 @@ describe("encodeOperation", () => {
       '{"index":{"_index":"i","_id":"say \\"hi\\"","version":7,"version_type":"external_gte","routing":"r","pipeline":"p","require_alias":true}}',
       '{"title":"x\\ny"}',
     ]);
-  });
-});
-
-describe("stringifyExact", () => {
-  it("writes bigints as exact JSON integers", () => {
-    expect(stringifyExact({ a: 2n ** 64n + 1n, b: [-(2n ** 60n)], c: "1" })).toBe(
-      '{"a":18446744073709551617,"b":[-1152921504606846976],"c":"1"}',
-    );
-  });
-
-  it("leaves ordinary values and NUL-bearing strings alone", () => {
-    expect(stringifyExact({ a: 1, s: "\u0000#bigint#1" })).toBe('{"a":1,"s":"\\u0000#bigint#1"}');
-  });
-});
-
-describe("planChunks", () => {
-  it("cuts by count", () => {
-    expect(planChunks([1, 1, 1, 1, 1], 2, 1000)).toEqual([[0, 1], [2, 3], [4]]);
-  });
-
-  it("cuts by bytes, and sends an oversized operation alone", () => {
-    expect(planChunks([40, 40, 30, 150, 10, 10], 100, 100)).toEqual([[0, 1], [2], [3], [4, 5]]);
-  });
-
-  it("fills a chunk exactly to the byte cap", () => {
-    expect(planChunks([50, 50, 1], 100, 100)).toEqual([[0, 1], [2]]);
-  });
-
-  it("plans only the positions asked for, in their order", () => {
-    expect(planChunks([10, 10, 10, 10], 2, 1000, [3, 1, 0])).toEqual([[3, 1], [0]]);
-    expect(planChunks([], 2, 1000)).toEqual([]);
   });
 });

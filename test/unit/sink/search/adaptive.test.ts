@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { AdaptiveSizer } from "../../../lib/sink/adaptive";
-import { SearchSink } from "../../../lib/sink/sink";
-import { TransportFailure } from "../../../lib/sink/transport";
-import type { SinkOperation } from "../../../lib/sink/types";
+import { AdaptiveSizer } from "../../../../lib/sink/search/adaptive";
+import { SearchSink } from "../../../../lib/sink/search/search-sink";
+import { TransportFailure } from "../../../../lib/sink/search/transport";
+import type { SinkOperation } from "../../../../lib/sink/types";
 import { bulkResponse, errorResponse, FakeRuntime, FakeTransport, itemError, itemOk, tuning } from "./fakes";
 
 const settings = { startSize: 100, maxSize: 300, targetLatencyMs: 1000 };

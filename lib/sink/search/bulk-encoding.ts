@@ -1,7 +1,7 @@
-import type { SinkOperation } from "./types";
+/** The `_bulk` request body encoder: NDJSON action and source lines, one operation at a time. */
+import { stringifyExact } from "../exact-json";
+import { MAX_VERSION, type SinkOperation } from "../types";
 
-/** Largest external version the engines accept: a Java `long`. */
-export const MAX_VERSION = 2n ** 63n - 1n;
 /** Longest `_id` the engines accept, in UTF-8 bytes; longer fails the whole bulk request. */
 export const MAX_ID_BYTES = 512;
 
@@ -57,60 +57,4 @@ export function encodeOperation(op: SinkOperation): EncodedOperation | InvalidOp
   }
   const text = `{"index":${meta}}}\n${body}\n`;
   return { text, bytes: Buffer.byteLength(text) };
-}
-
-// Marks a bigint while JSON.stringify runs; NUL is escaped to \u0000 in the output, so a real
-// string only collides if it consists of exactly this marker, a number and the marker again.
-const BIGINT_MARK = "\u0000#bigint#";
-const BIGINT_PLACEHOLDER = /"\\u0000#bigint#(-?\d+)\\u0000#bigint#"/g;
-
-/**
- * `JSON.stringify` that writes bigints as exact JSON integers instead of throwing, so an `int8`
- * column kept as a bigint reaches the index unrounded. Plain objects take the fast path.
- */
-export function stringifyExact(value: unknown): string {
-  try {
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new TypeError("value has no JSON form");
-    return text;
-  } catch (err) {
-    if (!(err instanceof TypeError) || !/BigInt/i.test(err.message)) throw err;
-  }
-  const marked = JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "bigint" ? `${BIGINT_MARK}${v}${BIGINT_MARK}` : v,
-  );
-  return marked.replace(BIGINT_PLACEHOLDER, "$1");
-}
-
-/**
- * Groups operations, in order, into `_bulk` requests of at most `maxCount` operations and
- * `maxBytes` body bytes. An operation bigger than `maxBytes` on its own is given a request of its
- * own rather than refused: the engine's limit (`http.max_content_length`, 100 MB by default) is
- * usually far above ours, and if it is not, the engine's 413 names the document.
- *
- * @param sizes byte size of each operation, by position
- * @param positions which positions to plan (defaults to all), in the order to send them
- * @returns lists of positions, one list per request
- */
-export function planChunks(
-  sizes: readonly number[],
-  maxCount: number,
-  maxBytes: number,
-  positions?: readonly number[],
-): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let currentBytes = 0;
-  for (const pos of positions ?? sizes.map((_, i) => i)) {
-    const size = sizes[pos] ?? 0;
-    if (current.length > 0 && (current.length >= maxCount || currentBytes + size > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(pos);
-    currentBytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }

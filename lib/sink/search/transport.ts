@@ -1,6 +1,6 @@
-import { SinkError } from "./errors";
+import { SinkError } from "../errors";
+import type { Engine } from "../types";
 import { readBodyText } from "./read-body";
-import type { Engine } from "./types";
 
 /**
  * The little each engine adapter must provide: send one HTTP request through its official client

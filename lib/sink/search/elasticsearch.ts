@@ -1,7 +1,7 @@
 import { Client, type ClientOptions } from "@elastic/elasticsearch";
-import { redactText } from "../security";
+import { redactText } from "../../security";
+import { SinkError } from "../errors";
 import type { ElasticsearchAuth, ElasticsearchSinkConfig, ResolvedTuning } from "./config";
-import { SinkError } from "./errors";
 import {
   type ClientSend,
   type EngineRequest,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "../../../lib/sink/backoff";
-import { classifyItem, classifyRequestStatus, describeError } from "../../../lib/sink/classify";
-import { parseWithExactIntegers, toBigIntVersion } from "../../../lib/sink/exact-json";
+import { backoffDelay } from "../../../../lib/sink/backoff";
+import { parseWithExactIntegers, toBigIntVersion } from "../../../../lib/sink/exact-json";
+import { classifyItem, classifyRequestStatus, describeError } from "../../../../lib/sink/search/classify";
 
 const err = (type: string, reason = `${type} reason`) => ({ type, reason });
 

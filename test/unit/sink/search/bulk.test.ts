@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { SinkTuning } from "../../../lib/sink/config";
-import { SinkError } from "../../../lib/sink/errors";
-import { SearchSink } from "../../../lib/sink/sink";
-import { type EngineRequest, type EngineResponse, TransportFailure } from "../../../lib/sink/transport";
-import type { SinkOperation } from "../../../lib/sink/types";
+import { SinkError } from "../../../../lib/sink/errors";
+import type { SinkTuning } from "../../../../lib/sink/search/config";
+import { SearchSink } from "../../../../lib/sink/search/search-sink";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  TransportFailure,
+} from "../../../../lib/sink/search/transport";
+import type { SinkOperation } from "../../../../lib/sink/types";
 import {
   type BulkAction,
   bulkResponse,

@@ -1,12 +1,4 @@
-import { AdaptiveSizer } from "./adaptive";
-import * as admin from "./admin";
-import { type SinkRuntime, systemRuntime } from "./backoff";
-import { type BulkContext, writeBulk } from "./bulk";
-import { type ResolvedTuning, resolveTuning, type SinkConfig, validateSinkConfig } from "./config";
-import { createElasticsearchTransport } from "./elasticsearch";
-import { createOpenSearchTransport } from "./opensearch";
-import { getDocuments, type IdPage, locate, sampleDocuments, scan, scanIds } from "./reads";
-import type { EngineTransport } from "./transport";
+import { type SinkRuntime, systemRuntime } from "../backoff";
 import type {
   DocumentLocation,
   DocumentRef,
@@ -18,7 +10,15 @@ import type {
   StoredDocument,
   WriteOptions,
   WriteResult,
-} from "./types";
+} from "../types";
+import { AdaptiveSizer } from "./adaptive";
+import * as admin from "./admin";
+import { type BulkContext, writeBulk } from "./bulk";
+import { type ResolvedTuning, resolveTuning, type SinkConfig, validateSinkConfig } from "./config";
+import { createElasticsearchTransport } from "./elasticsearch";
+import { createOpenSearchTransport } from "./opensearch";
+import { getDocuments, type IdPage, locate, sampleDocuments, scan, scanIds } from "./reads";
+import type { EngineTransport } from "./transport";
 
 /**
  * Index settings every index slotsync writes to should have (merge them into the index body at

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../../lib/errors";
+import { ConfigError } from "../../../../lib/errors";
 import {
   ALL_DOCUMENTS_ID,
   createNdjsonSink,
@@ -10,7 +10,7 @@ import {
   isStreamSink,
   SinkError,
   type SinkOperation,
-} from "../../../lib/sink";
+} from "../../../../lib/sink";
 
 let dir: string;
 beforeAll(async () => {
@@ -154,7 +154,7 @@ describe("SINK and the stream sinks' environment", () => {
 
 describe("loadConfig with a stream sink", () => {
   it("reads SINK=webhook at start-up and reports a bad webhook key by name", async () => {
-    const { loadConfig } = await import("../../../lib/config");
+    const { loadConfig } = await import("../../../../lib/config");
     const base = { PG_URL: "postgresql://u@localhost/db", SCHEMA: "schema.json" };
     const config = loadConfig(
       { ...base, SINK: "webhook", WEBHOOK_URL: "https://example.com/h", WEBHOOK_SECRET: "0123456789abcdef" },

@@ -1,8 +1,9 @@
-import { redactText } from "../security";
-import { backoffDelay, type SinkRuntime } from "./backoff";
+import { redactText } from "../../security";
+import { backoffDelay, type SinkRuntime } from "../backoff";
+import { SinkError } from "../errors";
+import type { EngineInfo, IndexBody } from "../types";
 import { describeError, formatError, isRetryableStatus, WRONG_ENGINE_FIX } from "./classify";
 import type { ResolvedTuning } from "./config";
-import { SinkError } from "./errors";
 import {
   type EngineRequest,
   type EngineResponse,
@@ -10,7 +11,6 @@ import {
   pathName,
   TransportFailure,
 } from "./transport";
-import type { EngineInfo, IndexBody } from "./types";
 
 /** What the index-management calls need. */
 export interface AdminContext {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { SinkError } from "../../../lib/sink/errors";
-import { SearchSink } from "../../../lib/sink/sink";
-import { type EngineRequest, type EngineResponse, TransportFailure } from "../../../lib/sink/transport";
-import type { StoredDocument } from "../../../lib/sink/types";
+import { SinkError } from "../../../../lib/sink/errors";
+import { SearchSink } from "../../../../lib/sink/search/search-sink";
+import {
+  type EngineRequest,
+  type EngineResponse,
+  TransportFailure,
+} from "../../../../lib/sink/search/transport";
+import type { StoredDocument } from "../../../../lib/sink/types";
 import { errorResponse, FakeRuntime, FakeTransport, tuning } from "./fakes";
 
 function setup(handler: (request: EngineRequest, call: number) => EngineResponse | Error) {

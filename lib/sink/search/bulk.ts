@@ -1,6 +1,8 @@
-import { redactText } from "../security";
+import { redactText } from "../../security";
+import { backoffDelay, type SinkRuntime } from "../backoff";
+import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "../types";
 import type { AdaptiveSizer } from "./adaptive";
-import { backoffDelay, type SinkRuntime } from "./backoff";
+import { type EncodedOperation, encodeOperation } from "./bulk-encoding";
 import { bulkAuthError, bulkError, sharedFailure } from "./bulk-errors";
 import {
   classifyItem,
@@ -11,9 +13,7 @@ import {
   WRONG_ENGINE_FIX,
 } from "./classify";
 import type { ResolvedTuning } from "./config";
-import { type EncodedOperation, encodeOperation } from "./ndjson";
 import { type EngineResponse, type EngineTransport, TransportFailure } from "./transport";
-import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "./types";
 
 /** What `writeBulk` needs: a transport, the tuning, the clock, and the adaptive sizes when on. */
 export interface BulkContext {

@@ -1,6 +1,6 @@
-import type { SinkRuntime } from "../../../lib/sink/backoff";
-import { type ResolvedTuning, resolveTuning, type SinkTuning } from "../../../lib/sink/config";
-import type { EngineRequest, EngineResponse, EngineTransport } from "../../../lib/sink/transport";
+import type { SinkRuntime } from "../../../../lib/sink/backoff";
+import { type ResolvedTuning, resolveTuning, type SinkTuning } from "../../../../lib/sink/search/config";
+import type { EngineRequest, EngineResponse, EngineTransport } from "../../../../lib/sink/search/transport";
 
 /** One bulk action as the fake engine sees it. */
 export interface BulkAction {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../lib/errors";
+import { ConfigError } from "../../../../lib/errors";
 import {
   createSink,
   SINK_DEFAULTS,
@@ -7,7 +7,7 @@ import {
   sinkConfigFromEnv,
   sinkConfigProblems,
   validateSinkConfig,
-} from "../../../lib/sink";
+} from "../../../../lib/sink";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 

@@ -1,9 +1,9 @@
 /** The errors `write` throws when nothing in a batch can succeed: setup problems, not data. */
-import { redactText } from "../security";
+import { redactText } from "../../security";
+import { SinkError } from "../errors";
+import type { SinkOperation, SinkOutcome } from "../types";
 import { describeError, formatError, type ItemVerdict } from "./classify";
-import { SinkError } from "./errors";
 import type { EngineResponse } from "./transport";
-import type { SinkOperation, SinkOutcome } from "./types";
 
 /** A non-retryable `SinkError` with the secrets taken out of its message. */
 export function bulkError(
