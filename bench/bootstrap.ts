@@ -12,15 +12,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import {
-  copyIndexBody,
-  onRangeDone,
-  runBootstrap,
-  runLocalConsumers,
-  WriteTargetResolver,
-} from "../lib/bootstrap";
+import { copyIndexBody, onRangeDone, runBootstrap, WriteTargetResolver } from "../lib/bootstrap";
 import { FileCheckpointStore } from "../lib/checkpoint";
-import { DEFAULT_CONSUMER_OPTIONS } from "../lib/consumer";
+import { batchHandler, DEFAULT_CONSUMER_OPTIONS, runConsumerLoop } from "../lib/consumer";
 import { createDocumentBuilder, type DocumentBuilder } from "../lib/document";
 import { MemoryQueue } from "../lib/queue";
 import { parseSchema, resolveSchema } from "../lib/schema";
@@ -113,7 +107,7 @@ export async function benchBootstrap(o: BootstrapBenchOptions): Promise<Bootstra
     const planned = performance.now();
     const copy = summary.indices[0];
     if (!copy?.concrete) throw new Error("no copy started");
-    const consumed = await runLocalConsumers(queue, consumer, { concurrency, batchSize: batch });
+    const consumed = await runConsumerLoop(queue, batchHandler(consumer), { concurrency, batchSize: batch });
     const finished = performance.now();
     const targets = await sink.getAliasTargets(index);
     if (targets[0] !== copy.concrete) throw new Error(`alias not switched: ${targets.join(", ")}`);

@@ -7,25 +7,22 @@
  *                        interval (EventBridge rate(1 min)), `continuous` starts the next as soon as
  *                        one ends. The parent switches the mode over IPC; a switch or SIGTERM stops
  *                        the running invocation cleanly (its lease released).
- *   BENCH_ROLE=consumer  what Lambda's SQS event source mapping does: gathers up to BENCH_BATCH_SIZE
- *                        messages or until BENCH_BATCH_WINDOW_MS passes, invokes the real consumer
- *                        handler, deletes what the partial batch response did not name.
+ *   BENCH_ROLE=consumer  what Lambda's SQS event source mapping does, through the in-process
+ *                        consumer loop: gathers up to BENCH_BATCH_SIZE messages or until
+ *                        BENCH_BATCH_WINDOW_MS passes, invokes the real consumer handler, deletes
+ *                        what the partial batch response did not name.
  *
  * Prints one JSON line per invocation, for the cost model.
  */
 import { randomBytes } from "node:crypto";
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SQSClient,
-} from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import pg from "pg";
 import { handler as consumerHandler } from "../lambdas/consumer";
 import { loadConfig, slotName } from "../lib/config";
+import { runConsumerLoop } from "../lib/consumer";
 import { pgConnectionConfig } from "../lib/database";
 import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
-import { recordFromSqsMessage } from "../lib/queue";
+import { SqsConsumerQueue } from "../lib/queue";
 import { ChangeResolver } from "../lib/resolve";
 import {
   CheckpointPollerState,
@@ -35,6 +32,7 @@ import {
   QueueHandoffPublisher,
 } from "../lib/runtime";
 import { PgSlotReader } from "../lib/slot";
+import { lambdaBatches } from "../test/support/lambda-batches";
 
 const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
@@ -125,61 +123,45 @@ async function poller(): Promise<void> {
 }
 
 async function consumer(): Promise<void> {
-  const queueUrl = process.env.SQS_QUEUE_URL ?? "";
-  const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 10);
-  const windowMs = Number(process.env.BENCH_BATCH_WINDOW_MS ?? 0);
   const timeoutMs = Number(process.env.BENCH_CONSUMER_TIMEOUT_MS ?? 60_000);
   const sqs = new SQSClient({
     endpoint: process.env.SQS_ENDPOINT,
     region: process.env.AWS_REGION ?? "us-east-1",
   });
+  // The event source mapping invokes once the batch is full or the batching window has passed,
+  // long-polling 20 s for the first message as its pollers do.
+  const queue = new SqsConsumerQueue(sqs, {
+    queueUrl: process.env.SQS_QUEUE_URL ?? "",
+    waitSeconds: 20,
+    batchWindowMs: Number(process.env.BENCH_BATCH_WINDOW_MS ?? 0),
+  });
+  const error = (e: unknown) => emit({ role: "consumer", error: (e as Error).message.slice(0, 300) });
   process.on("SIGTERM", () => process.exit(0));
-  for (;;) {
-    try {
-      // The event source mapping invokes once the batch is full or the batching window has passed.
-      const messages: Message[] = [];
-      let windowEnds = Number.POSITIVE_INFINITY;
-      while (messages.length < batchSize && Date.now() < windowEnds) {
-        const res = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize - messages.length,
-            // Long polls, as the event source mapping's pollers do: 20 s for the first message,
-            // then what is left of the batching window.
-            WaitTimeSeconds:
-              messages.length === 0
-                ? 20
-                : Math.min(20, Math.max(0, Math.ceil((windowEnds - Date.now()) / 1000))),
-            AttributeNames: ["All"],
-          }),
-        );
-        const got = res.Messages ?? [];
-        if (got.length > 0 && messages.length === 0) windowEnds = Date.now() + windowMs;
-        messages.push(...got);
-      }
-      if (messages.length === 0) continue;
+  await runConsumerLoop(
+    queue,
+    lambdaBatches((event) => {
       const started = Date.now();
-      const response = await consumerHandler(
-        { Records: messages.map((m) => recordFromSqsMessage(m)) },
-        { awsRequestId: "bench", getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) },
-      );
-      const durationMs = Date.now() - started;
-      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-      const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
-      if (done.length > 0) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
-          }),
-        );
-      }
-      emit({ role: "consumer", records: messages.length, failed: failed.size, durationMs });
-    } catch (error) {
-      emit({ role: "consumer", error: (error as Error).message.slice(0, 300) });
-      await sleep(200);
-    }
-  }
+      return consumerHandler(event, {
+        awsRequestId: "bench",
+        getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started),
+      });
+    }, error),
+    {
+      concurrency: 1,
+      batchSize: Number(process.env.BENCH_BATCH_SIZE ?? 10),
+      stopWhenIdle: false,
+      onBatch(outcome) {
+        if (outcome.messages.length > 0) {
+          emit({
+            role: "consumer",
+            records: outcome.messages.length,
+            failed: outcome.failed,
+            durationMs: outcome.durationMs,
+          });
+        } else if (outcome.error !== undefined) error(outcome.error);
+      },
+    },
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -8,14 +8,14 @@
  * than 1,000 documents wait (a full write queue). Five consumers (the stack's default
  * maxConcurrency) run the consumer's batch code in process, each with its own sink as a Lambda
  * container has, a 60 s invocation (55 s to write) and SQS's batch of 10 messages of 100
- * keys; an in-memory queue plays SQS (a failed record comes back and counts a receive; after 5 it
- * would be dead-lettered). Both runs sync the same changed rows and end with the index checked
+ * keys; the in-process consumer loop over a MemoryQueue plays SQS and the event source (a failed
+ * record comes back and counts a receive; after 5 it is dead-lettered). Both runs sync the same changed rows and end with the index checked
  * against the database.
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
-import { encodeMessage, type KeysMessage, type QueueMessage, type SqsEvent } from "../lib/queue";
+import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch, runConsumerLoop } from "../lib/consumer";
+import { encodeMessage, type KeysMessage, MemoryQueue } from "../lib/queue";
 import { createBuilders } from "../lib/runtime";
 import { parseSchema, resolveSchema } from "../lib/schema";
 import { createSink, type DocumentSink, type SinkConfig, TOMBSTONE_INDEX_SETTINGS } from "../lib/sink";
@@ -59,14 +59,6 @@ const MAX_RECEIVES = 5;
 // Live changes arrive in many small messages (a poller cycle's keys), not a few full ones:
 // with 100 keys a message, the five consumers share the work as they would.
 const KEYS_PER_MESSAGE = 100;
-
-interface Queued {
-  id: string;
-  message: QueueMessage;
-  receives: number;
-  /** Epoch ms before which it is not delivered (SQS DelaySeconds of a deferred record). */
-  availableAt: number;
-}
 
 /** Runs both arms; `documents` rows are changed and synced in each. */
 export async function benchSlowSink(options: {
@@ -139,8 +131,10 @@ async function runArm(
   const resolved = await resolveSchema(schema, o.admin);
   const builders = await createBuilders(resolved, undefined);
   const version = BigInt(Date.now()) * 1000n;
-  const queue: Queued[] = [];
-  for (let from = 1, n = 0; from <= o.documents; from += KEYS_PER_MESSAGE, n++) {
+  // A failed record comes back at once and counts a receive; after 5 it is dead-lettered.
+  const queue = new MemoryQueue({ maxReceiveCount: MAX_RECEIVES, visibilityTimeoutMs: LAMBDA_MS });
+  const messages: KeysMessage[] = [];
+  for (let from = 1; from <= o.documents; from += KEYS_PER_MESSAGE) {
     const keys = Array.from({ length: Math.min(KEYS_PER_MESSAGE, o.documents - from + 1) }, (_, i) => [
       String(from + i),
     ]);
@@ -151,8 +145,9 @@ async function runArm(
       lsn: version,
       sentAt: new Date().toISOString(),
     };
-    queue.push({ id: `m${n}`, message, receives: 0, availableAt: 0 });
+    messages.push(message);
   }
+  await queue.publish(messages);
   o.proxy.setFaults({ bulkDelayPerDocMs: o.perDocMs, bulkWorkers: 2, bulkQueueLimit: 1000 });
   const before = o.proxy.stats();
   const config: SinkConfig = {
@@ -161,13 +156,12 @@ async function runArm(
     auth,
     ...(sizing === "fixed" ? { adaptive: false } : {}),
   };
-  const totals = { invocations: 0, failed: 0, deferred: 0, dead: 0 };
+  const totals = { invocations: 0, failed: 0, deferred: 0 };
   const pool = new pg.Pool({ connectionString: o.url, max: 2 * CONSUMERS });
-  let seq = 0;
   const started = Date.now();
-  const capAt = started + o.capSeconds * 1000;
-  let inFlight = 0;
-  const consumer = async (sink: DocumentSink) => {
+  const cap = AbortSignal.timeout(o.capSeconds * 1000);
+  // One loop of one worker per consumer, each with its own sink as a Lambda container has.
+  const consumer = (sink: DocumentSink) => {
     const deps: ConsumerDeps = {
       connect: async () => {
         const client = await pool.connect();
@@ -176,49 +170,30 @@ async function runArm(
       builders,
       sink,
       deadLetter: async () => undefined,
-      defer: async (messages, delaySeconds) => {
-        const availableAt = Date.now() + delaySeconds * 1000;
-        for (const message of messages) queue.push({ id: `d${++seq}`, message, receives: 0, availableAt });
+      defer: async (deferred, delaySeconds) => {
+        for (const message of deferred) queue.sendBody(encodeMessage(message), {}, delaySeconds * 1000);
       },
     };
-    while (Date.now() < capAt) {
-      const now = Date.now();
-      const batch: Queued[] = [];
-      for (let i = 0; i < queue.length && batch.length < 10; ) {
-        const q = queue[i] as Queued;
-        if (q.availableAt <= now) {
-          batch.push(q);
-          queue.splice(i, 1);
-        } else i++;
-      }
-      if (batch.length === 0) {
-        if (inFlight === 0 && queue.length === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      inFlight++;
-      const event: SqsEvent = {
-        Records: batch.map((q) => ({
-          messageId: q.id,
-          body: encodeMessage(q.message),
-          attributes: { ApproximateReceiveCount: String(q.receives + 1) },
-        })),
-      };
-      const result = await processBatch(event, deps, {
-        ...DEFAULT_CONSUMER_OPTIONS,
-        deadline: Date.now() + LAMBDA_MS - MARGIN_MS,
-      });
-      inFlight--;
-      totals.invocations++;
-      totals.deferred += result.stats.deferred ?? 0;
-      const failed = new Set(result.response.batchItemFailures.map((f) => f.itemIdentifier));
-      totals.failed += failed.size;
-      for (const q of batch.filter((b) => failed.has(b.id))) {
-        q.receives++;
-        if (q.receives >= MAX_RECEIVES) totals.dead++;
-        else queue.push(q);
-      }
-    }
+    return runConsumerLoop(
+      queue,
+      (event) =>
+        processBatch(event, deps, {
+          ...DEFAULT_CONSUMER_OPTIONS,
+          deadline: Date.now() + LAMBDA_MS - MARGIN_MS,
+        }),
+      {
+        concurrency: 1,
+        signal: cap,
+        idleMs: 100,
+        retryDelayMs: () => 0,
+        onBatch(outcome) {
+          if (outcome.messages.length === 0) return;
+          totals.invocations++;
+          totals.deferred += outcome.stats.deferred ?? 0;
+          totals.failed += outcome.failed;
+        },
+      },
+    );
   };
   const sinks = Array.from({ length: CONSUMERS }, () => createSink(config));
   try {
@@ -244,10 +219,10 @@ async function runArm(
     invocations: totals.invocations,
     recordsFailed: totals.failed,
     recordsDeferred: totals.deferred,
-    wouldBeDeadLettered: totals.dead,
+    wouldBeDeadLettered: queue.counts().deadLettered,
     bulkRequests: sizes.length,
     rejected429: (after.byStatus[429] ?? 0) - (before.byStatus[429] ?? 0),
     chunkSize: tail[Math.floor(tail.length / 2)] ?? 0,
-    finished: written === o.documents && queue.length === 0,
+    finished: written === o.documents && queue.pending() === 0,
   };
 }

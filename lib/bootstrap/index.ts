@@ -22,7 +22,6 @@ export {
 export { checkDatabase } from "./database";
 export { BootstrapBusyError, BootstrapError, PrerequisiteError } from "./errors";
 export { type ConsumerBootstrapHooks, consumerBootstrapHooks } from "./hooks";
-export { type LocalConsumerOptions, type LocalConsumerStats, runLocalConsumers } from "./local";
 export { LOCK_TTL_MS, lockName, withBootstrapLock } from "./lock";
 export { type MaintenanceResult, maintainBootstraps } from "./maintain";
 export {

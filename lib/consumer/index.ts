@@ -3,6 +3,16 @@ export { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type
 export { DEFAULT_THROTTLE_DELAY_SECONDS, Deferral, type DeferredRecord, isDeferrable, keyId } from "./defer";
 export { isFatal } from "./fatal";
 export { bisect, isPoisonError, type RetryTransientOptions, retryTransient } from "./isolate";
+export {
+  type BatchHandler,
+  type BatchOutcome,
+  batchHandler,
+  type ConsumerLoopOptions,
+  type ConsumerLoopStats,
+  pause,
+  retryDelayMs,
+  runConsumerLoop,
+} from "./loop";
 export { routeOperations } from "./routing";
 export {
   type BatchStats,

@@ -19,6 +19,7 @@ export {
   type SqsRecord,
   type SqsRecordAttribute,
 } from "./consumer";
+export type { ConsumerQueue } from "./consumer-queue";
 export { MessageFormatError, QueueError, type QueueErrorOptions } from "./errors";
 export { isLsn, MAX_LSN, parseDecimalLsn } from "./lsn";
 export {
@@ -72,6 +73,7 @@ export {
   redriveDeadLetters,
   redriveKeptLetters,
 } from "./redrive";
+export { SqsConsumerQueue, type SqsConsumerQueueOptions } from "./sqs-receive";
 export {
   DEFAULT_RETRY,
   isRetryableSqsError,

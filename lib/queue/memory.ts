@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ConsumerQueue } from "./consumer-queue";
 import { QueueError } from "./errors";
 import type { QueueMessage } from "./message";
 import { type QueueLimits, resolveLimits, utf8Bytes } from "./pack";
@@ -70,7 +71,7 @@ interface Stored {
  * for a visibility timeout and redelivers them when not deleted, and after `maxReceiveCount`
  * receives a message moves to {@link MemoryQueue.deadLetters} with a reason.
  */
-export class MemoryQueue implements KeyPublisher {
+export class MemoryQueue implements KeyPublisher, ConsumerQueue {
   private readonly messages = new Map<string, Stored>();
   private readonly handles = new Map<string, string>();
   private readonly dead: DeadLetteredMessage[] = [];
@@ -105,9 +106,9 @@ export class MemoryQueue implements KeyPublisher {
 
   /**
    * Enqueues a raw body as is — for bodies `publish` would refuse, such as a message of another
-   * format version. Returns the message id.
+   * format version. `delayMs` hides it that long first (SQS `DelaySeconds`). Returns the message id.
    */
-  sendBody(body: string, attributes: Record<string, string> = {}): string {
+  sendBody(body: string, attributes: Record<string, string> = {}, delayMs = 0): string {
     if (utf8Bytes(body) > this.limits.maxMessageBytes) {
       throw new QueueError(`body of ${utf8Bytes(body)} bytes exceeds ${this.limits.maxMessageBytes}`, {
         retryable: false,
@@ -123,7 +124,7 @@ export class MemoryQueue implements KeyPublisher {
       attributes: { ...attributes },
       sentAt: now,
       receiveCount: 0,
-      visibleAt: now,
+      visibleAt: now + delayMs,
       receiptHandle: undefined,
     });
     return messageId;
@@ -180,6 +181,21 @@ export class MemoryQueue implements KeyPublisher {
     if (!stored) return false;
     stored.visibleAt = this.now() + timeoutMs;
     return true;
+  }
+
+  /** Deletes handled messages (stale handles are ignored, as {@link MemoryQueue.delete} does). */
+  acknowledge(messages: readonly ReceivedMessage[]): void {
+    for (const m of messages) this.delete(m.receiptHandle);
+  }
+
+  /** Makes a failed message visible again after `delayMs`. */
+  retryLater(message: ReceivedMessage, delayMs: number): void {
+    this.changeVisibility(message.receiptHandle, delayMs);
+  }
+
+  /** Messages not deleted yet: visible, in flight, or waiting to be visible again. */
+  pending(): number {
+    return this.messages.size;
   }
 
   /** A {@link DeadLetterPublisher} that appends to this queue's dead letters. */

@@ -15,11 +15,10 @@ import {
   readIndexRecord,
   resetSlot,
   runBootstrap,
-  runLocalConsumers,
   WriteTargetResolver,
 } from "../../lib/bootstrap";
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
-import type { ConsumerDeps } from "../../lib/consumer";
+import { batchHandler, type ConsumerDeps, runConsumerLoop } from "../../lib/consumer";
 import { createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { runCycle } from "../../lib/poller";
 import { type KeyPublisher, MemoryQueue, type QueueMessage } from "../../lib/queue";
@@ -224,7 +223,7 @@ async function createStack(
       else await store.markRange(slot, id, range, { status: "done", documents });
     },
   };
-  const drain = () => runLocalConsumers(queue, consumer, { concurrency: 2 });
+  const drain = () => runConsumerLoop(queue, batchHandler(consumer), { concurrency: 2 });
   const pollerDeps = {
     db: poller,
     reader: new PgSlotReader(poller, slot),
@@ -370,7 +369,7 @@ describe.each(ENGINES)("bootstrap on $name", (engine) => {
     expect(first?.sent).toBe(first?.total);
 
     // The consumers copy every range; the last rangeDone switches the alias.
-    await runLocalConsumers(stack.queue, stack.consumer, { concurrency: 2 });
+    await runConsumerLoop(stack.queue, batchHandler(stack.consumer), { concurrency: 2 });
     const progress = await stack.store.readBootstrap(stack.slot, first?.bootstrapId ?? "");
     expect(progress).toMatchObject({ done: first?.total, failed: 0 });
     expect(progress?.documents).toBeGreaterThan(BOOKS * 0.9);
@@ -490,7 +489,7 @@ describe.each(ENGINES)("bootstrap on $name", (engine) => {
     const again = await runBootstrap(stack.bootstrap(), { rangeRows: 2000, targetsCacheMs: 0 });
     expect(again.slotCreated).toBe(true);
     expect(again.indices).toMatchObject([{ started: true, state: "copying" }]);
-    await runLocalConsumers(stack.queue, stack.consumer, { concurrency: 2 });
+    await runConsumerLoop(stack.queue, batchHandler(stack.consumer), { concurrency: 2 });
     expect(await stack.sink.getAliasTargets(stack.index)).toEqual([again.indices[0]?.concrete]);
     await expectConsistent(stack);
 
@@ -641,7 +640,7 @@ describe("bootstrap killed in the middle of sending, then resumed", () => {
     expect(sends.size).toBe(before?.total);
     expect([...sends.values()].every((n) => n === 1)).toBe(true);
 
-    await runLocalConsumers(stack.queue, stack.consumer, { concurrency: 2 });
+    await runConsumerLoop(stack.queue, batchHandler(stack.consumer), { concurrency: 2 });
     const after = await stack.store.readBootstrap(stack.slot, id ?? "");
     expect(after).toMatchObject({ done: before?.total, failed: 0, documents: books });
     expect(await stack.sink.getAliasTargets(stack.index)).toHaveLength(1);
@@ -661,7 +660,7 @@ describe("bootstrap killed in the middle of sending, then resumed", () => {
     const lost = stack.queue.receive({ maxMessages: 3, visibilityTimeoutMs: 0 });
     for (const m of lost) stack.queue.delete(m.receiptHandle);
     expect(lost).toHaveLength(3);
-    await runLocalConsumers(stack.queue, stack.consumer, { concurrency: 2 });
+    await runConsumerLoop(stack.queue, batchHandler(stack.consumer), { concurrency: 2 });
     const stuck = await stack.store.readBootstrap(stack.slot, copy?.bootstrapId ?? "");
     expect(stuck).toMatchObject({ running: 3, done: (copy?.total ?? 0) - 3 });
 
@@ -677,7 +676,7 @@ describe("bootstrap killed in the middle of sending, then resumed", () => {
       targetsCacheMs: 0,
     });
     expect(overdue.indices).toMatchObject([{ sent: 0, resent: 3 }]);
-    await runLocalConsumers(stack.queue, stack.consumer, { concurrency: 2 });
+    await runConsumerLoop(stack.queue, batchHandler(stack.consumer), { concurrency: 2 });
     expect(await stack.sink.getAliasTargets(stack.index)).toEqual([copy?.concrete]);
     await expectConsistent(stack);
   });
@@ -703,7 +702,7 @@ describe("bootstrap killed in the middle of sending, then resumed", () => {
       expect.objectContaining({ step: "abandoned", concrete: abandoned?.concrete }),
     );
     // The abandoned copy's ranges still in the queue are harmless: it can never be switched in.
-    await runLocalConsumers(stack.queue, stack.consumer, { concurrency: 2 });
+    await runConsumerLoop(stack.queue, batchHandler(stack.consumer), { concurrency: 2 });
     expect(await stack.sink.getAliasTargets(stack.index)).toEqual([copy?.concrete]);
     const record = await readIndexRecord(stack.store, stack.slot, stack.index);
     expect(record.retired.map((r) => r.concrete)).toContain(abandoned?.concrete);

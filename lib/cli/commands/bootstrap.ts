@@ -10,10 +10,10 @@ import {
   PrerequisiteError,
   type ProgressUpdate,
   runBootstrap,
-  runLocalConsumers,
   watchBootstrap,
 } from "../../bootstrap";
 import { slotName } from "../../config";
+import { batchHandler, runConsumerLoop } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
 import { MemoryQueue } from "../../queue";
 import {
@@ -173,20 +173,22 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
         const progress = progressDrawer(ctx.stderr, ctx.flags.quiet, ctx.now);
         const copying =
           queue && pool
-            ? runLocalConsumers(
+            ? runConsumerLoop(
                 queue,
-                createConsumerDeps({
-                  pool,
-                  builders: await createBuilders(schema, config.pluginsDir),
-                  completion: common,
-                  timing,
-                  async deadLetter(letters) {
-                    // A range that cannot be copied is marked failed (with this reason) by the
-                    // consumer; the others go on, and the watch ends once only failed ones remain.
-                    for (const letter of letters) log.error("dead-letter", `dead letter: ${letter.reason}`);
-                  },
-                  enqueue: (messages) => queue.publish(messages),
-                }),
+                batchHandler(
+                  createConsumerDeps({
+                    pool,
+                    builders: await createBuilders(schema, config.pluginsDir),
+                    completion: common,
+                    timing,
+                    async deadLetter(letters) {
+                      // A range that cannot be copied is marked failed (with this reason) by the
+                      // consumer; the others go on, and the watch ends once only failed ones remain.
+                      for (const letter of letters) log.error("dead-letter", `dead letter: ${letter.reason}`);
+                    },
+                    enqueue: (messages) => queue.publish(messages),
+                  }),
+                ),
                 { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
               ).catch((error: unknown) => {
                 // An error retrying cannot fix (credentials, privileges): stop watching and end

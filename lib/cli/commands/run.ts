@@ -2,12 +2,12 @@ import { hostname } from "node:os";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { bootstrapSettingsFromEnv } from "../../bootstrap";
 import { slotName } from "../../config";
-import type { BatchStats } from "../../consumer";
+import { type BatchStats, batchHandler, runConsumerLoop } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
 import { type DriftGuard, openWatchedSchema, SqsRecordDelayer } from "../../drift";
 import { SlotsyncError } from "../../errors";
 import type { HandoffPublisher } from "../../poller";
-import type { DeadLetter, KeyPublisher } from "../../queue";
+import { type ConsumerQueue, type DeadLetter, type KeyPublisher, SqsConsumerQueue } from "../../queue";
 import {
   CheckpointPollerState,
   createBuilders,
@@ -25,7 +25,6 @@ import { formatLsn, PgSlotReader } from "../../slot";
 import { defineCommand, EXIT } from "../command";
 import { errorLine } from "../errors";
 import { type CliLogger, createLogger, formatBytes } from "../output";
-import { runMemoryConsumer, runSqsConsumer } from "../sync/consumers";
 import { DEFAULT_DEAD_LETTER_FILE, deadLetterFile } from "../sync/dead-letter-file";
 import { type CycleReport, LeaseKeeper } from "../sync/lease-keeper";
 import { DrainingPublisher, LocalQueue } from "../sync/local-queue";
@@ -212,16 +211,6 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         },
         schema: { spec, resolved: schema, pluginsDir: config.pluginsDir },
       });
-      const control = {
-        finishing: () => pollerDone,
-        signal: stopConsumers.signal,
-        fatal(error: unknown) {
-          fatal ??= error;
-          stopPolling.abort();
-          stopConsumers.abort();
-        },
-        report: (stats: BatchStats, error: unknown) => reportBatch(log, totals, stats, error),
-      };
 
       log.info(
         "start",
@@ -233,15 +222,29 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
         { slot, consumers, queue: local ? "in-process" : "sqs", once },
       );
 
-      const workers = Array.from({ length: consumers }, () =>
+      const consumerQueue: ConsumerQueue =
         transport.kind === "local"
-          ? runMemoryConsumer(transport.queue, deps, control)
-          : runSqsConsumer(transport.client, deps, control, {
+          ? transport.queue
+          : new SqsConsumerQueue(transport.client, {
               queueUrl: transport.queue.url,
               waitSeconds: once ? 1 : 5,
-              drain: once,
-            }),
-      );
+            });
+      const consuming = runConsumerLoop(consumerQueue, batchHandler(deps), {
+        concurrency: consumers,
+        // In process, the poller waits for the queue to drain, so consumers stop once it has
+        // stopped; with SQS, they drain only after --once and otherwise run until stopped.
+        stopWhenIdle: () => pollerDone && (local !== undefined || once),
+        signal: stopConsumers.signal,
+        onBatch: (outcome) => reportBatch(log, totals, outcome.stats, outcome.error),
+        onFatal(error) {
+          fatal ??= error;
+          local?.fail(error);
+          stopPolling.abort();
+          stopConsumers.abort();
+        },
+      }).catch(() => {
+        // The fatal error is in `fatal` already, and ends the run below.
+      });
       let pollerError: unknown;
       try {
         const last = await runPoller({
@@ -268,7 +271,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
       // receiving only to drain after --once.
       local?.notify();
       if (pollerError !== undefined || (!local && !once)) stopConsumers.abort();
-      await Promise.all(workers);
+      await consuming;
       ctx.signal.removeEventListener("abort", onStop);
 
       log.info(

@@ -1,10 +1,10 @@
 import type { HandoffPublisher } from "../../poller";
-import { type KeyPublisher, MemoryQueue, type QueueMessage, type ReceivedMessage } from "../../queue";
+import { MemoryQueue, type QueueMessage, type ReceivedMessage } from "../../queue";
 import { handoffMessages } from "../../runtime";
 
 /** How long a received message stays hidden: longer than any batch, consumers always answer. */
 const IN_FLIGHT_MS = 15 * 60_000;
-/** How often a waiting receive looks again without a notification. */
+/** How often a waiting consumer looks again without a notification. */
 const RECEIVE_RECHECK_MS = 250;
 
 /**
@@ -15,56 +15,41 @@ const RECEIVE_RECHECK_MS = 250;
  * (or `processBatch` dead-letters it for a reason of its own). SQS's receive count limit exists
  * to protect a queue that outlives its consumers; this one does not, and the poller waits for it.
  */
-export class LocalQueue implements KeyPublisher {
-  private readonly memory: MemoryQueue;
+export class LocalQueue extends MemoryQueue {
   private readonly listeners = new Set<() => void>();
   private failure: unknown;
 
   constructor(options: { now?: () => number } = {}) {
-    this.memory = new MemoryQueue({
+    super({
       maxReceiveCount: Number.POSITIVE_INFINITY,
       visibilityTimeoutMs: IN_FLIGHT_MS,
       ...(options.now ? { now: options.now } : {}),
     });
   }
 
-  async publish(messages: readonly QueueMessage[]): Promise<void> {
-    await this.memory.publish(messages);
+  override async publish(messages: readonly QueueMessage[]): Promise<void> {
+    await super.publish(messages);
     this.notify();
   }
 
-  /** Messages sent and not yet acknowledged: waiting, in a consumer's hands, or waiting to retry. */
-  get pending(): number {
-    const c = this.memory.counts();
-    return c.visible + c.inFlight;
+  override acknowledge(messages: readonly ReceivedMessage[]): void {
+    super.acknowledge(messages);
+    this.notify();
+  }
+
+  override retryLater(message: ReceivedMessage, delayMs: number): void {
+    super.retryLater(message, delayMs);
+    setTimeout(() => this.notify(), delayMs).unref();
   }
 
   /**
-   * Up to `max` messages, waiting until some are visible. Returns an empty list once `done()`
-   * says to stop and nothing is visible, or when `signal` aborts.
+   * Resolves when a message arrives, is acknowledged or becomes visible again, after at most
+   * `timeoutMs`, or on abort. It also wakes up now and then on its own: a retry's timer can fire
+   * a moment before the message's visibility time has passed, and no other notification follows.
    */
-  async receive(max: number, done: () => boolean, signal?: AbortSignal): Promise<ReceivedMessage[]> {
-    for (;;) {
-      if (signal?.aborted) return [];
-      const got = this.memory.receive({ maxMessages: max });
-      if (got.length > 0) return got;
-      if (done()) return [];
-      // Also wake up now and then: a retry's timer can fire a moment before the message's
-      // visibility time has passed, and no other notification would follow.
-      await this.changed(signal, RECEIVE_RECHECK_MS);
-    }
-  }
-
-  /** The message was handled: remove it. */
-  ack(message: ReceivedMessage): void {
-    this.memory.delete(message.receiptHandle);
-    this.notify();
-  }
-
-  /** The message failed: offer it again after `delayMs`. */
-  retryLater(message: ReceivedMessage, delayMs: number): void {
-    this.memory.changeVisibility(message.receiptHandle, delayMs);
-    setTimeout(() => this.notify(), delayMs).unref();
+  waitForMessages(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return this.changed(signal, Math.min(timeoutMs, RECEIVE_RECHECK_MS));
   }
 
   /** Consumers hit an error retrying cannot fix: waiting publishers fail with it. */
@@ -81,7 +66,7 @@ export class LocalQueue implements KeyPublisher {
   async drained(options: { intervalMs?: number; onWait?: () => Promise<void> } = {}): Promise<void> {
     for (;;) {
       if (this.failure !== undefined) throw this.failure;
-      if (this.pending === 0) return;
+      if (this.pending() === 0) return;
       await this.changed(undefined, options.intervalMs ?? 10_000);
       if (options.onWait) await options.onWait();
     }

@@ -1,5 +1,6 @@
 import { LeaseLostError } from "../../checkpoint";
 import type { PollerConfig } from "../../config";
+import { pause, retryDelayMs } from "../../consumer";
 import { connectDatabase, isTransientDatabaseError } from "../../database";
 import { isRetryable, SlotsyncError } from "../../errors";
 import {
@@ -14,7 +15,6 @@ import type { ResolvedSchema } from "../../schema";
 import { PgSlotReader } from "../../slot";
 import { errorLine } from "../errors";
 import type { CliLogger } from "../output";
-import { pause, retryDelayMs } from "./consumers";
 import type { LeaseKeeper } from "./lease-keeper";
 
 export interface PollerRunOptions {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { DrainingPublisher, LocalQueue } from "../../../../lib/cli/sync/local-queue";
 import { decodeMessage } from "../../../../lib/queue";
 
@@ -15,7 +15,7 @@ describe("DrainingPublisher over LocalQueue", () => {
     const publishing = publisher.publish(handoff([["1"], ["2"]])).then(() => {
       settled = true;
     });
-    const received = await queue.receive(10, () => false);
+    const received = await queue.receive({ maxMessages: 10 });
     expect(
       received.flatMap((m) => {
         const message = decodeMessage(m.body);
@@ -24,10 +24,10 @@ describe("DrainingPublisher over LocalQueue", () => {
     ).toEqual([["1"], ["2"]]);
     await turn();
     expect(settled).toBe(false);
-    for (const m of received) queue.ack(m);
+    for (const m of received) queue.acknowledge([m]);
     await publishing;
     expect(settled).toBe(true);
-    expect(queue.pending).toBe(0);
+    expect(queue.pending()).toBe(0);
   });
 
   it("waits for work the consumers queued in turn (continuations) too", async () => {
@@ -38,12 +38,12 @@ describe("DrainingPublisher over LocalQueue", () => {
       .then(() => {
         settled = true;
       });
-    const [first] = await queue.receive(10, () => false);
+    const [first] = await queue.receive({ maxMessages: 10 });
     await queue.publish([{ kind: "rebuild", index: "book", lsn: 5n, sentAt: "2026-01-01T00:00:00Z" }]);
-    if (first) queue.ack(first);
+    if (first) queue.acknowledge([first]);
     await turn();
     expect(settled).toBe(false);
-    for (const m of await queue.receive(10, () => false)) queue.ack(m);
+    for (const m of await queue.receive({ maxMessages: 10 })) queue.acknowledge([m]);
     await publishing;
     expect(settled).toBe(true);
   });
@@ -68,7 +68,7 @@ describe("DrainingPublisher over LocalQueue", () => {
   it("sends nothing and returns at once when there is nothing to hand on", async () => {
     const queue = new LocalQueue();
     await new DrainingPublisher(queue, async () => undefined).publish([]);
-    expect(queue.pending).toBe(0);
+    expect(queue.pending()).toBe(0);
   });
 });
 
@@ -76,30 +76,39 @@ describe("LocalQueue", () => {
   it("offers a failed message again after the delay, counting receives", async () => {
     const queue = new LocalQueue();
     await queue.publish([{ kind: "rebuild", index: "book", lsn: 5n, sentAt: "2026-01-01T00:00:00Z" }]);
-    const [first] = await queue.receive(10, () => false);
+    const [first] = await queue.receive({ maxMessages: 10 });
     expect(first?.receiveCount).toBe(1);
     if (first) queue.retryLater(first, 0);
-    const [again] = await queue.receive(10, () => false);
+    const [again] = await queue.receive({ maxMessages: 10 });
     expect(again?.messageId).toBe(first?.messageId);
     expect(again?.receiveCount).toBe(2);
-    expect(queue.pending).toBe(1);
+    expect(queue.pending()).toBe(1);
   });
 
-  it("a waiting consumer returns an empty list once told the work is done", async () => {
+  it("wakes a waiting consumer when a message arrives", async () => {
+    // Frozen timers: only the notification can end the wait (not its periodic recheck).
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const queue = new LocalQueue();
-    let done = false;
-    const waiting = queue.receive(10, () => done);
+    let woken = false;
+    const waiting = queue.waitForMessages(60_000).then(() => {
+      woken = true;
+    });
     await turn();
-    done = true;
-    queue.notify();
-    expect(await waiting).toEqual([]);
+    expect(woken).toBe(false);
+    await queue.publish([{ kind: "rebuild", index: "book", lsn: 5n, sentAt: "2026-01-01T00:00:00Z" }]);
+    await waiting;
+    expect(queue.receive({ maxMessages: 10 })).toHaveLength(1);
   });
 
   it("a waiting consumer returns on abort", async () => {
     const queue = new LocalQueue();
     const abort = new AbortController();
-    const waiting = queue.receive(10, () => false, abort.signal);
+    const waiting = queue.waitForMessages(60_000, abort.signal);
     abort.abort();
-    expect(await waiting).toEqual([]);
+    await waiting;
+    await queue.waitForMessages(60_000, abort.signal);
   });
 });
