@@ -36,7 +36,7 @@ ax.set_title("Steady state: sustained row changes/s")
 
 ax = axes[2]
 groups = [
-    ("slotsync, default schedule", lat["scheduled"]),
+    ("slotsync, latency mode", lat["scheduled"]),
     ("slotsync, poller always on", lat["continuous"]),
     ("slotsync, 2 s batching window", lat["withBatchingWindow"]),
 ]

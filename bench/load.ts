@@ -31,6 +31,8 @@ export interface Marker {
   value: string;
   committedAt: number;
   seenAt?: number;
+  /** When the engine acknowledged the write of a document holding the value (bench/acks.ts). */
+  ackedAt?: number;
 }
 
 export interface LoadResult {

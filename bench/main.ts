@@ -38,9 +38,9 @@ import { parseArgs } from "node:util";
 import { Client as Elastic } from "@elastic/elasticsearch";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { startProxy } from "../test/support/http-proxy";
-import { createTestQueues } from "../test/support/sqs";
+import { type CountingProxy, startProxy } from "../test/support/http-proxy";
 import { ensureServices, type ServiceName, stopServices } from "../tools/services";
+import { BulkAcks } from "./acks";
 import { benchBootstrap } from "./bootstrap";
 import { costModel } from "./cost";
 import { benchEconomy, ECONOMY_FIXED, economyMarkdown } from "./economy";
@@ -55,6 +55,14 @@ import {
 } from "./pgsync";
 import { startPipeline } from "./pipeline";
 import {
+  benchLatency,
+  benchSteady,
+  pipelineEnvironment,
+  STACK_CONSUMERS,
+  STACK_SCHEDULE_SECONDS,
+  settle,
+} from "./pipeline-bench";
+import {
   benchHugeTransaction,
   benchPollerFanOut,
   benchPollerMemory,
@@ -62,9 +70,9 @@ import {
   STACK_POLLER_TIMEOUT_SECONDS,
 } from "./poller";
 import { type BenchResult, TARGETS, writeReport } from "./report";
-import { bookstoreSchema, createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
+import { createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
 import { benchSlowSink } from "./slow-sink";
-import { runStep, type StepResult, searchRate } from "./steady";
+import { runStep, type StepOptions, searchRate, stepLine, summarise } from "./steady";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: args } = parseArgs({
@@ -74,7 +82,7 @@ const { values: args } = parseArgs({
     "latency-seconds": { type: "string" },
     "pgsync-bootstrap-seconds": { type: "string" },
     "poller-rows": { type: "string" },
-    consumers: { type: "string", default: "5" },
+    consumers: { type: "string" },
     "pgsync-start-rate": { type: "string" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: "latest" },
@@ -86,6 +94,8 @@ const { values: args } = parseArgs({
     "slow-documents": { type: "string", default: "10000" },
     "slow-per-doc-ms": { type: "string", default: "10" },
     "slow-cap-seconds": { type: "string", default: "300" },
+    rates: { type: "string" },
+    "latency-schedule-seconds": { type: "string" },
   },
 });
 const quick = args.quick === true;
@@ -95,15 +105,24 @@ const settings = {
   rows: num(args.rows, 1_000_000, 50_000),
   steadySeconds: num(args["steady-seconds"], 30, 15),
   latencySeconds: num(args["latency-seconds"], 60, 20),
+  /**
+   * The latency run's schedule period: the stack's, unless the window is too short to see three
+   * hand-overs between scheduled runs in it; then the longest period that does.
+   */
+  latencyScheduleSeconds: 0,
   pgsyncBootstrapSeconds: num(args["pgsync-bootstrap-seconds"], 60, 30),
   pollerRows: num(args["poller-rows"], 1_000_000, 100_000),
-  consumers: Number(args.consumers),
+  consumers: args.consumers ? Number(args.consumers) : STACK_CONSUMERS,
   pgsyncStartRate: num(args["pgsync-start-rate"], 50, 50),
   lagLimitSeconds: 10,
   maxSteps: 4,
   /** Time allowed to each pipeline's rate search. */
   searchBudgetSeconds: num(undefined, 150, 90),
 };
+
+settings.latencyScheduleSeconds = args["latency-schedule-seconds"]
+  ? Number(args["latency-schedule-seconds"])
+  : Math.max(5, Math.min(STACK_SCHEDULE_SECONDS, Math.floor(settings.latencySeconds / 3.5)));
 
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
@@ -226,12 +245,207 @@ async function slowSinkOnly(): Promise<void> {
   }
 }
 
+type Stage = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * slotsync's pipeline stages: the steady-state rate search (the poller always polling; `--rates`
+ * runs the listed rates instead), latency at 1,000 changes/s with the poller run as the deployed
+ * latency mode runs it.
+ */
+async function slotsyncPipelineStages(
+  stage: Stage,
+  env: Record<string, string>,
+  base: Omit<StepOptions, "rate">,
+  suffix: string,
+  proxies: { sqs: CountingProxy; upstash: CountingProxy },
+) {
+  const rates = args.rates?.split(",").map(Number);
+  const slotsyncSteady = await stage("slotsync steady state", async () => {
+    const pipeline = startPipeline(ROOT, env, { consumers: settings.consumers, mode: "continuous" });
+    try {
+      await settle(base); // cold starts
+      proxies.upstash.reset();
+      proxies.sqs.reset();
+      await sleep(10_000);
+      const idle = {
+        upstashPerSecond: proxies.upstash.commands.value / 10,
+        sqs: Object.fromEntries(proxies.sqs.counts),
+      };
+      const search = await benchSteady(
+        base,
+        {
+          start: 1000,
+          maxSteps: settings.maxSteps,
+          minRate: 125,
+          budgetSeconds: settings.searchBudgetSeconds,
+          ...(rates ? { rates: rates.filter((r) => r > 0) } : {}),
+        },
+        log,
+      );
+      return { idle, search };
+    } finally {
+      await pipeline.stop();
+    }
+  });
+  const period = settings.latencyScheduleSeconds;
+  const latency = await stage(
+    `slotsync latency at 1,000 changes/s, latency mode, a run every ${period} s`,
+    () =>
+      benchLatency(
+        ROOT,
+        env,
+        base,
+        {
+          rate: 1000,
+          seconds: settings.latencySeconds,
+          scheduleSeconds: period,
+          consumers: settings.consumers,
+          tag: `l${suffix}`,
+          acks: base.acks ?? new BulkAcks(),
+        },
+        proxies,
+      ),
+  );
+  log(
+    `slotsync latency: ${stepLine(latency.step)}; ${latency.handOvers.count} hand-overs (runs of ${latency.runSeconds} s every ${period} s), longest gap ${latency.handOvers.maxGapMs} ms`,
+  );
+  return { slotsyncSteady, latency };
+}
+
+/** What a batching window costs in latency: the same load with a 2 s window (fewer invocations). */
+async function batchingWindowStage(
+  stage: Stage,
+  env: Record<string, string>,
+  base: Omit<StepOptions, "rate">,
+  suffix: string,
+) {
+  const window = await stage("slotsync latency with a 2 s batching window", async () => {
+    const p = startPipeline(
+      ROOT,
+      { ...env, BENCH_BATCH_WINDOW_MS: "2000" },
+      { consumers: settings.consumers, mode: "continuous" },
+    );
+    try {
+      await settle(base);
+      const { markers: _m, ...step } = await runStep({
+        ...base,
+        rate: 1000,
+        seconds: settings.steadySeconds,
+        markersPerSecond: 20,
+        tag: `w${suffix}`,
+      });
+      return step;
+    } finally {
+      await p.stop();
+    }
+  });
+  log(`with a 2 s batching window ${JSON.stringify(window.latency)}`);
+  return window;
+}
+
+/**
+ * `--only pipeline [--rows N] [--rates 8000,4000] [--latency-seconds N]`: seeds and bootstraps the
+ * bookstore, then runs slotsync's pipeline stages alone (`--rates 0` skips the steady steps);
+ * writes bench/results/pipeline.json.
+ */
+async function pipelineOnly(): Promise<void> {
+  const { endpoints, started } = await ensureServices(
+    ["postgres", "redis", "upstash", "elasticsearch", "elasticmq"],
+    (line) => log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  const stage: Stage = async (name, fn) => {
+    const s = performance.now();
+    log(`${name}...`);
+    try {
+      return await fn();
+    } finally {
+      log(`${name} took ${((performance.now() - s) / 1000).toFixed(1)} s`);
+    }
+  };
+  try {
+    const rows = args.rows ? Number(args.rows) : 100_000;
+    const es = endpoints.elasticsearch;
+    const acks = new BulkAcks();
+    const esProxy = await startProxy(es.url, { observe: acks });
+    const sqsProxy = await startProxy(endpoints.elasticmq.endpoint);
+    const upstashProxy = await startProxy(endpoints.upstash.url, { upstash: true });
+    const elastic = new Elastic({
+      node: esProxy.url,
+      auth: { username: es.username, password: es.password },
+    });
+    cleanups.push(
+      () => esProxy.close(),
+      () => sqsProxy.close(),
+      () => upstashProxy.close(),
+      () => elastic.close(),
+    );
+    const suffix = randomBytes(3).toString("hex");
+    const database = `bench_${suffix}`;
+    const index = `bench_${suffix}`;
+    const work = mkdtempSync(join(tmpdir(), "slotsync-bench-"));
+    const url = databaseUrl(endpoints.postgres.url, database);
+    cleanups.push(
+      async () => rmSync(work, { recursive: true, force: true }),
+      () => dropDatabase(endpoints.postgres.url, database),
+      () => elastic.indices.delete({ index: `${index}*`, allow_no_indices: true }).catch(() => undefined),
+    );
+    await stage(`seed ${rows} books and bootstrap`, async () => {
+      await createDatabase(endpoints.postgres.url, database);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await seedBookstore(client, rows).finally(() => client.end());
+      const sink = { engine: "elasticsearch" as const, node: esProxy.url };
+      const auth = { type: "basic" as const, username: es.username, password: es.password };
+      await benchBootstrap({
+        ...{ url, database, index, slot: index, rows, rangeRows: 2500, batch: 10, concurrency: 2 },
+        sink: { ...sink, auth },
+      });
+    });
+    const env = await pipelineEnvironment({
+      ...{ root: ROOT, suffix, work, url, database, index, slot: index, endpoints },
+      es: { url: esProxy.url, username: es.username, password: es.password },
+      sqsProxy,
+      upstashProxy,
+      cleanups,
+    });
+    const base = {
+      ...{ url, rows, es: elastic, index, seconds: settings.steadySeconds },
+      lagLimitSeconds: settings.lagLimitSeconds,
+      markersPerSecond: 10,
+      tag: `s${suffix}`,
+      acks,
+    };
+    const result = await slotsyncPipelineStages(stage, env, base, suffix, {
+      sqs: sqsProxy,
+      upstash: upstashProxy,
+    });
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    const { counters, markers: _m, ...latency } = result.latency;
+    writeFileSync(
+      join(ROOT, "bench", "results", "pipeline.json"),
+      `${JSON.stringify({ at: new Date().toISOString(), rows, settings, steady: result.slotsyncSteady, latency, leases: counters.leases }, null, 2)}\n`,
+    );
+    mkdirSync(join(ROOT, "bench", "results", "tmp"), { recursive: true });
+    writeFileSync(
+      join(ROOT, "bench", "results", "tmp", "pipeline-markers.json"),
+      JSON.stringify(result.latency.markers),
+    );
+    log("wrote bench/results/pipeline.json and tmp/pipeline-markers.json");
+  } finally {
+    await cleanUp();
+  }
+}
+
 async function main(): Promise<void> {
   if (args.only === "economy") return economyOnly();
+  if (args.only === "pipeline") return pipelineOnly();
   if (args.only !== undefined) {
     if (args.only === "slow-sink") return slowSinkOnly();
     if (!["wide-rows", "fan-out", "huge-txn"].includes(args.only))
-      throw new Error(`--only ${args.only}: choose wide-rows, fan-out, huge-txn, economy or slow-sink`);
+      throw new Error(
+        `--only ${args.only}: choose pipeline, wide-rows, fan-out, huge-txn, economy or slow-sink`,
+      );
     return boundsOnly(args.only);
   }
   log(`settings ${JSON.stringify(settings)}`);
@@ -255,7 +469,8 @@ async function main(): Promise<void> {
     const venv = await stage("install PGSync and matplotlib", () => ensureBenchVenv(ROOT, log));
     const es = endpoints.elasticsearch;
     const basic = `Basic ${Buffer.from(`${es.username}:${es.password}`).toString("base64")}`;
-    const esProxy = await startProxy(es.url, { elasticRoot: { auth: basic } });
+    const acks = new BulkAcks();
+    const esProxy = await startProxy(es.url, { elasticRoot: { auth: basic }, observe: acks });
     const sqsProxy = await startProxy(endpoints.elasticmq.endpoint);
     const upstashProxy = await startProxy(endpoints.upstash.url, { upstash: true });
     cleanups.push(
@@ -343,37 +558,20 @@ async function main(): Promise<void> {
     log(`PGSync ${pgsyncBootstrap.documentsPerSecond}/s (${pgsyncBootstrap.documents} documents)`);
 
     // 2 and 3. slotsync's pipeline: rate search (poller always on), then latency on the default schedule.
-    const queues = await createTestQueues(`bench-${suffix}`);
-    cleanups.push(() => queues.remove());
-    const schemaFile = join(work, "schema.json");
-    writeFileSync(schemaFile, JSON.stringify(bookstoreSchema(database, index)));
-    const pipelineEnv: Record<string, string> = {
-      PG_URL: url,
-      SCHEMA: schemaFile,
-      SLOTSYNC_SLOT: slot,
-      ELASTICSEARCH_URL: esProxy.url,
-      ELASTICSEARCH_USER: es.username,
-      ELASTICSEARCH_PASSWORD: es.password,
-      UPSTASH_REDIS_REST_URL: upstashProxy.url,
-      UPSTASH_REDIS_REST_TOKEN: endpoints.upstash.token,
-      SQS_QUEUE_URL: queues.queueUrl,
-      SQS_DLQ_URL: queues.dlqUrl,
-      SQS_ENDPOINT: sqsProxy.url,
-      AWS_REGION: endpoints.elasticmq.region,
-      AWS_ACCESS_KEY_ID: "x",
-      AWS_SECRET_ACCESS_KEY: "x",
-      POLL_INTERVAL_SECONDS: "1",
-      // As the stack deploys a rate(1 minute) poller: runs start cycles for 58 s, time out at 75 s.
-      POLLER_RUN_SECONDS: "58",
-      BENCH_SCHEDULE_MS: "60000",
-      BENCH_INVOCATION_MS: "75000",
-      // The stack's default batching window (0 s for batches of 10).
-      BENCH_BATCH_WINDOW_MS: "0",
-      POWERTOOLS_LOG_LEVEL: "ERROR",
-      POWERTOOLS_METRICS_DISABLED: "true",
-    };
-    const pipeline = startPipeline(ROOT, pipelineEnv, { consumers: settings.consumers, mode: "continuous" });
-    cleanups.push(() => pipeline.stop());
+    const pipelineEnv = await pipelineEnvironment({
+      root: ROOT,
+      suffix,
+      work,
+      url,
+      database,
+      index,
+      slot,
+      endpoints,
+      es: { url: esProxy.url, username: es.username, password: es.password },
+      sqsProxy,
+      upstashProxy,
+      cleanups,
+    });
     const base = {
       url,
       rows: settings.rows,
@@ -383,91 +581,13 @@ async function main(): Promise<void> {
       lagLimitSeconds: settings.lagLimitSeconds,
       markersPerSecond: 10,
       tag: `s${suffix}`,
+      acks,
     };
-    const settle = async (step?: StepResult) => {
-      if (step?.keptUp) return;
-      // A step that fell behind leaves a backlog: wait until a fresh marker is searchable.
-      await runStep({
-        ...base,
-        rate: 2,
-        seconds: 1,
-        lagLimitSeconds: 60,
-        tag: `settle${randomBytes(2).toString("hex")}`,
-      });
-    };
-    const slotsyncSteady = await stage("slotsync steady state", async () => {
-      await settle(); // cold starts
-      upstashProxy.reset();
-      sqsProxy.reset();
-      await sleep(10_000);
-      const idle = {
-        upstashPerSecond: upstashProxy.commands.value / 10,
-        sqs: Object.fromEntries(sqsProxy.counts),
-      };
-      const search = await searchRate(
-        base,
-        {
-          start: 1000,
-          maxSteps: settings.maxSteps,
-          minRate: 125,
-          budgetSeconds: settings.searchBudgetSeconds,
-        },
-        log,
-        settle,
-      );
-      return { idle, search };
+    const { slotsyncSteady, latency } = await slotsyncPipelineStages(stage, pipelineEnv, base, suffix, {
+      sqs: sqsProxy,
+      upstash: upstashProxy,
     });
-    const latency = await stage("slotsync latency at 1,000 changes/s, default schedule", async () => {
-      pipeline.setMode("scheduled");
-      await sleep(500);
-      pipeline.reset();
-      upstashProxy.reset();
-      sqsProxy.reset();
-      const { markers: _m, ...step } = await runStep({
-        ...base,
-        rate: 1000,
-        seconds: settings.latencySeconds,
-        lagLimitSeconds: 30,
-        markersPerSecond: 20,
-        tag: `l${suffix}`,
-      });
-      const counters = { ...pipeline.counters };
-      const sqsRequests = [...sqsProxy.counts.values()].reduce((a, b) => a + b, 0);
-      return {
-        step,
-        counters,
-        sqsRequests,
-        sqs: Object.fromEntries(sqsProxy.counts),
-        upstash: upstashProxy.commands.value,
-      };
-    });
-    await pipeline.stop();
-    log(`slotsync latency ${JSON.stringify(latency.step.latency)}`);
-    // What a batching window costs in latency: the same load with a 2 s window (fewer invocations).
-    const withWindow = await stage("slotsync latency with a 2 s batching window", async () => {
-      const p = startPipeline(
-        ROOT,
-        { ...pipelineEnv, BENCH_BATCH_WINDOW_MS: "2000" },
-        {
-          consumers: settings.consumers,
-          mode: "continuous",
-        },
-      );
-      try {
-        await settle();
-        const { markers: _m, ...step } = await runStep({
-          ...base,
-          rate: 1000,
-          seconds: settings.steadySeconds,
-          markersPerSecond: 20,
-          tag: `w${suffix}`,
-        });
-        return step;
-      } finally {
-        await p.stop();
-      }
-    });
-    log(`with a 2 s batching window ${JSON.stringify(withWindow.latency)}`);
+    const withWindow = await batchingWindowStage(stage, pipelineEnv, base, suffix);
 
     // PGSync's daemon on the same load.
     const pgsyncSteady = await stage("PGSync steady state", async () => {
@@ -569,6 +689,13 @@ async function main(): Promise<void> {
       latency: {
         rate: 1000,
         scheduled: latency.step.latency,
+        scheduledAcknowledged: latency.step.acknowledged ?? summarise([], "ackedAt"),
+        schedule: {
+          periodSeconds: latency.scheduleSeconds,
+          runSeconds: latency.runSeconds,
+          handOvers: latency.handOvers.count,
+          maxGapMs: latency.handOvers.maxGapMs,
+        },
         continuous: continuous1000?.latency ?? latency.step.latency,
         ...(pgsync1000 ? { pgsync: pgsync1000.latency, pgsyncRate: pgsync1000.targetRate } : {}),
         step: latency.step,

@@ -2,17 +2,19 @@
  * One process of slotsync's pipeline for the steady-state and latency runs (bench/steady.ts),
  * configured from the environment exactly like the Lambdas.
  *
- *   BENCH_ROLE=poller    the poller Lambda's loop (runPollerLoop, wired as lambdas/poller.ts wires
- *                        it) in invocations of BENCH_INVOCATION_MS: `scheduled` starts one per
- *                        interval (EventBridge rate(1 min)), `continuous` starts the next as soon as
+ *   BENCH_ROLE=poller    the poller Lambda's loop (runPollerLoop with the Lambda's run options,
+ *                        lib/runtime scheduledRunOptions) in invocations of BENCH_INVOCATION_MS:
+ *                        `scheduled` starts one every BENCH_SCHEDULE_MS, concurrently with the one
+ *                        still running as EventBridge does, `continuous` starts the next as soon as
  *                        one ends. The parent switches the mode over IPC; a switch or SIGTERM stops
- *                        the running invocation cleanly (its lease released).
+ *                        the running invocations cleanly (their lease released).
  *   BENCH_ROLE=consumer  what Lambda's SQS event source mapping does, through the in-process
  *                        consumer loop: gathers up to BENCH_BATCH_SIZE messages or until
  *                        BENCH_BATCH_WINDOW_MS passes, invokes the real consumer handler, deletes
  *                        what the partial batch response did not name.
  *
- * Prints one JSON line per invocation, for the cost model.
+ * Prints one JSON line per invocation, for the cost model, and one each time a run takes or
+ * releases the slot's lease, to count the hand-overs between scheduled runs.
  */
 import { randomBytes } from "node:crypto";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -21,7 +23,7 @@ import { handler as consumerHandler } from "../lambdas/consumer";
 import { loadConfig, slotName } from "../lib/config";
 import { runConsumerLoop } from "../lib/consumer";
 import { pgConnectionConfig } from "../lib/database";
-import { DEFAULT_LOOP_OPTIONS, runDeadline, runPollerLoop } from "../lib/poller";
+import { runPollerLoop } from "../lib/poller";
 import { SqsConsumerQueue } from "../lib/queue";
 import { ChangeResolver } from "../lib/resolve";
 import {
@@ -30,6 +32,7 @@ import {
   createStateStore,
   openSchema,
   QueueHandoffPublisher,
+  scheduledRunOptions,
 } from "../lib/runtime";
 import { PgSlotReader } from "../lib/slot";
 import { lambdaBatches } from "../test/support/lambda-batches";
@@ -40,20 +43,19 @@ async function poller(): Promise<void> {
   const env = process.env;
   const config = loadConfig(env, { pg: true, schema: true, queue: true, upstash: true });
   if (!config.queue) throw new Error("unreachable: queue is required");
-  const state = new CheckpointPollerState(createStateStore(config.state));
+  const state = observeLease(new CheckpointPollerState(createStateStore(config.state)));
   const publisher = new QueueHandoffPublisher(createKeyPublisher(config.queue));
   // As the stack deploys it: a tick every BENCH_SCHEDULE_MS, each run with the Lambda timeout
-  // BENCH_INVOCATION_MS, starting cycles until POLLER_RUN_SECONDS (from the environment).
+  // BENCH_INVOCATION_MS and the run options the Lambda uses (POLLER_RUN_SECONDS, POLLER_MODE,
+  // POLLER_LEASE_WAIT_SECONDS, ... from the environment).
   const scheduleMs = Number(env.BENCH_SCHEDULE_MS ?? 60_000);
-  const invocationMs = Number(env.BENCH_INVOCATION_MS ?? 75_000);
+  const invocationMs = Number(env.BENCH_INVOCATION_MS ?? 900_000);
   let mode = env.BENCH_POLLER_MODE === "scheduled" ? "scheduled" : "continuous";
-  let epoch = Date.now();
   let controller = new AbortController();
   let stopping = false;
   process.on("message", (m: { mode?: string }) => {
     if (m.mode) {
       mode = m.mode;
-      epoch = Date.now();
       controller.abort();
     }
   });
@@ -66,42 +68,26 @@ async function poller(): Promise<void> {
   const schema = await openSchema(config, env, setup);
   await setup.end();
   const slot = slotName(config);
-  let tick = 0;
-  while (!stopping) {
-    if (controller.signal.aborted) {
-      controller = new AbortController();
-      tick = 0;
-    }
-    if (mode === "scheduled") {
-      // EventBridge rate(1 min): invocation n starts n intervals after the schedule began.
-      // A tick that finds the previous run still finishing starts as soon as it ends (Lambda
-      // retries a throttled scheduled event).
-      const at = epoch + tick * scheduleMs;
-      tick++;
-      const wait = at - Date.now();
-      if (wait > 0) await sleep(wait, controller.signal);
-      if (controller.signal.aborted) continue;
-    }
+
+  /** One Lambda invocation: its own connection, the warm environment's schema and clients. */
+  const invoke = async (signal: AbortSignal) => {
     const started = Date.now();
     const db = new pg.Client(pgConnectionConfig(config.pgUrl, "slotsync-poller"));
-    await db.connect();
     try {
+      await db.connect();
       const reader = new PgSlotReader(db, slot);
       await reader.check();
+      const run = scheduledRunOptions(config.poller, {
+        slot,
+        holder: randomBytes(6).toString("hex"),
+        started,
+        timeoutAt: started + invocationMs,
+      });
       const summary = await runPollerLoop(
         { db, reader, resolver: new ChangeResolver(schema), publisher, state },
-        {
-          ...DEFAULT_LOOP_OPTIONS,
-          slot,
-          holder: randomBytes(6).toString("hex"),
-          pollIntervalMs: config.poller.pollIntervalMs,
-          safetyMarginMs: config.poller.safetyMarginMs,
-          fetchSize: config.poller.fetchSize,
-          maxChangesPerCycle: config.poller.maxChangesPerCycle,
-          leaseTtlMs: config.poller.leaseTtlMs,
-        },
-        runDeadline(started, started + invocationMs, config.poller.runMs, config.poller.safetyMarginMs),
-        controller.signal,
+        run.options,
+        run.deadline,
+        signal,
       );
       emit({
         role: "poller",
@@ -118,8 +104,52 @@ async function poller(): Promise<void> {
     } finally {
       await db.end().catch(() => undefined);
     }
+  };
+
+  while (!stopping) {
+    if (controller.signal.aborted) controller = new AbortController();
+    const signal = controller.signal;
+    if (mode === "continuous") {
+      await invoke(signal);
+      continue;
+    }
+    // EventBridge: a tick every interval starts an invocation, whether or not the previous one
+    // still runs (it does, for POLLER_RUN_SECONDS past the rate: the new one waits for its lease).
+    const running = new Set<Promise<void>>();
+    const epoch = Date.now();
+    for (let tick = 0; !signal.aborted; tick++) {
+      await sleep(epoch + tick * scheduleMs - Date.now(), signal);
+      if (signal.aborted) break;
+      const run = invoke(signal).finally(() => running.delete(run));
+      running.add(run);
+    }
+    await Promise.all(running);
   }
   process.exit(0);
+}
+
+/** The state store, telling the parent when a run takes and releases the slot's lease. */
+function observeLease(state: CheckpointPollerState): CheckpointPollerState {
+  return new Proxy(state, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property === "acquire") {
+        return async (...args: Parameters<CheckpointPollerState["acquire"]>) => {
+          const lease = await target.acquire(...args);
+          if (lease) emit({ role: "lease", event: "acquired", token: lease.token, at: Date.now() });
+          return lease;
+        };
+      }
+      if (property === "release") {
+        // Told as the release starts, so it is always told before the next run's take-over.
+        return async (...args: Parameters<CheckpointPollerState["release"]>) => {
+          emit({ role: "lease", event: "released", token: args[1], at: Date.now() });
+          await target.release(...args);
+        };
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 async function consumer(): Promise<void> {

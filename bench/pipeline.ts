@@ -15,7 +15,37 @@ export interface PipelineCounters {
   consumerMs: number;
   consumerRecords: number;
   consumerFailedRecords: number;
+  /** Each time a poller run took or released the slot's lease (ms since epoch). */
+  leases: { event: "acquired" | "released"; token: number; at: number }[];
   errors: string[];
+}
+
+/** Lease hand-overs between poller runs: how many, and the longest time the slot had no holder. */
+export interface HandOvers {
+  count: number;
+  /** Longest time from one run's release to the next run's take-over, in ms. */
+  maxGapMs: number;
+  gapsMs: number[];
+}
+
+/**
+ * The hand-overs among `leases`: every take-over that follows another run's release, counted when
+ * the take-over falls inside `window` (ms since epoch; all of them without one).
+ */
+export function handOvers(
+  leases: PipelineCounters["leases"],
+  window?: { from: number; to: number },
+): HandOvers {
+  const gapsMs: number[] = [];
+  let released: number | undefined;
+  for (const lease of leases) {
+    if (lease.event === "released") released = lease.at;
+    else if (released !== undefined) {
+      if (!window || (lease.at >= window.from && lease.at <= window.to)) gapsMs.push(lease.at - released);
+      released = undefined;
+    }
+  }
+  return { count: gapsMs.length, maxGapMs: Math.max(0, ...gapsMs), gapsMs };
 }
 
 export interface Pipeline {
@@ -34,6 +64,7 @@ const empty = (): PipelineCounters => ({
   consumerMs: 0,
   consumerRecords: 0,
   consumerFailedRecords: 0,
+  leases: [],
   errors: [],
 });
 
@@ -65,7 +96,10 @@ export function startPipeline(
         return;
       }
       const ms = Number(m.durationMs ?? 0);
-      if (m.role === "poller") {
+      if (m.role === "lease") {
+        const event = m.event === "acquired" ? "acquired" : "released";
+        counters.leases.push({ event, token: Number(m.token), at: Number(m.at) });
+      } else if (m.role === "poller") {
         counters.pollerInvocations++;
         counters.pollerMs += ms;
         counters.pollerChanges += Number(m.changes ?? 0);

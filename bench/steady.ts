@@ -9,6 +9,7 @@
  * `lagLimitSeconds` after the load stopped.
  */
 import type { Client as Elastic } from "@elastic/elasticsearch";
+import type { BulkAcks } from "./acks";
 import { type LoadResult, type Marker, MarkerTracker, percentile, runLoad } from "./load";
 import { AUTHORS } from "./seed";
 
@@ -23,6 +24,8 @@ export interface StepOptions {
   lagLimitSeconds: number;
   markersPerSecond: number;
   tag: string;
+  /** Records when the engine acknowledged each marker's write (the consumers' `_bulk` answers). */
+  acks?: BulkAcks;
 }
 
 export interface LatencySummary {
@@ -39,22 +42,36 @@ export interface StepResult {
   seconds: number;
   changes: number;
   byKind: Record<string, number>;
+  /** Commit → searchable (a search finds the marker; includes the index's refresh interval). */
   latency: LatencySummary;
+  /** Commit → acknowledged (the consumer received the engine's answer to the marker's write). */
+  acknowledged?: LatencySummary;
   /** p95 lag of the markers committed in the last third of the step. */
   lateP95: number;
   /** Seconds from the end of the load until the last marker was searchable. */
   drainSeconds: number;
   unseen: number;
   keptUp: boolean;
+  /** When the load began and ended (ms since epoch). */
+  window: { from: number; to: number };
+}
+
+/** One line on a step, for the log. */
+export function stepLine(step: StepResult): string {
+  const ack = step.acknowledged
+    ? `, acknowledged p50 ${step.acknowledged.p50} s p99 ${step.acknowledged.p99} s`
+    : "";
+  return `achieved ${step.achievedRate}/s, searchable p50 ${step.latency.p50} s p99 ${step.latency.p99} s${ack}, late p95 ${step.lateP95} s, drain ${step.drainSeconds} s, unseen ${step.unseen} -> ${step.keptUp ? "kept up" : "fell behind"}`;
 }
 
 const round = (v: number, digits = 2) => (Number.isFinite(v) ? +v.toFixed(digits) : v);
 
-/** Latency percentiles in seconds of the markers that became searchable. */
-export function summarise(markers: Marker[]): LatencySummary {
-  const lags = markers
-    .filter((m) => m.seenAt !== undefined)
-    .map((m) => ((m.seenAt ?? 0) - m.committedAt) / 1000);
+/**
+ * Latency percentiles in seconds of the markers that became searchable (or, with `"ackedAt"`,
+ * whose write the engine acknowledged).
+ */
+export function summarise(markers: Marker[], at: "seenAt" | "ackedAt" = "seenAt"): LatencySummary {
+  const lags = markers.filter((m) => m[at] !== undefined).map((m) => ((m[at] ?? 0) - m.committedAt) / 1000);
   return {
     samples: lags.length,
     p50: round(percentile(lags, 50)),
@@ -69,6 +86,7 @@ export async function runStep(o: StepOptions): Promise<StepResult & { markers: M
   const markers: Marker[] = [];
   const tracker = new MarkerTracker(o.es, o.index, markers);
   tracker.start();
+  o.acks?.track(o.tag);
   const started = Date.now();
   let load: LoadResult;
   try {
@@ -97,6 +115,7 @@ export async function runStep(o: StepOptions): Promise<StepResult & { markers: M
     const lateP95 = percentile(lateLags, 95);
     const drainSeconds = (lastSeen - loadEnded) / 1000;
     const unseen = markers.length - seen.length;
+    if (o.acks) for (const m of markers) m.ackedAt = o.acks.ackedAt(m.value);
     const keptUp =
       load.achievedRate >= 0.95 * o.rate &&
       unseen === 0 &&
@@ -109,14 +128,17 @@ export async function runStep(o: StepOptions): Promise<StepResult & { markers: M
       changes: load.changes,
       byKind: load.byKind,
       latency: summarise(markers),
+      ...(o.acks ? { acknowledged: summarise(markers, "ackedAt") } : {}),
       lateP95: round(lateP95),
       drainSeconds: round(drainSeconds),
       unseen,
       keptUp,
+      window: { from: started, to: loadEnded },
       markers,
     };
   } finally {
     await tracker.stop();
+    o.acks?.untrack(o.tag);
   }
 }
 
@@ -149,9 +171,7 @@ export async function searchRate(
   for (let i = 0; i < maxSteps; i++) {
     const { markers: _markers, ...step } = await runStep({ ...base, rate, tag: `${base.tag}-${rate}` });
     steps.push(step);
-    log(
-      `  ${rate}/s: achieved ${step.achievedRate}/s, lag p50 ${step.latency.p50} s p99 ${step.latency.p99} s, late p95 ${step.lateP95} s, drain ${step.drainSeconds} s, unseen ${step.unseen} -> ${step.keptUp ? "kept up" : "fell behind"}`,
-    );
+    log(`  ${rate}/s: ${stepLine(step)}`);
     if (direction === 0) direction = step.keptUp ? 1 : -1;
     if (direction === 1 && !step.keptUp) break;
     if (direction === -1 && step.keptUp) break;

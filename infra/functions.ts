@@ -460,7 +460,7 @@ function schemaCopyHooks(file: string) {
 }
 
 /** The rate of a `rate(...)` schedule in seconds, or undefined for a cron schedule. */
-function rateSeconds(schedule: Schedule): number | undefined {
+export function rateSeconds(schedule: Schedule): number | undefined {
   const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule.expressionString);
   if (!match) return undefined;
   const unit = match[2] ?? "minutes";
@@ -502,8 +502,12 @@ function pollerEventAge(schedule: Schedule, timeout: Duration): Duration {
  */
 export function pollerRunSeconds(schedule: Schedule, timeout: Duration, overlap = true): number | undefined {
   const rate = rateSeconds(schedule);
-  if (rate === undefined) return undefined;
-  const limit = timeout.toSeconds() - POLLER_SAFETY_MARGIN_SECONDS;
+  return rate === undefined ? undefined : pollerRunSecondsForRate(rate, timeout.toSeconds(), overlap);
+}
+
+/** {@link pollerRunSeconds} for a period of `rate` seconds (the benchmark also runs shorter ones). */
+export function pollerRunSecondsForRate(rate: number, timeoutSeconds: number, overlap = true): number {
+  const limit = timeoutSeconds - POLLER_SAFETY_MARGIN_SECONDS;
   return Math.max(1, overlap ? Math.min(rate + POLLER_OVERLAP_SECONDS, limit) : Math.min(rate, limit) - 2);
 }
 

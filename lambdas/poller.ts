@@ -2,7 +2,7 @@ import type { CheckpointStore, Lease } from "../lib/checkpoint";
 import { loadConfig, type SlotsyncConfig, slotName } from "../lib/config";
 import { connectDatabase } from "../lib/database";
 import { type DriftGuard, openWatchedSchema, type SchemaDriftError } from "../lib/drift";
-import { DEFAULT_LOOP_OPTIONS, type LargeTransactionReport, runDeadline, runPollerLoop } from "../lib/poller";
+import { type LargeTransactionReport, runPollerLoop } from "../lib/poller";
 import { ChangeResolver } from "../lib/resolve";
 import {
   CheckpointPollerState,
@@ -10,6 +10,7 @@ import {
   createStateStore,
   QueueHandoffPublisher,
   readSchema,
+  scheduledRunOptions,
 } from "../lib/runtime";
 import type { ResolvedSchema } from "../lib/schema";
 import { formatLsn, PgSlotReader } from "../lib/slot";
@@ -63,9 +64,7 @@ const coldStart = new ColdStart(logger, wire);
 export async function handler(_event: unknown, context: InvocationContext): Promise<Record<string, unknown>> {
   const w = await coldStart.begin(context);
   const started = Date.now();
-  const { runMs, safetyMarginMs } = w.config.poller;
   const timeoutAt = started + context.getRemainingTimeInMillis();
-  const deadline = runDeadline(started, timeoutAt, runMs, safetyMarginMs);
   const db = await connectDatabase(w.config.pgUrl, "slotsync-poller", DATABASE_POLICY);
   try {
     if (!w.schema || !w.guard) {
@@ -85,6 +84,12 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
     const slot = slotName(w.config);
     const reader = new PgSlotReader(db, slot);
     await reader.check();
+    const run = scheduledRunOptions(w.config.poller, {
+      slot,
+      holder: context.awsRequestId,
+      started,
+      timeoutAt,
+    });
     const summary = await runPollerLoop(
       {
         db,
@@ -95,25 +100,8 @@ export async function handler(_event: unknown, context: InvocationContext): Prom
         drift: w.guard,
         onLargeTransaction: (report) => reportLargeTransaction(slot, report),
       },
-      {
-        ...DEFAULT_LOOP_OPTIONS,
-        slot,
-        holder: context.awsRequestId,
-        pollIntervalMs: w.config.poller.pollIntervalMs,
-        safetyMarginMs: w.config.poller.safetyMarginMs,
-        fetchSize: w.config.poller.fetchSize,
-        maxChangesPerCycle: w.config.poller.maxChangesPerCycle,
-        leaseTtlMs: w.config.poller.leaseTtlMs,
-        // The previous run may still finish its last cycle: wait for its lease rather than leave
-        // the slot unpolled until the next tick.
-        leaseWaitMs: w.config.poller.leaseWaitMs,
-        // Economy mode ends the run once changes stop coming; latency mode polls to the run's end.
-        ...(w.config.poller.mode === "economy" ? { idleGraceMs: w.config.poller.idleGraceMs } : {}),
-        // A cycle inside a transaction larger than one run goes on past the run's usual end, up
-        // to the margin before the timeout, then keeps its place for the next run.
-        stopCyclesAt: timeoutAt - safetyMarginMs,
-      },
-      deadline,
+      run.options,
+      run.deadline,
     );
     if (summary.outcome === "schema-drift" && summary.drift) {
       // Resolve again next time: after a redeploy, a restored column or an accepted type change.

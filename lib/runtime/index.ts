@@ -15,3 +15,4 @@ export {
   openSchema,
   readSchema,
 } from "./factory";
+export { type ScheduledRun, scheduledRunOptions } from "./poller-run";

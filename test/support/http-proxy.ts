@@ -13,6 +13,7 @@
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync, inflateSync } from "node:zlib";
 
 export interface CountingProxy {
   url: string;
@@ -29,6 +30,19 @@ export interface ProxyOptions {
   elasticRoot?: { auth: string };
   /** Count Upstash commands in request bodies. */
   upstash?: boolean;
+  /** Sees the exchanges it wants, once their whole response came back from the target. */
+  observe?: ExchangeObserver;
+}
+
+/**
+ * Looks at request/response pairs as they pass (the benchmark times when a consumer's `_bulk`
+ * holding a marker document was answered). Only exchanges `wants` accepts have their response
+ * buffered; the client receives the response as it streams either way.
+ */
+export interface ExchangeObserver {
+  wants(method: string, path: string, body: Buffer): boolean;
+  /** `at`: when the response's last byte arrived from the target (ms since epoch). */
+  seen(exchange: { path: string; request: Buffer; response: Buffer; status: number; at: number }): void;
 }
 
 /** Starts a proxy on a free loopback port in front of `target` (an http:// base URL). */
@@ -40,6 +54,8 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
   let root: string | undefined;
 
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const path = req.url ?? "/";
+    const observed = options.observe?.wants(req.method ?? "GET", path, body) ? options.observe : undefined;
     const out = request(
       {
         host: upstream.hostname,
@@ -51,6 +67,18 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
+        if (observed) {
+          const chunks: Buffer[] = [];
+          up.on("data", (c: Buffer) => chunks.push(c));
+          up.on("end", () => {
+            const at = Date.now();
+            let response = Buffer.concat(chunks);
+            const encoding = up.headers["content-encoding"];
+            if (encoding === "gzip") response = gunzipSync(response);
+            else if (encoding === "deflate") response = inflateSync(response);
+            observed.seen({ path, request: body, response, status: up.statusCode ?? 0, at });
+          });
+        }
         up.pipe(res);
       },
     );
