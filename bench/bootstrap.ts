@@ -4,9 +4,11 @@
  *
  * Bootstraps a seeded bookstore (bench/seed.ts) through the real path (slot, plan, range messages
  * on an in-process queue, the consumer building documents from PostgreSQL and bulk-writing them,
- * the alias switch); then indexes the same documents, built beforehand, straight through the sink
- * at the same batch size and concurrency: the ceiling. Leaves the slot and the served index in
- * place for the steady-state runs; removes the ceiling's index.
+ * the alias switch); then indexes the same documents, built beforehand, straight through a sink of
+ * the same configuration (a new one, so its adaptive bulk sizes start where the bootstrap's did),
+ * into an index with the same settings and mappings, at the same batch size and concurrency: the
+ * ceiling. Leaves the slot and the served index in place for the steady-state runs; removes the
+ * ceiling's index.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +16,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { copyIndexBody, onRangeDone, runBootstrap, WriteTargetResolver } from "../lib/bootstrap";
 import { FileCheckpointStore } from "../lib/checkpoint";
-import { batchHandler, DEFAULT_CONSUMER_OPTIONS, runConsumerLoop } from "../lib/consumer";
+import { batchHandler, DEFAULT_CONSUMER_OPTIONS, DEFAULT_LOOK_AHEAD, runConsumerLoop } from "../lib/consumer";
 import { createDocumentBuilder, type DocumentBuilder } from "../lib/document";
 import { MemoryQueue } from "../lib/queue";
 import { parseSchema, resolveSchema } from "../lib/schema";
@@ -41,6 +43,10 @@ export interface BootstrapBenchOptions {
   /** Messages per consumer batch (the event source mapping's batch size). */
   batch: number;
   concurrency: number;
+  /** Chunks the consumer builds ahead of the write in flight (default: the consumer's). */
+  lookAhead?: number;
+  /** Measure the ceiling before the bootstrap (default after), to see the order's effect. */
+  ceilingFirst?: boolean;
 }
 
 export interface BootstrapBenchResult {
@@ -49,6 +55,8 @@ export interface BootstrapBenchResult {
   batchMessages: number;
   concurrency: number;
   rangePageSize: number;
+  lookAhead: number;
+  order: string;
   bulkChunkSize: number;
   bootstrap: {
     seconds: number;
@@ -68,11 +76,16 @@ const seconds = (ms: number) => +(ms / 1000).toFixed(2);
 /** Runs the bootstrap and the ceiling on an already seeded database; see the file comment. */
 export async function benchBootstrap(o: BootstrapBenchOptions): Promise<BootstrapBenchResult> {
   const { rows, rangeRows, batch, concurrency, index, slot, database } = o;
+  const consumerOptions = {
+    ...DEFAULT_CONSUMER_OPTIONS,
+    ...(o.lookAhead === undefined ? {} : { lookAhead: o.lookAhead }),
+  };
   const options = "-c TimeZone=UTC -c jit=off";
   const client = new pg.Client({ connectionString: o.url, options });
   await client.connect();
   const pool = new pg.Pool({ connectionString: o.url, options, max: concurrency + 1 });
   const sink = createSink(o.sink);
+  const ceilingSink = createSink(o.sink);
   const dir = await mkdtemp(join(tmpdir(), "bench-bootstrap-"));
   const ceilingIndex = `${index}-ceiling`;
   try {
@@ -98,38 +111,53 @@ export async function benchBootstrap(o: BootstrapBenchOptions): Promise<Bootstra
       },
     };
 
-    // 1. Bootstrap, end to end: from nothing to the alias serving every document.
-    const started = performance.now();
-    const summary = await runBootstrap(
-      { ...completion, db: client, schema, publisher: queue },
-      { rangeRows, targetsCacheMs: 0 },
-    );
-    const planned = performance.now();
-    const copy = summary.indices[0];
-    if (!copy?.concrete) throw new Error("no copy started");
-    const consumed = await runConsumerLoop(queue, batchHandler(consumer), { concurrency, batchSize: batch });
-    const finished = performance.now();
-    const targets = await sink.getAliasTargets(index);
-    if (targets[0] !== copy.concrete) throw new Error(`alias not switched: ${targets.join(", ")}`);
-    await sink.refresh(index);
-    const stored = await sink.count(index);
-    if (stored !== rows) throw new Error(`${stored} documents in the index, ${rows} expected`);
-    const bootstrapMs = finished - started;
+    // The bootstrap, end to end: from nothing to the alias serving every document.
+    const bootstrap = async () => {
+      const started = performance.now();
+      const summary = await runBootstrap(
+        { ...completion, db: client, schema, publisher: queue },
+        { rangeRows, targetsCacheMs: 0 },
+      );
+      const planned = performance.now();
+      const copy = summary.indices[0];
+      const concrete = copy?.concrete;
+      if (!copy || !concrete) throw new Error("no copy started");
+      const consumed = await runConsumerLoop(queue, batchHandler(consumer, consumerOptions), {
+        concurrency,
+        batchSize: batch,
+      });
+      const finished = performance.now();
+      const targets = await sink.getAliasTargets(index);
+      if (targets[0] !== concrete) throw new Error(`alias not switched: ${targets.join(", ")}`);
+      await sink.refresh(index);
+      const stored = await sink.count(index);
+      if (stored !== rows) throw new Error(`${stored} documents in the index, ${rows} expected`);
+      return { ms: finished - started, planMs: planned - started, copy, concrete, consumed };
+    };
 
-    // 2. The ceiling: the same documents, built beforehand, bulk-indexed by the same sink.
-    const buildStarted = performance.now();
-    const ops = await buildAll(client, builder, index);
-    const buildMs = performance.now() - buildStarted;
-    await sink.createIndex(ceilingIndex, copyIndexBody(spec.spec));
-    for (const op of ops) op.index = ceilingIndex;
-    const perBatch = rangeRows * batch;
-    const ceilingStarted = performance.now();
-    await bulkIndex(sink, ops, perBatch, concurrency);
-    const ceilingMs = performance.now() - ceilingStarted;
-    await sink.refresh(ceilingIndex);
-    if ((await sink.count(ceilingIndex)) !== rows) throw new Error("the ceiling run lost documents");
+    // The ceiling: the same documents, built beforehand, bulk-indexed by a sink configured alike.
+    const ceiling = async () => {
+      const buildStarted = performance.now();
+      const ops = await buildAll(client, builder, ceilingIndex);
+      const buildMs = performance.now() - buildStarted;
+      await sink.createIndex(ceilingIndex, copyIndexBody(spec.spec));
+      const started = performance.now();
+      await bulkIndex(ceilingSink, ops, rangeRows * batch, concurrency);
+      const ms = performance.now() - started;
+      await sink.refresh(ceilingIndex);
+      if ((await sink.count(ceilingIndex)) !== rows) throw new Error("the ceiling run lost documents");
+      await sink.deleteIndex(ceilingIndex).catch(() => undefined);
+      return { ms, buildMs };
+    };
 
-    await sink.deleteIndex(ceilingIndex).catch(() => undefined);
+    const ceilingFirst = o.ceilingFirst === true;
+    const first = ceilingFirst ? await ceiling() : undefined;
+    const copied = await bootstrap();
+    const raw = first ?? (await ceiling());
+    const bootstrapMs = copied.ms;
+    const ceilingMs = raw.ms;
+    const buildMs = raw.buildMs;
+    const { copy, concrete, consumed, planMs } = copied;
 
     const bootstrapRate = rows / (bootstrapMs / 1000);
     const ceilingRate = rows / (ceilingMs / 1000);
@@ -138,11 +166,13 @@ export async function benchBootstrap(o: BootstrapBenchOptions): Promise<Bootstra
       rangeRows,
       batchMessages: batch,
       concurrency,
-      rangePageSize: DEFAULT_CONSUMER_OPTIONS.rangePageSize,
+      rangePageSize: consumerOptions.rangePageSize,
+      lookAhead: consumerOptions.lookAhead ?? DEFAULT_LOOK_AHEAD,
+      order: ceilingFirst ? "ceiling, then bootstrap" : "bootstrap, then ceiling",
       bulkChunkSize: SINK_DEFAULTS.chunkSize,
       bootstrap: {
         seconds: seconds(bootstrapMs),
-        planAndSendSeconds: seconds(planned - started),
+        planAndSendSeconds: seconds(planMs),
         ranges: copy.total,
         batches: consumed.batches,
         documentsPerSecond: Math.round(bootstrapRate),
@@ -153,11 +183,12 @@ export async function benchBootstrap(o: BootstrapBenchOptions): Promise<Bootstra
         prebuildSeconds: seconds(buildMs),
       },
       ratio: +(bootstrapRate / ceilingRate).toFixed(3),
-      concreteIndex: copy.concrete,
+      concreteIndex: concrete,
     };
   } finally {
     await sink.deleteIndex(ceilingIndex).catch(() => undefined);
     await sink.close();
+    await ceilingSink.close();
     await pool.end();
     await client.end();
     await rm(dir, { recursive: true, force: true });

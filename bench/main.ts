@@ -9,6 +9,7 @@
  *   npm run bench -- --only fan-out [--fan-out-roots 3000000] [--poller-timeout 900]
  *   npm run bench -- --only huge-txn [--rows 10000000] [--poller-timeout 900]
  *   npm run bench -- --only slow-sink [--slow-documents 10000] [--slow-per-doc-ms 10] [--slow-cap-seconds 300]
+ *   npm run bench -- --only bootstrap [--rows 1000000] [--repeat 1] [--look-ahead 1]
  *
  * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
  * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
@@ -28,10 +29,16 @@
  * `--only slow-sink` measures sync throughput against Elasticsearch slowed to 10 ms per document by
  * the fault proxy, adaptive bulk sizing against fixed sizing (bench/slow-sink.ts), and writes
  * bench/results/slow-sink.json.
+ *
+ * `--only bootstrap` seeds the bookstore and measures slotsync's bootstrap and the raw bulk
+ * ceiling back to back, as the full run does, and writes bench/results/bootstrap.json. `--repeat N`
+ * measures the pair N times on the same seed (each bootstrap into a new slot and index), the
+ * ceiling first every other time, so a machine whose load changes shows in the spread;
+ * `--look-ahead 0,1` measures each pair once per consumer look-ahead (0: no overlap).
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -94,6 +101,8 @@ const { values: args } = parseArgs({
     "slow-documents": { type: "string", default: "10000" },
     "slow-per-doc-ms": { type: "string", default: "10" },
     "slow-cap-seconds": { type: "string", default: "300" },
+    repeat: { type: "string", default: "1" },
+    "look-ahead": { type: "string" },
     rates: { type: "string" },
     "latency-schedule-seconds": { type: "string" },
   },
@@ -123,6 +132,9 @@ const settings = {
 settings.latencyScheduleSeconds = args["latency-schedule-seconds"]
   ? Number(args["latency-schedule-seconds"])
   : Math.max(5, Math.min(STACK_SCHEDULE_SECONDS, Math.floor(settings.latencySeconds / 3.5)));
+
+/** Root rows per range message, messages per consumer batch, and batches at once (two consumers). */
+const BOOTSTRAP_SHAPE = { rangeRows: 2500, batch: 10, concurrency: 2 };
 
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
@@ -398,7 +410,7 @@ async function pipelineOnly(): Promise<void> {
       const sink = { engine: "elasticsearch" as const, node: esProxy.url };
       const auth = { type: "basic" as const, username: es.username, password: es.password };
       await benchBootstrap({
-        ...{ url, database, index, slot: index, rows, rangeRows: 2500, batch: 10, concurrency: 2 },
+        ...{ url, database, index, slot: index, rows, ...BOOTSTRAP_SHAPE },
         sink: { ...sink, auth },
       });
     });
@@ -437,14 +449,99 @@ async function pipelineOnly(): Promise<void> {
   }
 }
 
+/** `--only bootstrap`: slotsync's bootstrap against the raw bulk ceiling, alone (see the file comment). */
+async function bootstrapOnly(): Promise<void> {
+  const { endpoints, started } = await ensureServices(["postgres", "elasticsearch"], (line) =>
+    log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  try {
+    const es = endpoints.elasticsearch;
+    // The engine behind the same counting proxy as in the full run: both measurements pay its hop.
+    const esProxy = await startProxy(es.url);
+    cleanups.push(() => esProxy.close());
+    const suffix = randomBytes(3).toString("hex");
+    const superUrl = endpoints.postgres.url;
+    const database = `bench_${suffix}`;
+    const url = databaseUrl(superUrl, database);
+    cleanups.push(() => dropDatabase(superUrl, database));
+    const elastic = new Elastic({ node: es.url, auth: { username: es.username, password: es.password } });
+    cleanups.push(() => elastic.close());
+    cleanups.push(() =>
+      elastic.indices.delete({ index: `bench_${suffix}*`, allow_no_indices: true }).catch(() => undefined),
+    );
+    const seedStarted = performance.now();
+    await createDatabase(superUrl, database);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await seedBookstore(client, settings.rows).finally(() => client.end());
+    log(`seeded ${settings.rows} books in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+    const runs: Awaited<ReturnType<typeof benchBootstrap>>[] = [];
+    const lookAheads = args["look-ahead"]?.split(",").map(Number) ?? [undefined];
+    const pairs = Math.max(1, Number(args.repeat)) * lookAheads.length;
+    for (let i = 0; i < pairs; i++) {
+      const name = `bench_${suffix}_${i}`;
+      const lookAhead = lookAheads[i % lookAheads.length];
+      const ceilingFirst = Math.floor(i / lookAheads.length) % 2 === 1;
+      const run = await benchBootstrap({
+        ...(lookAhead === undefined ? {} : { lookAhead }),
+        ceilingFirst,
+        url,
+        database,
+        index: name,
+        slot: name,
+        rows: settings.rows,
+        sink: {
+          engine: "elasticsearch",
+          node: esProxy.url,
+          auth: { type: "basic", username: es.username, password: es.password },
+        },
+        ...BOOTSTRAP_SHAPE,
+      });
+      runs.push(run);
+      const load = loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ");
+      log(
+        `run ${i + 1} (look-ahead ${run.lookAhead}, ${run.order}): slotsync ${run.bootstrap.documentsPerSecond}/s, ceiling ${run.ceiling.documentsPerSecond}/s, ratio ${run.ratio} (load ${load})`,
+      );
+      await elastic.indices.delete({ index: `${name}*`, allow_no_indices: true }).catch(() => undefined);
+      await dropSlot(url, name);
+    }
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    writeFileSync(
+      join(ROOT, "bench", "results", "bootstrap.json"),
+      `${JSON.stringify({ at: new Date().toISOString(), rows: settings.rows, cpus: cpus().length, runs }, null, 2)}\n`,
+    );
+    log("wrote bench/results/bootstrap.json");
+  } finally {
+    await cleanUp();
+  }
+}
+
+/** Drops the replication slot a bootstrap run created, so a repeat can create its own. */
+async function dropSlot(url: string, slot: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1",
+      [slot],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 async function main(): Promise<void> {
   if (args.only === "economy") return economyOnly();
   if (args.only === "pipeline") return pipelineOnly();
+  if (args.only === "bootstrap") return bootstrapOnly();
   if (args.only !== undefined) {
     if (args.only === "slow-sink") return slowSinkOnly();
     if (!["wide-rows", "fan-out", "huge-txn"].includes(args.only))
       throw new Error(
-        `--only ${args.only}: choose pipeline, wide-rows, fan-out, huge-txn, economy or slow-sink`,
+        `--only ${args.only}: choose pipeline, bootstrap, wide-rows, fan-out, huge-txn, economy or slow-sink`,
       );
     return boundsOnly(args.only);
   }
@@ -526,9 +623,7 @@ async function main(): Promise<void> {
         slot,
         rows: settings.rows,
         sink: sinkConfig,
-        rangeRows: 2500,
-        batch: 10,
-        concurrency: 2,
+        ...BOOTSTRAP_SHAPE,
       }),
     );
     log(

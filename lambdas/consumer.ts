@@ -1,7 +1,14 @@
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { bootstrapSettingsFromEnv, EventBridgeSchedule } from "../lib/bootstrap";
 import { loadConfig, slotName } from "../lib/config";
-import { type BatchResult, type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../lib/consumer";
+import {
+  type BatchResult,
+  type ConsumerDeps,
+  type ConsumerOptions,
+  consumerOptionsFromEnv,
+  DEFAULT_CONSUMER_OPTIONS,
+  processBatch,
+} from "../lib/consumer";
 import { createPool } from "../lib/database";
 import {
   holdDriftedEvent,
@@ -48,6 +55,9 @@ class HeldByDrift {
   ) {}
 }
 
+/** The consumer's options from the environment (CONSUMER_LOOK_AHEAD), read at the cold start. */
+let consumerOptions: ConsumerOptions | undefined;
+
 /** Ends the wired connection pool, when schema drift makes the next invocation wire again. */
 let closePool: (() => Promise<void>) | undefined;
 
@@ -56,6 +66,7 @@ async function wire(): Promise<ConsumerDeps | HeldByDrift> {
   const env = await loadEnvironment(process.env);
   const config = loadConfig(env, { pg: true, schema: true, sink: true, queue: true, upstash: true });
   warnConfig(logger, config);
+  consumerOptions = consumerOptionsFromEnv(env);
   // An idle connection closed by the server (restart, failover, idle timeout) is reported to the
   // listener; without one it would crash the whole process. The pool opens a new one when needed.
   const pool = createPool(config.pgUrl, "slotsync-consumer", 2, DATABASE_POLICY, (error) =>
@@ -129,7 +140,10 @@ export async function handler(event: SqsEvent, context: InvocationContext): Prom
   const deps = await coldStart.begin(context);
   if (deps instanceof HeldByDrift) return holdForDrift(deps, event);
   const deadline = Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
-  const result: BatchResult = await processBatch(event, deps, { ...DEFAULT_CONSUMER_OPTIONS, deadline });
+  const result: BatchResult = await processBatch(event, deps, {
+    ...(consumerOptions ?? DEFAULT_CONSUMER_OPTIONS),
+    deadline,
+  });
   const { stats } = result;
   if (result.error instanceof SchemaDriftError) {
     // Wire again next time: a redeployed schema, a restored column or accepted types resolve anew.

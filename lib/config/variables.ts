@@ -309,6 +309,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   v("bootstrap", "REINDEX_GRACE_MINUTES", "60", "how long an old index is kept after a re-index"),
   v(
     "bootstrap",
+    "CONSUMER_LOOK_AHEAD",
+    "1",
+    "chunks of documents (a page of a range, a query's keys) a consumer builds while the previous chunk's bulk request is in flight (0–8; 0: build, then write, in turn)",
+  ),
+  v(
+    "bootstrap",
     "WRITE_TARGETS_CACHE_SECONDS",
     "10",
     "how long consumers cache where to write (must match everywhere)",

@@ -10,22 +10,22 @@ import {
   type SqsEvent,
   type SqsRecord,
 } from "../queue";
-import { documentOperation } from "../reconcile";
 import { isStreamSink, type SinkOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
-import { Deferral, keyId } from "./defer";
 import { markExhaustedRanges } from "./exhausted";
 import { retryTransient } from "./isolate";
+import { Overlap } from "./overlap";
 import { runRepairs } from "./repair";
-import { routeOperations } from "./routing";
 import {
   type BatchStats,
   type ConsumerDeps,
   type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
+  DEFAULT_LOOK_AHEAD,
   emptyBatchStats,
   type IndexWork,
 } from "./types";
+import { BatchWriter } from "./write";
 
 /** The partial batch response for SQS, the counters, and the error that failed the batch, if one did. */
 export interface BatchResult {
@@ -71,21 +71,32 @@ export async function processBatch(
   }
   for (const w of work.values()) stats.keys += w.keys.size;
 
-  let built: BuiltDocument[] = [];
   let batchError: unknown;
   let completedRanges: BuildOutcome["completedRanges"] = [];
+  let continuations: BuildOutcome["continuations"] = [];
   let poisoned: PoisonedKey[] = [];
+  const writer = new BatchWriter(deps, options, { records, failed, kill, stats });
+  // Chunk N+1 of the batch is built while chunk N is written, with at most `lookAhead` chunks
+  // built and not yet written (see Overlap).
+  const overlap = new Overlap<BuiltDocument[]>(
+    (docs) => writer.writeDocuments(docs),
+    options.lookAhead ?? DEFAULT_LOOK_AHEAD,
+  );
   try {
     await deps.refreshBuilders?.();
-    const result = await buildDocuments(work, deps, options);
-    built = result.documents;
+    const result = await buildDocuments(work, deps, options, (docs) => overlap.push(docs));
+    await overlap.drain();
     completedRanges = result.completedRanges;
+    continuations = result.continuations;
     poisoned = result.poisoned;
     for (const r of result.failedRanges) kill(r.record, r.reason);
     for (const id of result.unsettledRecords) failed.add(id);
-    if (deps.enqueue && result.continuations.length > 0) await deps.enqueue(result.continuations);
   } catch (error) {
-    // Nothing was written: every record that needed the database comes again.
+    // A write that could not succeed at all (bad credentials...) fails the batch as it is.
+    const writeError = await overlap.stop();
+    if (writeError !== undefined) throw writeError;
+    // Building failed: what was written already is harmless (written again at the same version
+    // when its record comes again); every record that needed the database comes again.
     const needed = new Set<string>();
     for (const w of work.values()) {
       for (const k of w.keys.values()) for (const id of k.records) needed.add(id);
@@ -95,8 +106,8 @@ export async function processBatch(
     // Only a poison error is checked for drift (in buildDocuments); anything else is transient.
     const drift = error instanceof DriftFound ? error.drift : undefined;
     if (!drift || !port) {
-      // Nothing was written and nothing dead-lettered: every record comes again, truncates and
-      // records bound for the DLQ included (returning early must not let SQS delete them).
+      // Nothing dead-lettered: every record comes again, truncates and records bound for the
+      // DLQ included (returning early must not let SQS delete them).
       for (const record of event.Records) failed.add(record.messageId);
       await markExhaustedRanges(work, failed, deps, error);
       stats.failed = failed.size;
@@ -119,55 +130,15 @@ export async function processBatch(
     stats.delayed = waiting.length;
     batchError = drift;
   }
-  stats.documents = built.length;
 
   const retry = deps.sleep ? { sleep: deps.sleep } : {};
-  const ops: SinkOperation[] = [];
-  const targetCache = new Map<string, Promise<readonly string[]>>();
-  const targetsOf = (index: string, bootstrapId?: string): Promise<readonly string[]> => {
-    const key = JSON.stringify([index, bootstrapId ?? null]);
-    let found = targetCache.get(key);
-    if (!found) {
-      const lookup = deps.targets;
-      found = lookup
-        ? retryTransient(() => lookup(index, bootstrapId ? { bootstrapId } : undefined), retry)
-        : Promise.resolve([index]);
-      targetCache.set(key, found);
-    }
-    return found;
-  };
-  /**
-   * The targets, or none when the lookup still fails after its retries (the checkpoint store is
-   * down): the records asking come again, the rest of the batch is written.
-   */
-  const targetsOr = async (refs: Iterable<string>, index: string, bootstrapId?: string) => {
-    try {
-      return await targetsOf(index, bootstrapId);
-    } catch (error) {
-      for (const id of refs) failed.add(id);
-      batchError ??= error;
-      return [];
-    }
-  };
-  // Documents of indices with custom routing: the sink cannot find their shard from the id.
-  const routed = new Set<SinkOperation>();
-  const routes = !isStreamSink(deps.sink);
-  // The root key behind each write, to requeue only the keys a deferred record still needs.
-  const opKeys = new Map<SinkOperation, string>();
-  for (const doc of built) {
-    const customRouting = routes && deps.builders.get(doc.index)?.index.spec.routing !== undefined;
-    for (const target of await targetsOr(doc.records, doc.index, doc.bootstrapId)) {
-      const op = documentOperation(doc.result, doc.version, target, doc.records);
-      ops.push(op);
-      opKeys.set(op, keyId(doc.result.key));
-      if (customRouting) routed.add(op);
-    }
-  }
+  // A stream keeps no documents: a truncate deletes what it was sent, found by a scan.
+  const truncateOps: SinkOperation[] = [];
   for (const [index, w] of work) {
     for (const t of w.truncates) {
-      for (const target of await targetsOr([t.record.messageId], index)) {
+      for (const target of await writer.targetsOr([t.record.messageId], index)) {
         for await (const stored of deps.sink.scan(target)) {
-          ops.push({
+          truncateOps.push({
             kind: "delete",
             index: target,
             id: stored.id,
@@ -179,53 +150,30 @@ export async function processBatch(
       }
     }
   }
-
-  const writes = await routeOperations(deps.sink, ops, routed);
-  const deferral = new Deferral(opKeys);
-  if (writes.length > 0) {
-    const { outcomes, stats: write } = await deps.sink.write(
-      writes,
-      options.deadline === undefined ? {} : { deadline: options.deadline },
-    );
-    for (const key of [
-      "indexed",
-      "deleted",
-      "stale",
-      "rejected",
-      "retryable",
-      "retried",
-      "requests",
-      "bytes",
-    ] as const) {
-      stats[key] = write[key];
-    }
-    stats.requestMs = write.requestMs ?? 0;
-    stats.throttledRequests = write.throttledRequests ?? 0;
-    if (write.chunkSize !== undefined) stats.chunkSize = write.chunkSize;
-    for (const outcome of outcomes) {
-      const refs = (outcome.op.ref as string[] | undefined) ?? [];
-      deferral.record(outcome, refs);
-      if (outcome.status === "retryable") for (const id of refs) failed.add(id);
-      if (outcome.status === "rejected") {
-        for (const id of refs) {
-          const record = records.get(id);
-          if (record)
-            kill(
-              record,
-              `document ${outcome.op.id} rejected by ${outcome.op.index}: ${outcome.reason ?? "no reason given"}`,
-            );
-        }
-      }
-    }
-  }
+  await writer.write(truncateOps);
+  batchError ??= writer.error;
 
   // Truncates and rebuilds reconcile the index with the database in bounded pages, after the
   // batch's own writes, continuing in a follow-up message when the deadline nears.
   const repairs = new Map([...work].map(([index, w]) => [index, w.repairs]));
   if ([...repairs.values()].some((list) => list.length > 0)) {
-    const repaired = await runRepairs(repairs, deps, options, (index) => targetsOf(index));
+    const repaired = await runRepairs(repairs, deps, options, (index) => writer.targetsOf(index));
     for (const id of repaired.failed) failed.add(id);
     if (repaired.error !== undefined) batchError ??= repaired.error;
+  }
+
+  // The rest of a range too large for one batch is queued only once this part was written: a
+  // record that comes again copies its part again and queues the rest then.
+  const onward = continuations.filter(
+    (c) => !failed.has(c.record.messageId) && !dead.has(c.record.messageId),
+  );
+  if (deps.enqueue && onward.length > 0) {
+    try {
+      await deps.enqueue(onward.map((c) => c.message));
+    } catch (error) {
+      for (const c of onward) failed.add(c.record.messageId);
+      batchError ??= error;
+    }
   }
 
   const rangeDone = deps.rangeDone;
@@ -290,7 +238,7 @@ export async function processBatch(
   // them into the dead-letter queue. When requeueing fails they come again the usual way.
   const requeue = deps.defer;
   if (requeue) {
-    const plan = deferral.plan(failed, valid, options);
+    const plan = writer.deferral.plan(failed, valid, options);
     for (const [delaySeconds, entries] of plan) {
       try {
         await requeue(

@@ -15,9 +15,10 @@ export interface BuiltDocument {
 }
 
 export interface BuildOutcome {
+  /** The documents built, unless they were handed to an `emit` callback chunk by chunk. */
   documents: BuiltDocument[];
-  /** Range messages for the rest of ranges that were too large for one batch. */
-  continuations: QueueMessage[];
+  /** The rest of ranges too large for one batch, as range messages, with the record each continues. */
+  continuations: { record: SqsRecord; message: QueueMessage }[];
   /** Ranges copied to their end in this batch. */
   completedRanges: { record: SqsRecord; message: RangeMessage; documents: number }[];
   /** Keys whose document cannot be built (narrowed down to the key), with the reason. */
@@ -68,11 +69,17 @@ const MAX_PAGES_PER_RANGE = 10;
  * fails so puts its range in `failedRanges`. Each try runs in a savepoint, so a failed statement
  * leaves the snapshot usable. The first poison error is first checked for schema drift
  * (`deps.drift`); drift throws {@link DriftFound}. Other errors (a lost connection) are thrown.
+ *
+ * With `emit`, each chunk's documents (a query's worth of keys, a page of a range) are handed to
+ * it as soon as they are built, instead of collected in `documents`; the next chunk is built once
+ * it resolves, and an error it throws stops the build (the transaction is rolled back) and is
+ * thrown.
  */
 export async function buildDocuments(
   work: Map<string, IndexWork>,
   deps: ConsumerDeps,
   options: ConsumerOptions,
+  emit?: (documents: BuiltDocument[]) => Promise<void>,
 ): Promise<BuildOutcome> {
   const outcome: BuildOutcome = {
     documents: [],
@@ -81,6 +88,11 @@ export async function buildDocuments(
     poisoned: [],
     failedRanges: [],
     unsettledRecords: new Set(),
+  };
+  const hand = async (documents: BuiltDocument[]) => {
+    if (documents.length === 0) return;
+    if (emit) await emit(documents);
+    else for (const d of documents) outcome.documents.push(d);
   };
   const needsDb = [...work.values()].some((w) => w.keys.size > 0 || w.ranges.length > 0);
   if (!needsDb) return outcome;
@@ -124,9 +136,14 @@ export async function buildDocuments(
             : { deadline: options.deadline, ...(deps.now ? { now: deps.now } : {}) },
         );
         for (const entry of unsettled) for (const id of entry.records) outcome.unsettledRecords.add(id);
-        for (const { result, entry } of results) {
-          outcome.documents.push({ index, result, version: entry.version, records: [...entry.records] });
-        }
+        await hand(
+          results.map(({ result, entry }) => ({
+            index,
+            result,
+            version: entry.version,
+            records: [...entry.records],
+          })),
+        );
         for (const { item, error } of poisoned) {
           outcome.poisoned.push({
             index,
@@ -163,15 +180,15 @@ export async function buildDocuments(
             });
             break;
           }
-          for (const result of page.documents) {
-            outcome.documents.push({
+          await hand(
+            page.documents.map((result) => ({
               index,
               result,
               version: message.lsn,
               records: [record.messageId],
               bootstrapId: message.bootstrapId,
-            });
-          }
+            })),
+          );
           count += page.documents.length;
           after = page.lastKey;
           pages++;
@@ -181,9 +198,12 @@ export async function buildDocuments(
           }
           if (pages >= MAX_PAGES_PER_RANGE) {
             outcome.continuations.push({
-              ...message,
-              range: { from: after, to: message.range.to },
-              sentAt: new Date().toISOString(),
+              record,
+              message: {
+                ...message,
+                range: { from: after, to: message.range.to },
+                sentAt: new Date().toISOString(),
+              },
             });
             break;
           }

@@ -13,13 +13,16 @@ export {
   retryDelayMs,
   runConsumerLoop,
 } from "./loop";
+export { Overlap } from "./overlap";
 export { routeOperations } from "./routing";
+export { consumerOptionsFromEnv, MAX_LOOK_AHEAD } from "./settings";
 export {
   type BatchStats,
   type ConsumerDeps,
   type ConsumerDriftPort,
   type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
+  DEFAULT_LOOK_AHEAD,
   emptyBatchStats,
   type IndexWork,
   type LeasedClient,

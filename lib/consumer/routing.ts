@@ -60,7 +60,7 @@ async function locateAll(
   ops: readonly SinkOperation[],
 ): Promise<Map<string, DocumentLocation[]>> {
   // Search sees what the last refresh published; a copy written by the previous batch a moment
-  // ago must be found too, so the lookup refreshes first (one refresh per batch and index).
+  // ago must be found too, so the lookup refreshes first (one refresh per written chunk and index).
   await sink.refresh(index);
   return group(await sink.locate(index, [...new Set(ops.map((op) => op.id))]));
 }

@@ -88,13 +88,27 @@ export interface ConsumerOptions {
   keysPerQuery: number;
   /** Root rows per page when copying a range. */
   rangePageSize: number;
+  /**
+   * Chunks of documents (a query's keys, a range's page) built ahead of the one being written:
+   * the next chunk's query runs while the previous chunk's bulk request is in flight. 0 builds
+   * and writes in turn. Memory holds at most this many chunks plus the one being written.
+   * Default {@link DEFAULT_LOOK_AHEAD} (`CONSUMER_LOOK_AHEAD`).
+   */
+  lookAhead?: number;
   /** Epoch ms by which the batch must be written (the Lambda's remaining time less a margin). */
   deadline?: number;
   /** Seconds a record waits before it comes again after the engine pushed back (default 30). */
   throttleDelaySeconds?: number;
 }
 
-export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = { keysPerQuery: 1000, rangePageSize: 1000 };
+/** Chunks built ahead of the write in flight, by default: one, so memory stays at two chunks. */
+export const DEFAULT_LOOK_AHEAD = 1;
+
+export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = {
+  keysPerQuery: 1000,
+  rangePageSize: 1000,
+  lookAhead: DEFAULT_LOOK_AHEAD,
+};
 
 /** What one batch did, for the structured log line and the metrics. */
 export interface BatchStats extends Omit<WriteStats, "durationMs" | "operations"> {

@@ -13,7 +13,7 @@ import {
   watchBootstrap,
 } from "../../bootstrap";
 import { slotName } from "../../config";
-import { batchHandler, runConsumerLoop } from "../../consumer";
+import { batchHandler, consumerOptionsFromEnv, runConsumerLoop } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
 import { MemoryQueue } from "../../queue";
 import {
@@ -99,6 +99,7 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
   async run(ctx) {
     const config = ctx.config({ pg: true, schema: true, sink: true });
     const settings = bootstrapSettingsFromEnv(ctx.env);
+    const consumerOptions = consumerOptionsFromEnv(ctx.env);
     const inProcess = config.queue === undefined;
     if (inProcess && ctx.flags["no-wait"]) {
       throw new UsageError("--no-wait needs SQS_QUEUE_URL", {
@@ -188,6 +189,7 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
                     },
                     enqueue: (messages) => queue.publish(messages),
                   }),
+                  consumerOptions,
                 ),
                 { concurrency: consumers, stopWhenIdle: false, signal: stop.signal },
               ).catch((error: unknown) => {

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { bootstrapSettingsFromEnv } from "../../bootstrap";
 import { slotName } from "../../config";
-import { type BatchStats, batchHandler, runConsumerLoop } from "../../consumer";
+import { type BatchStats, batchHandler, consumerOptionsFromEnv, runConsumerLoop } from "../../consumer";
 import { connectDatabase, createPool } from "../../database";
 import { type DriftGuard, openWatchedSchema, SqsRecordDelayer } from "../../drift";
 import { SlotsyncError } from "../../errors";
@@ -229,7 +229,7 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
               queueUrl: transport.queue.url,
               waitSeconds: once ? 1 : 5,
             });
-      const consuming = runConsumerLoop(consumerQueue, batchHandler(deps), {
+      const consuming = runConsumerLoop(consumerQueue, batchHandler(deps, consumerOptionsFromEnv(ctx.env)), {
         concurrency: consumers,
         // In process, the poller waits for the queue to drain, so consumers stop once it has
         // stopped; with SQS, they drain only after --once and otherwise run until stopped.

@@ -1,0 +1,136 @@
+import type { SqsRecord } from "../queue";
+import { documentOperation } from "../reconcile";
+import { isStreamSink, type SinkOperation } from "../sink";
+import type { BuiltDocument } from "./build";
+import { Deferral, keyId } from "./defer";
+import { retryTransient } from "./isolate";
+import { routeOperations } from "./routing";
+import type { BatchStats, ConsumerDeps, ConsumerOptions } from "./types";
+
+/** Write counters summed over a batch's writes. */
+const SUMMED = [
+  "indexed",
+  "deleted",
+  "stale",
+  "rejected",
+  "retryable",
+  "retried",
+  "requests",
+  "bytes",
+] as const;
+
+/**
+ * Writes one batch's documents, chunk after chunk as they are built, and keeps what the writes
+ * said about the batch's records: the records to deliver again (`failed`), the records the engine
+ * refused (`kill`, to the dead-letter path), the records to requeue (`deferral`), and the counters.
+ */
+export class BatchWriter {
+  /** Per record: the engine's answers decide whether it is requeued and with which keys. */
+  readonly deferral: Deferral;
+  /** The first error that failed some records without failing the batch (a target lookup). */
+  error: unknown;
+  private readonly opKeys = new Map<SinkOperation, string>();
+  private readonly targetCache = new Map<string, Promise<readonly string[]>>();
+  private readonly routes: boolean;
+
+  constructor(
+    private readonly deps: ConsumerDeps,
+    private readonly options: ConsumerOptions,
+    private readonly batch: {
+      records: ReadonlyMap<string, SqsRecord>;
+      failed: Set<string>;
+      kill(record: SqsRecord, reason: string): void;
+      stats: BatchStats;
+    },
+  ) {
+    this.deferral = new Deferral(this.opKeys);
+    this.routes = !isStreamSink(deps.sink);
+  }
+
+  /**
+   * The physical indices to write a schema index's documents to (cached for the batch; retried
+   * while the checkpoint store fails transiently).
+   */
+  targetsOf(index: string, bootstrapId?: string): Promise<readonly string[]> {
+    const key = JSON.stringify([index, bootstrapId ?? null]);
+    let found = this.targetCache.get(key);
+    if (!found) {
+      const lookup = this.deps.targets;
+      const retry = this.deps.sleep ? { sleep: this.deps.sleep } : {};
+      found = lookup
+        ? retryTransient(() => lookup(index, bootstrapId ? { bootstrapId } : undefined), retry)
+        : Promise.resolve([index]);
+      this.targetCache.set(key, found);
+    }
+    return found;
+  }
+
+  /**
+   * The targets, or none when the lookup still fails after its retries (the checkpoint store is
+   * down): the records asking come again, the rest of the batch is written.
+   */
+  async targetsOr(refs: Iterable<string>, index: string, bootstrapId?: string): Promise<readonly string[]> {
+    try {
+      return await this.targetsOf(index, bootstrapId);
+    } catch (error) {
+      for (const id of refs) this.batch.failed.add(id);
+      this.error ??= error;
+      return [];
+    }
+  }
+
+  /** Writes a chunk of built documents to each of their targets. */
+  async writeDocuments(docs: readonly BuiltDocument[]): Promise<void> {
+    const ops: SinkOperation[] = [];
+    // Documents of indices with custom routing: the sink cannot find their shard from the id.
+    const routed = new Set<SinkOperation>();
+    for (const doc of docs) {
+      this.batch.stats.documents++;
+      const customRouting =
+        this.routes && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined;
+      for (const target of await this.targetsOr(doc.records, doc.index, doc.bootstrapId)) {
+        const op = documentOperation(doc.result, doc.version, target, doc.records);
+        ops.push(op);
+        // The root key behind each write, to requeue only the keys a deferred record still needs.
+        this.opKeys.set(op, keyId(doc.result.key));
+        if (customRouting) routed.add(op);
+      }
+    }
+    await this.write(ops, routed);
+  }
+
+  /**
+   * Writes operations with external versioning and takes in the outcomes: a retryable one fails
+   * its records, a rejected one sends them to the dead-letter path.
+   * @throws what `DocumentSink.write` throws when nothing can succeed (bad credentials...).
+   */
+  async write(ops: readonly SinkOperation[], routed: ReadonlySet<SinkOperation> = new Set()): Promise<void> {
+    const writes = await routeOperations(this.deps.sink, ops, routed);
+    if (writes.length === 0) return;
+    const { stats } = this.batch;
+    const deadline = this.options.deadline;
+    const { outcomes, stats: write } = await this.deps.sink.write(
+      writes,
+      deadline === undefined ? {} : { deadline },
+    );
+    for (const key of SUMMED) stats[key] += write[key];
+    stats.requestMs = (stats.requestMs ?? 0) + (write.requestMs ?? 0);
+    stats.throttledRequests = (stats.throttledRequests ?? 0) + (write.throttledRequests ?? 0);
+    if (write.chunkSize !== undefined) stats.chunkSize = write.chunkSize;
+    for (const outcome of outcomes) {
+      const refs = (outcome.op.ref as string[] | undefined) ?? [];
+      this.deferral.record(outcome, refs);
+      if (outcome.status === "retryable") for (const id of refs) this.batch.failed.add(id);
+      if (outcome.status === "rejected") {
+        for (const id of refs) {
+          const record = this.batch.records.get(id);
+          if (record)
+            this.batch.kill(
+              record,
+              `document ${outcome.op.id} rejected by ${outcome.op.index}: ${outcome.reason ?? "no reason given"}`,
+            );
+        }
+      }
+    }
+  }
+}
