@@ -284,6 +284,8 @@ async function slotsyncPipelineStages(
         sqs: Object.fromEntries(proxies.sqs.counts),
       };
       const search = await benchSteady(
+        pipeline,
+        settings.consumers,
         base,
         {
           start: 1000,

@@ -14,7 +14,14 @@ import { createTestQueues } from "../test/support/sqs";
 import type { ServiceEndpoints } from "../tools/services";
 import type { BulkAcks } from "./acks";
 import type { Marker } from "./load";
-import { type HandOvers, handOvers, type Pipeline, type PipelineCounters, startPipeline } from "./pipeline";
+import {
+  batchProfile,
+  type HandOvers,
+  handOvers,
+  type Pipeline,
+  type PipelineCounters,
+  startPipeline,
+} from "./pipeline";
 import { bookstoreSchema } from "./seed";
 import {
   runStep,
@@ -107,6 +114,9 @@ export async function settle(base: Omit<StepOptions, "rate">, step?: StepResult)
   });
 }
 
+/** Seconds of the same load before the latency window (not measured). */
+export const LATENCY_WARM_UP_SECONDS = 10;
+
 export interface LatencyRun {
   step: StepResult;
   /** The step's markers (commit, acknowledged and searchable times). */
@@ -150,6 +160,15 @@ export async function benchLatency(
   );
   try {
     await settle(base); // cold starts
+    // The same load for a while first: processes just started (their code not yet optimised,
+    // their connections not yet open) would otherwise put their warm-up into the percentiles.
+    await runStep({
+      ...base,
+      rate: o.rate,
+      seconds: LATENCY_WARM_UP_SECONDS,
+      lagLimitSeconds: 30,
+      tag: `${o.tag}w`,
+    });
     pipeline.reset();
     proxies.upstash.reset();
     proxies.sqs.reset();
@@ -183,17 +202,33 @@ export async function benchLatency(
 
 /** Runs the steps at `rates` (one each, a settle between), or the doubling search when none are given. */
 export async function benchSteady(
+  pipeline: Pipeline,
+  consumers: number,
   base: Omit<StepOptions, "rate">,
   search: { start: number; maxSteps: number; minRate: number; budgetSeconds: number; rates?: number[] },
   log: (line: string) => void,
 ): Promise<SearchResult> {
-  if (!search.rates) return searchRate(base, search, log, (step) => settle(base, step));
+  // Each step's consumer profile goes to the log after the step's own line.
+  const profiled = (step: StepResult) => {
+    log(`    ${batchProfile(pipeline.counters.batches, consumers, step.seconds + step.drainSeconds)}`);
+    pipeline.reset();
+  };
+  pipeline.reset();
+  if (!search.rates) {
+    return searchRate(base, search, log, async (step) => {
+      profiled(step);
+      await settle(base, step);
+      pipeline.reset();
+    });
+  }
   const steps: StepResult[] = [];
   for (const rate of search.rates) {
     const { markers: _m, ...step } = await runStep({ ...base, rate, tag: `${base.tag}-${rate}` });
     steps.push(step);
     log(`  ${rate}/s: ${stepLine(step)}`);
+    profiled(step);
     await settle(base, step);
+    pipeline.reset();
   }
   const kept = steps.filter((s) => s.keptUp).map((s) => s.targetRate);
   const sustained = kept.length > 0 ? Math.max(...kept) : 0;

@@ -17,7 +17,29 @@ export interface PipelineCounters {
   consumerFailedRecords: number;
   /** Each time a poller run took or released the slot's lease (ms since epoch). */
   leases: { event: "acquired" | "released"; token: number; at: number }[];
+  /** The consumer handler's stats per batch (its "batch done" log line). */
+  batches: BatchProfile[];
   errors: string[];
+}
+
+/** One consumer batch: its records and documents, its time, and the part spent waiting for `_bulk`. */
+export interface BatchProfile {
+  records: number;
+  keys: number;
+  documents: number;
+  durationMs: number;
+  requestMs: number;
+  requests: number;
+}
+
+/** Where the consumers' time went over `seconds` with `consumers` processes, for the log. */
+export function batchProfile(batches: BatchProfile[], consumers: number, seconds: number): string {
+  if (batches.length === 0) return "no consumer batches";
+  const sum = (f: (b: BatchProfile) => number) => batches.reduce((a, b) => a + f(b), 0);
+  const busy = sum((b) => b.durationMs) / 1000;
+  const bulk = sum((b) => b.requestMs) / 1000;
+  const per = (v: number) => (v / batches.length).toFixed(1);
+  return `${batches.length} consumer batches, ${per(sum((b) => b.records))} records, ${per(sum((b) => b.documents))} documents, ${per(sum((b) => b.requests))} _bulk requests each; busy ${((100 * busy) / (consumers * seconds)).toFixed(0)}% of ${consumers} consumers' time, of it ${((100 * bulk) / Math.max(busy, 0.001)).toFixed(0)}% waiting for _bulk answers`;
 }
 
 /** Lease hand-overs between poller runs: how many, and the longest time the slot had no holder. */
@@ -65,6 +87,7 @@ const empty = (): PipelineCounters => ({
   consumerRecords: 0,
   consumerFailedRecords: 0,
   leases: [],
+  batches: [],
   errors: [],
 });
 
@@ -79,8 +102,20 @@ export function startPipeline(
   const start = (role: "poller" | "consumer") => {
     const child = fork(join(root, "bench", "pipeline-worker.ts"), [], {
       cwd: root,
-      execArgv: ["--import", "tsx"],
-      env: { ...process.env, ...env, BENCH_ROLE: role, BENCH_POLLER_MODE: options.mode },
+      // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there when it exits.
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ],
+      env: {
+        ...process.env,
+        ...env,
+        BENCH_ROLE: role,
+        BENCH_POLLER_MODE: options.mode,
+        // The consumer handler's "batch done" lines carry its stats (batchProfile).
+        ...(role === "consumer" ? { POWERTOOLS_LOG_LEVEL: "INFO" } : {}),
+      },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -96,6 +131,20 @@ export function startPipeline(
         return;
       }
       const ms = Number(m.durationMs ?? 0);
+      if (m.message === "batch done") {
+        // The consumer handler's own log line (its stats): where a batch's time went.
+        if (counters.batches.length < 100_000) {
+          counters.batches.push({
+            records: Number(m.records ?? 0),
+            keys: Number(m.keys ?? 0),
+            documents: Number(m.documents ?? 0),
+            durationMs: Number(m.durationMs ?? 0),
+            requestMs: Number(m.requestMs ?? 0),
+            requests: Number(m.requests ?? 0),
+          });
+        }
+        return;
+      }
       if (m.role === "lease") {
         const event = m.event === "acquired" ? "acquired" : "released";
         counters.leases.push({ event, token: Number(m.token), at: Number(m.at) });
@@ -103,7 +152,7 @@ export function startPipeline(
         counters.pollerInvocations++;
         counters.pollerMs += ms;
         counters.pollerChanges += Number(m.changes ?? 0);
-      } else {
+      } else if (m.role === "consumer") {
         counters.consumerInvocations++;
         counters.consumerMs += ms;
         counters.consumerRecords += Number(m.records ?? 0);
