@@ -5,7 +5,7 @@
  *   npx tsx scripts/docs.ts --check   exit 1 when either is stale (what the unit test checks too)
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { generatedReferences } from "../lib/cli/docs";
+import { generatedReferences } from "../lib/cli";
 
 const check = process.argv.includes("--check");
 let stale = 0;

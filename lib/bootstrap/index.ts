@@ -10,73 +10,27 @@
  * ```
  */
 export { copyIndexBody } from "./body";
-export {
-  type CompletionOptions,
-  type CompletionResult,
-  completeBootstrap,
-  DEFAULT_GRACE_MS,
-  DEFAULT_LOCK_WAIT_MS,
-  deleteRetired,
-  onRangeDone,
-} from "./complete";
+export { type CompletionOptions, completeBootstrap, onRangeDone } from "./complete";
 export { checkDatabase } from "./database";
 export { BootstrapBusyError, BootstrapError, PrerequisiteError } from "./errors";
-export { type ConsumerBootstrapHooks, consumerBootstrapHooks } from "./hooks";
-export { LOCK_TTL_MS, lockName, withBootstrapLock } from "./lock";
-export { type MaintenanceResult, maintainBootstraps } from "./maintain";
+export { consumerBootstrapHooks } from "./hooks";
+export { lockName, withBootstrapLock } from "./lock";
+export { maintainBootstraps } from "./maintain";
 export {
   bodyHash,
   bootstrapIdFor,
   concreteIndexName,
   concreteIndexOf,
   indexVersion,
-  VERSION_DIGITS,
   versionOf,
 } from "./naming";
-export {
-  decodeRangeId,
-  distinctSplits,
-  encodeRangeId,
-  MAX_RANGE_ID_CHARS,
-  type PlannedRange,
-  rangesFromSplits,
-} from "./ranges";
-export {
-  type BuildingCopy,
-  type CopyInfo,
-  type IndexRecord,
-  type RetiredIndex,
-  readIndexRecord,
-  recordName,
-} from "./record";
-export { type ResetOptions, type ResetResult, resetSlot } from "./reset";
-export { copiesOf, DEFAULT_RESEND_AFTER_MS, rangesToSend, runBootstrap } from "./run";
+export { decodeRangeId, distinctSplits, encodeRangeId, rangesFromSplits } from "./ranges";
+export { type IndexRecord, readIndexRecord, recordName } from "./record";
+export { resetSlot } from "./reset";
+export { copiesOf, rangesToSend, runBootstrap } from "./run";
 export { EventBridgeSchedule, type PollerSchedule } from "./schedule";
-export { type BootstrapSettings, bootstrapSettingsFromEnv } from "./settings";
-export { dropSlot, ensureSlot, readSlotPosition, type SlotPosition } from "./slot";
-export { DEFAULT_SPLIT_OPTIONS, planRanges, type RangePlan, type SplitOptions } from "./split";
-export {
-  type BootstrapStatus,
-  bootstrapStatus,
-  type IndexStatus,
-  type ProgressCounts,
-  progressCounts,
-} from "./status";
-export {
-  DEFAULT_TARGETS_CACHE_MS,
-  type TargetContext,
-  type TargetResolverOptions,
-  WriteTargetResolver,
-} from "./targets";
-export type {
-  BootstrapDeps,
-  BootstrapEvent,
-  BootstrapOptions,
-  BootstrapSummary,
-  CompletionDeps,
-  IndexBootstrapSummary,
-  IndexState,
-  PrerequisiteCheck,
-  TimingOptions,
-} from "./types";
-export { ProgressMeter, type ProgressUpdate, type WatchOptions, watchBootstrap } from "./watch";
+export { bootstrapSettingsFromEnv } from "./settings";
+export { bootstrapStatus } from "./status";
+export { WriteTargetResolver } from "./targets";
+export type { BootstrapDeps, BootstrapEvent, BootstrapSummary, CompletionDeps } from "./types";
+export { ProgressMeter, type ProgressUpdate, watchBootstrap } from "./watch";

@@ -4,25 +4,18 @@
  * Redis, or in a local directory for local mode.
  */
 export { CheckpointError, LeaseLostError } from "./errors";
-export { type FileCheckpointOptions, FileCheckpointStore } from "./file-store";
-export type { LockOptions } from "./files";
+export { FileCheckpointStore } from "./file-store";
 export type {
   AlertLevel,
   AlertState,
-  BootstrapPlan,
   BootstrapProgress,
   Checkpoint,
-  CheckpointCounts,
   CheckpointStore,
   DriftRecord,
   Lease,
   LeaseGrant,
-  LeaseInfo,
-  LeaseRef,
   PollerStats,
   RangeMarkResult,
   RangeProgress,
-  RangeStatus,
-  RangeUpdate,
 } from "./types";
-export { redisKeys, type UpstashCheckpointOptions, UpstashCheckpointStore } from "./upstash";
+export { UpstashCheckpointStore } from "./upstash";

@@ -1,4 +1,4 @@
-import { editDistance, SlotsyncError } from "../errors";
+import { closest, SlotsyncError } from "../errors";
 import type { FlagSpec, FlagSpecs, FlagValues } from "./command";
 
 /**
@@ -16,26 +16,6 @@ export const GLOBAL_FLAGS = {
   },
   help: { type: "boolean", short: "h", description: "show this help" },
 } as const satisfies FlagSpecs;
-
-/**
- * The closest of `candidates` to `word`, when it is close enough to be a likely typo
- * (edit distance at most a third of the length, at least 1), or a unique prefix match.
- */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  const prefixed: string[] = [];
-  for (const candidate of candidates) {
-    if (word.length >= 2 && candidate.startsWith(word)) prefixed.push(candidate);
-    const d = editDistance(word, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  if (best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3))) return best;
-  return prefixed.length === 1 ? prefixed[0] : undefined;
-}
 
 /**
  * Parses a command's arguments: `--name value`, `--name=value`, `-h`, booleans as bare `--name`
@@ -73,7 +53,7 @@ export function parseFlags<F extends FlagSpecs>(
     }
     const spec = specs[name];
     if (!spec) {
-      const guess = closest(name, Object.keys(specs));
+      const guess = closest(name, Object.keys(specs), { uniquePrefix: true });
       throw new UsageError(`unknown flag --${name} for ${commandName}`, {
         fix: guess ? `did you mean --${guess}?` : help,
       });

@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { loadConfig } from "../config";
+import { closest } from "../errors";
 import { type CliCommand, type CliIo, type CommandContext, EXIT, type FlagSpecs } from "./command";
 import { bootstrap } from "./commands/bootstrap";
 import { checkWalCommand } from "./commands/check-wal";
@@ -15,7 +16,7 @@ import { validate } from "./commands/validate";
 import { verify } from "./commands/verify";
 import { loadCliEnv } from "./env-file";
 import { reportError } from "./errors";
-import { closest, formatHelp, GLOBAL_FLAGS, parseFlags, UsageError } from "./flags";
+import { formatHelp, GLOBAL_FLAGS, parseFlags, UsageError } from "./flags";
 import { formatTable } from "./output";
 
 /**
@@ -169,6 +170,7 @@ function findCommand(commands: readonly CliCommand<FlagSpecs>[], name: string): 
   const guess = closest(
     name,
     commands.map((c) => c.name),
+    { uniquePrefix: true },
   );
   throw new UsageError(`unknown command "${name}"`, {
     fix: guess ? `did you mean ${guess}?` : `the commands are ${commands.map((c) => c.name).join(", ")}`,

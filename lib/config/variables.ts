@@ -396,11 +396,6 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   v("AWS and Lambda", "POWERTOOLS_METRICS_NAMESPACE", "`slotsync`", "CloudWatch namespace of the metrics"),
 ];
 
-/** The catalogue entry of a variable, if slotsync reads it. */
-export function configVariable(name: string): ConfigVariable | undefined {
-  return CONFIG_VARIABLES.find((variable) => variable.name === name);
-}
-
 /** Renders the configuration reference (Markdown) from the catalogue. */
 export function renderConfigReference(variables: readonly ConfigVariable[] = CONFIG_VARIABLES): string {
   const out: string[] = [

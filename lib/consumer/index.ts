@@ -1,14 +1,11 @@
 export { type BatchResult, processBatch } from "./batch";
-export { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
-export { DEFAULT_THROTTLE_DELAY_SECONDS, Deferral, type DeferredRecord, isDeferrable, keyId } from "./defer";
+export { Deferral, isDeferrable, keyId } from "./defer";
 export { isFatal } from "./fatal";
-export { bisect, isPoisonError, type RetryTransientOptions, retryTransient } from "./isolate";
+export { bisect, isPoisonError, retryTransient } from "./isolate";
 export {
   type BatchHandler,
   type BatchOutcome,
   batchHandler,
-  type ConsumerLoopOptions,
-  type ConsumerLoopStats,
   pause,
   retryDelayMs,
   runConsumerLoop,
@@ -20,7 +17,6 @@ export {
   type BatchStats,
   type ConsumerDeps,
   type ConsumerDriftPort,
-  type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
   DEFAULT_LOOK_AHEAD,
   emptyBatchStats,

@@ -31,22 +31,31 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The closest candidate to `word`, or undefined when nothing is close enough to be a plausible typo.
- * Case differences count as free so `Table` suggests `table`.
+ * Case differences count as free so `Table` suggests `table`. With `uniquePrefix` (command-line
+ * words), a word of two letters or more that begins exactly one candidate suggests it too.
  */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+export function closest(
+  word: string,
+  candidates: Iterable<string>,
+  options: { uniquePrefix?: boolean } = {},
+): string | undefined {
   const lower = word.toLowerCase();
   // Short words tolerate fewer edits, or every two-letter key would "suggest" every other one.
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  const prefixed: string[] = [];
   for (const candidate of candidates) {
+    if (options.uniquePrefix && word.length >= 2 && candidate.toLowerCase().startsWith(lower))
+      prefixed.push(candidate);
     const distance = editDistance(lower, candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return bestDistance <= limit ? best : undefined;
+  if (bestDistance <= limit) return best;
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
 /** `; did you mean "x"?` or an empty string. */

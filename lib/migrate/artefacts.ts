@@ -118,8 +118,3 @@ export async function findPgsyncArtefacts(
     indices,
   };
 }
-
-/** True when nothing of PGSync is left in the database. */
-export function databaseIsClean(a: PgsyncArtefacts): boolean {
-  return a.slots.length === 0 && a.triggers.length === 0 && a.functions.length === 0 && a.views.length === 0;
-}

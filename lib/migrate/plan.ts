@@ -9,8 +9,6 @@ import { PGSYNC_FUNCTION, PGSYNC_VIEW, type PgsyncArtefacts } from "./artefacts"
 
 export type MigrationStep = "backup" | "bootstrap" | "drop-pgsync";
 
-export const MIGRATION_STEPS: readonly MigrationStep[] = ["backup", "bootstrap", "drop-pgsync"];
-
 /** What the checkpoint store keeps between runs (under the slotsync slot). */
 export interface MigrationProgress {
   v: 1;

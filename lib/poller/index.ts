@@ -1,15 +1,7 @@
-export {
-  type CycleDeps,
-  type CycleOptions,
-  type CycleResult,
-  DEFAULT_CYCLE_OPTIONS,
-  LeaseLostError,
-  runCycle,
-} from "./cycle";
+export { DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";
 export {
   DEFAULT_LOOP_OPTIONS,
   type PollerLoopDeps,
-  type PollerLoopOptions,
   type PollerRunSummary,
   runDeadline,
   runPollerLoop,
@@ -18,7 +10,6 @@ export type {
   DriftGateVerdict,
   Handoff,
   HandoffPublisher,
-  LeafSetStore,
   PollerCheckpoint,
   PollerDriftGate,
   PollerHeartbeat,
@@ -26,9 +17,5 @@ export type {
   TransactionProgress,
   TransactionProgressStore,
 } from "./ports";
-export {
-  DEFAULT_LARGE_TRANSACTION_CHANGES,
-  type LargeTransactionReport,
-  ProgressMismatchError,
-} from "./progress";
+export { type LargeTransactionReport, ProgressMismatchError } from "./progress";
 export { VisibilityError, waitUntilVisible, widenXid } from "./visibility";

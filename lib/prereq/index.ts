@@ -3,18 +3,5 @@
  * decoding, replication privilege, wal2json, a replication slot, read privileges and replica
  * identity. Used by `slotsync validate` and by bootstrap before it creates the slot.
  */
-export {
-  applyReplicaIdentityFixes,
-  checkPrerequisites,
-  type FixResult,
-  inspectDatabase,
-  legacySlotName,
-  MIN_SERVER_VERSION_NUM,
-} from "./checks";
-export type {
-  DatabaseFacts,
-  DatabaseInspection,
-  PrerequisiteCode,
-  PrerequisiteOptions,
-  PrerequisiteProblem,
-} from "./types";
+export { applyReplicaIdentityFixes, checkPrerequisites, inspectDatabase } from "./checks";
+export type { DatabaseFacts, PrerequisiteProblem } from "./types";

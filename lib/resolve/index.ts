@@ -1,6 +1,4 @@
-export { pick, unchanged, usedColumns } from "./anchors";
-export { ascendSql } from "./ascend";
 export { matches as changeFilterMatches, passesChangeFilters } from "./change-filter";
-export { changedParents, type LeafPartition, leafKey, readLeafPartitions } from "./partitions";
-export { type AffectedKeys, ChangeResolver, type ResolveOptions, type ResolveStats } from "./resolver";
-export type { Anchor, RootKeyText, RowChange, TruncateEffect } from "./types";
+export { changedParents, leafKey } from "./partitions";
+export { type AffectedKeys, ChangeResolver } from "./resolver";
+export type { RowChange } from "./types";

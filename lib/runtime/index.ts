@@ -4,8 +4,8 @@ export {
   handoffMessages,
   QueueHandoffPublisher,
 } from "./adapters";
-export { type BuilderRefreshOptions, builderRefresher } from "./columns";
-export { type ConsumerWiring, createConsumerDeps } from "./consumer";
+export { builderRefresher } from "./columns";
+export { createConsumerDeps } from "./consumer";
 export {
   createBuilders,
   createDeadLetterPublisher,

@@ -3,11 +3,4 @@
  * output, and the loopback test behind "TLS except on this machine".
  */
 export { isLoopbackHost, plainHttpProblem } from "./loopback";
-export {
-  type RedactUrlOptions,
-  redactSecrets,
-  redactText,
-  redactUrl,
-  redactUrlsIn,
-  urlCarriesCredentials,
-} from "./redact";
+export { redactSecrets, redactText, redactUrl, redactUrlsIn, urlCarriesCredentials } from "./redact";

@@ -3,7 +3,6 @@ export { formatLsn, type Lsn, parseLsn } from "./lsn";
 export {
   DEFAULT_FETCH_BYTES,
   fetchCount,
-  type PeekOptions,
   PgSlotReader,
   type SlotInfo,
   type SlotReader,
@@ -14,9 +13,6 @@ export {
   parseWal2jsonRow,
   type WalBegin,
   type WalChange,
-  type WalColumn,
   type WalCommit,
   type WalEvent,
-  type WalMessage,
-  type WalTruncate,
 } from "./wal2json";

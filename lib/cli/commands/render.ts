@@ -1,9 +1,10 @@
 import type pg from "pg";
 import { connectDatabase } from "../../database";
 import { type DocumentBuilder, type DocumentResult, stringifyJson } from "../../document";
+import { closest } from "../../errors";
 import { createBuilders, openSchema } from "../../runtime";
 import { defineCommand, EXIT, type TextOutput } from "../command";
-import { closest, UsageError } from "../flags";
+import { UsageError } from "../flags";
 import { writeAwait } from "../output";
 import { SCHEMA_INDEX_FLAGS } from "./repair-shared";
 
@@ -42,7 +43,7 @@ Environment: PG_URL, SCHEMA or SCHEMA_URL (unless --schema), PLUGINS_DIR.`,
       const names = schema.indices.map((i) => i.spec.index);
       const wanted = ctx.flags.index;
       if (wanted !== undefined && !names.includes(wanted)) {
-        const guess = closest(wanted, names);
+        const guess = closest(wanted, names, { uniquePrefix: true });
         throw new UsageError(`the schema has no index "${wanted}"`, {
           fix: guess ? `did you mean --index ${guess}?` : `its indices are ${names.join(", ")}`,
         });

@@ -1,12 +1,13 @@
 import type pg from "pg";
 import { connectDatabase } from "../../database";
 import type { DocumentBuilder } from "../../document";
+import { closest } from "../../errors";
 import { createBuilders, openSchema } from "../../runtime";
 import type { ResolvedSchema } from "../../schema";
 import type { DocumentSink } from "../../sink";
 import { createDocumentSink } from "../../sink";
 import type { CommandContext } from "../command";
-import { closest, UsageError } from "../flags";
+import { UsageError } from "../flags";
 
 /** `--schema` and `--index` as `render`, `reconcile` and `verify` take them. */
 export const SCHEMA_INDEX_FLAGS = {
@@ -43,7 +44,7 @@ export async function openRepairSession(
     const schema = await openSchema(config, ctx.env, client);
     const names = schema.indices.map((i) => i.spec.index);
     if (index !== undefined && !names.includes(index)) {
-      const guess = closest(index, names);
+      const guess = closest(index, names, { uniquePrefix: true });
       throw new UsageError(`the schema has no index "${index}"`, {
         fix: guess ? `did you mean --index ${guess}?` : `its indices are ${names.join(", ")}`,
       });

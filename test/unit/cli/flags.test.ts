@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { FlagSpecs } from "../../../lib/cli/command";
-import { closest, formatHelp, parseFlags, UsageError } from "../../../lib/cli/flags";
+import { formatHelp, parseFlags, UsageError } from "../../../lib/cli/flags";
 
 const specs = {
   schema: { type: "string", value: "<file>", description: "the schema" },
@@ -72,15 +72,6 @@ describe("parseFlags", () => {
     );
     expect(usage(["--ids", ","]).message).toBe("flag --ids needs at least one value");
     expect(usage(["--once=maybe"]).message).toBe("flag --once takes no value");
-  });
-});
-
-describe("closest", () => {
-  it("suggests near misses, transpositions and unique prefixes, nothing for unrelated words", () => {
-    expect(closest("valdiate", ["validate", "render", "run"])).toBe("validate");
-    expect(closest("rendr", ["validate", "render", "run"])).toBe("render");
-    expect(closest("stat", ["status", "start-up"])).toBe("status");
-    expect(closest("xyz", ["validate", "render"])).toBeUndefined();
   });
 });
 

@@ -26,6 +26,15 @@ describe("suggestions", () => {
     expect(didYouMean("lable", ["label"])).toBe('; did you mean "label"?');
     expect(didYouMean("x", ["label"])).toBe("");
   });
+
+  it("with uniquePrefix, also suggests the one candidate a word begins (command-line words)", () => {
+    expect(closest("valdiate", ["validate", "render", "run"], { uniquePrefix: true })).toBe("validate");
+    expect(closest("rendr", ["validate", "render", "run"], { uniquePrefix: true })).toBe("render");
+    expect(closest("stat", ["status", "start-up"], { uniquePrefix: true })).toBe("status");
+    expect(closest("stat", ["status", "start-up"])).toBeUndefined();
+    expect(closest("st", ["status", "start-up"], { uniquePrefix: true })).toBeUndefined();
+    expect(closest("xyz", ["validate", "render"], { uniquePrefix: true })).toBeUndefined();
+  });
 });
 
 describe("column entries", () => {
