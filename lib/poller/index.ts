@@ -2,6 +2,7 @@ export { DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";
 export {
   DEFAULT_LOOP_OPTIONS,
   type PollerLoopDeps,
+  type PollerLoopOptions,
   type PollerRunSummary,
   runDeadline,
   runPollerLoop,
