@@ -17,9 +17,8 @@ export {
   type BatchStats,
   type ConsumerDeps,
   type ConsumerDriftPort,
+  type ConsumerOptions,
   DEFAULT_CONSUMER_OPTIONS,
   DEFAULT_LOOK_AHEAD,
-  emptyBatchStats,
-  type IndexWork,
   type LeasedClient,
 } from "./types";

@@ -14,5 +14,5 @@ export {
   pluginModuleNames,
 } from "./plugins";
 export { nodeObjectSql } from "./sql-node";
-export { buildKeysQuery, buildRangeQuery } from "./sql-query";
+export { buildKeysQuery, buildRangeQuery, type KeyRange } from "./sql-query";
 export { createTransformer } from "./transform";
