@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { buildRangeQuery, DocumentBuilder } from "../lib/document";
 import { parseSchema, resolveSchema } from "../lib/schema";
-import { getServices } from "../test/support/services";
+import { getServices } from "../tools/services";
 
 const { values: args } = parseArgs({
   options: {

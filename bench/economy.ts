@@ -19,8 +19,8 @@ import { scratchDir, writeSchemaCopy } from "../test/support/cli";
 import { startProxy } from "../test/support/http-proxy";
 import { elasticsearchSinkConfig, lambdaEnvironment } from "../test/support/lambda-env";
 import { applySchemaFixture, createTestDatabase } from "../test/support/pg";
-import { getServices } from "../test/support/services";
 import { createTestQueues } from "../test/support/sqs";
+import { getServices } from "../tools/services";
 import { type FixedCostOptions, fixedCosts, type ModeCosts, modeIdleCosts } from "./cost";
 
 export interface EconomyResult {

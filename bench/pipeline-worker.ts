@@ -42,7 +42,6 @@ const emit = (line: Record<string, unknown>) => process.stdout.write(`${JSON.str
 async function poller(): Promise<void> {
   const env = process.env;
   const config = loadConfig(env, { pg: true, schema: true, queue: true, upstash: true });
-  if (!config.queue) throw new Error("unreachable: queue is required");
   const state = observeLease(new CheckpointPollerState(createStateStore(config.state)));
   const publisher = new QueueHandoffPublisher(createKeyPublisher(config.queue));
   // As the stack deploys it: a tick every BENCH_SCHEDULE_MS, each run with the Lambda timeout

@@ -14,10 +14,19 @@ import { connectDatabase } from "../lib/database";
 import { ConfigError } from "../lib/errors";
 import { createKeyPublisher, createStateStore, openSchema } from "../lib/runtime";
 import { createDocumentSink } from "../lib/sink";
-import { createLogger, DATABASE_POLICY, errorFields, type InvocationContext, warnConfig } from "./context";
+import {
+  createLogger,
+  DATABASE_POLICY,
+  errorFields,
+  type InvocationContext,
+  tagInvocation,
+  warnConfig,
+} from "./context";
 import { loadEnvironment } from "./environment";
 
 const logger = createLogger("slotsync-bootstrap");
+/** Whether this execution environment ran an invocation already (it wires each one anew). */
+let invoked = false;
 /** Time kept back for the response: sending stops this long before the Lambda's timeout. */
 const SAFETY_MARGIN_MS = 30_000;
 
@@ -51,7 +60,8 @@ export async function handler(
   event: BootstrapLambdaEvent | undefined,
   context: InvocationContext,
 ): Promise<Record<string, unknown>> {
-  logger.appendKeys({ requestId: context.awsRequestId });
+  tagInvocation(logger, context, !invoked);
+  invoked = true;
   const action = event?.action ?? "start";
   if (!ACTIONS.includes(action)) {
     throw new ConfigError(`unknown bootstrap action "${String(action)}"`, {

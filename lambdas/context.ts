@@ -11,10 +11,18 @@ export interface InvocationContext {
 }
 
 /**
+ * Tags every log line of the invocation with its request id and whether it started cold, so one
+ * invocation's lines can be found in CloudWatch Logs. Every handler calls it first (through
+ * {@link ColdStart.begin}, or itself when it wires per invocation).
+ */
+export function tagInvocation(logger: Logger, context: InvocationContext, coldStart: boolean): void {
+  logger.appendKeys({ requestId: context.awsRequestId, coldStart });
+}
+
+/**
  * A handler's cold-start wiring (configuration, secrets, clients), made once per execution
  * environment and reused by later invocations; made again after it failed or after `discard`.
- * `begin` also tags every log line of the invocation with its request id and whether it started
- * cold, so one invocation's lines can be found in CloudWatch Logs.
+ * `begin` also tags the invocation's log lines ({@link tagInvocation}).
  */
 export class ColdStart<W> {
   private wired: Promise<W> | undefined;
@@ -26,7 +34,7 @@ export class ColdStart<W> {
 
   /** The wiring for this invocation. Logs and rethrows a wiring failure (bad configuration). */
   async begin(context: InvocationContext): Promise<W> {
-    this.logger.appendKeys({ requestId: context.awsRequestId, coldStart: this.wired === undefined });
+    tagInvocation(this.logger, context, this.wired === undefined);
     this.wired ??= this.wire();
     try {
       return await this.wired;

@@ -267,6 +267,21 @@ export async function stopServices(
   });
 }
 
+/**
+ * Endpoints of the real local services, started by the integration project's global setup
+ * (test/setup/global-services.ts), by `npm run services -- start` or by the benchmarks.
+ * @throws when none are recorded, naming how to start them.
+ */
+export function getServices(): ServiceEndpoints {
+  const endpoints = recordedEndpoints();
+  if (!endpoints) {
+    throw new Error(
+      "no local services recorded: run the integration tests through vitest, or `npm run services -- start`",
+    );
+  }
+  return endpoints;
+}
+
 /** Endpoints of the services recorded as running (no check that they still answer). */
 export function recordedEndpoints(): ServiceEndpoints | undefined {
   const state = readState();

@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { ColdStart, type InvocationContext, warnConfig } from "../../../lambdas/context";
 
 const invocation = (id: string): InvocationContext => ({
@@ -41,6 +41,35 @@ describe("ColdStart", () => {
     expect(await cold.begin(invocation("b"))).toBe(2);
     cold.discard();
     expect(await cold.begin(invocation("c"))).toBe(3);
+  });
+});
+
+describe("every handler tags its logs with the request id", () => {
+  it("the bootstrap handler, which wires per invocation, tags them before anything can fail", async () => {
+    const keys = vi.spyOn(Logger.prototype, "appendKeys");
+    onTestFinished(() => {
+      keys.mockRestore();
+    });
+    const { handler } = await import("../../../lambdas/bootstrap");
+    // An unknown action fails before any configuration is read: no service is needed.
+    await expect(handler({ action: "bogus" as "start" }, invocation("boot-1"))).rejects.toThrow(/bogus/);
+    await expect(handler({ action: "bogus" as "start" }, invocation("boot-2"))).rejects.toThrow(/bogus/);
+    expect(keys.mock.calls).toEqual([
+      [{ requestId: "boot-1", coldStart: true }],
+      [{ requestId: "boot-2", coldStart: false }],
+    ]);
+  });
+
+  it("the others go through ColdStart.begin (poller, consumer, monitor)", async () => {
+    const { readFile } = await import("node:fs/promises");
+    for (const name of ["poller", "consumer", "monitor"]) {
+      const source = await readFile(new URL(`../../../lambdas/${name}.ts`, import.meta.url), "utf8");
+      const body = source.slice(source.indexOf("export async function handler"));
+      // The handler's first statement wires through ColdStart, which tags the invocation.
+      expect(body, name).toMatch(
+        /^export async function handler[^{]*\{\s*const \w+ = await coldStart\.begin\(context\);/,
+      );
+    }
   });
 });
 
