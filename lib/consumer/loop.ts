@@ -127,7 +127,7 @@ export async function runConsumerLoop(
         receiveErrors = 0;
       } catch (error) {
         if (stop.signal.aborted) return;
-        report({ messages: [], stats: emptyBatchStats(), failed: 0, error, durationMs: 0 });
+        report(failedCall(error));
         await pause(retryDelayMs(++receiveErrors), stop.signal);
         continue;
       }
@@ -138,58 +138,16 @@ export async function runConsumerLoop(
       }
       busy++;
       try {
-        await handleBatch(received);
+        const { outcome, ackError } = await settleBatch(queue, handle, received, delay);
+        stats.batches++;
+        stats.records += received.length;
+        stats.failed += outcome.failed;
+        stats.documents += outcome.stats.documents;
+        report(outcome);
+        if (ackError !== undefined) report(failedCall(ackError));
       } finally {
         busy--;
       }
-    }
-  };
-
-  const handleBatch = async (received: ReceivedMessage[]): Promise<void> => {
-    const started = Date.now();
-    let result: Awaited<ReturnType<BatchHandler>>;
-    try {
-      result = await handle(eventFromReceived(received));
-    } catch (error) {
-      // The handler itself threw (e.g. the checkpoint store was unreachable): the whole batch
-      // comes again, as it would in Lambda.
-      result = {
-        response: { batchItemFailures: received.map((m) => ({ itemIdentifier: m.messageId })) },
-        error,
-      };
-    }
-    const durationMs = Date.now() - started;
-    const failedIds = new Set(result.response.batchItemFailures.map((f) => f.itemIdentifier));
-    const failed = received.filter((m) => failedIds.has(m.messageId));
-    const done = received.filter((m) => !failedIds.has(m.messageId));
-    for (const m of failed) await queue.retryLater(m, delay(m.receiveCount));
-    let ackError: unknown;
-    if (done.length > 0) {
-      try {
-        await queue.acknowledge(done);
-      } catch (error) {
-        // Not deleted: they come again and are written again, idempotently (same versions).
-        ackError = error;
-      }
-    }
-    const batchStats = result.stats ?? {
-      ...emptyBatchStats(received.length),
-      failed: failed.length,
-      durationMs,
-    };
-    stats.batches++;
-    stats.records += received.length;
-    stats.failed += failed.length;
-    stats.documents += batchStats.documents;
-    report({
-      messages: received,
-      stats: batchStats,
-      failed: failed.length,
-      ...(result.error === undefined ? {} : { error: result.error }),
-      durationMs,
-    });
-    if (ackError !== undefined) {
-      report({ messages: [], stats: emptyBatchStats(), failed: 0, error: ackError, durationMs: 0 });
     }
   };
 
@@ -200,6 +158,57 @@ export async function runConsumerLoop(
   }
   if (fatal) throw fatal.error;
   return stats;
+}
+
+/**
+ * Hands one batch to `handle` and settles its messages: the failed ones come again after `delay`,
+ * the others are acknowledged. An acknowledgement that failed is returned apart: those messages
+ * come again and are written again, idempotently (same versions).
+ */
+async function settleBatch(
+  queue: ConsumerQueue,
+  handle: BatchHandler,
+  received: ReceivedMessage[],
+  delay: (receiveCount: number) => number,
+): Promise<{ outcome: BatchOutcome; ackError?: unknown }> {
+  const started = Date.now();
+  let result: Awaited<ReturnType<BatchHandler>>;
+  try {
+    result = await handle(eventFromReceived(received));
+  } catch (error) {
+    // The handler itself threw (e.g. the checkpoint store was unreachable): the whole batch
+    // comes again, as it would in Lambda.
+    result = {
+      response: { batchItemFailures: received.map((m) => ({ itemIdentifier: m.messageId })) },
+      error,
+    };
+  }
+  const durationMs = Date.now() - started;
+  const failedIds = new Set(result.response.batchItemFailures.map((f) => f.itemIdentifier));
+  const failed = received.filter((m) => failedIds.has(m.messageId));
+  const done = received.filter((m) => !failedIds.has(m.messageId));
+  for (const m of failed) await queue.retryLater(m, delay(m.receiveCount));
+  let ackError: unknown;
+  if (done.length > 0) {
+    try {
+      await queue.acknowledge(done);
+    } catch (error) {
+      ackError = error;
+    }
+  }
+  const outcome: BatchOutcome = {
+    messages: received,
+    stats: result.stats ?? { ...emptyBatchStats(received.length), failed: failed.length, durationMs },
+    failed: failed.length,
+    ...(result.error === undefined ? {} : { error: result.error }),
+    durationMs,
+  };
+  return ackError === undefined ? { outcome } : { outcome, ackError };
+}
+
+/** A receive or an acknowledgement that failed, as {@link ConsumerLoopOptions.onBatch} hears it. */
+function failedCall(error: unknown): BatchOutcome {
+  return { messages: [], stats: emptyBatchStats(), failed: 0, error, durationMs: 0 };
 }
 
 /** Resolves after `ms`, or at once when `signal` is (or becomes) aborted. */

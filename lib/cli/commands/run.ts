@@ -242,8 +242,10 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
           stopPolling.abort();
           stopConsumers.abort();
         },
-      }).catch(() => {
-        // The fatal error is in `fatal` already, and ends the run below.
+      }).catch((error: unknown) => {
+        // The fatal error (already in `fatal` through onFatal) ends the run below.
+        fatal ??= error;
+        stopPolling.abort();
       });
       let pollerError: unknown;
       try {
