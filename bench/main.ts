@@ -404,18 +404,22 @@ async function pipelineOnly(): Promise<void> {
       () => dropDatabase(endpoints.postgres.url, database),
       () => elastic.indices.delete({ index: `${index}*`, allow_no_indices: true }).catch(() => undefined),
     );
-    await stage(`seed ${rows} books and bootstrap`, async () => {
+    const bootstrap = await stage(`seed ${rows} books and bootstrap`, async () => {
       await createDatabase(endpoints.postgres.url, database);
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       await seedBookstore(client, rows).finally(() => client.end());
       const sink = { engine: "elasticsearch" as const, node: esProxy.url };
       const auth = { type: "basic" as const, username: es.username, password: es.password };
-      await benchBootstrap({
+      return benchBootstrap({
         ...{ url, database, index, slot: index, rows, ...BOOTSTRAP_SHAPE },
         sink: { ...sink, auth },
       });
     });
+    // The engine's bulk ceiling now, to compare the steady state's documents/s with.
+    log(
+      `bulk ceiling ${bootstrap.ceiling.documentsPerSecond} docs/s, bootstrap ${bootstrap.bootstrap.documentsPerSecond} docs/s`,
+    );
     const env = await pipelineEnvironment({
       ...{ root: ROOT, suffix, work, url, database, index, slot: index, endpoints },
       es: { url: esProxy.url, username: es.username, password: es.password },
@@ -438,7 +442,7 @@ async function pipelineOnly(): Promise<void> {
     const { counters, markers: _m, ...latency } = result.latency;
     writeFileSync(
       join(ROOT, "bench", "results", "pipeline.json"),
-      `${JSON.stringify({ at: new Date().toISOString(), rows, settings, steady: result.slotsyncSteady, latency, leases: counters.leases }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), rows, settings, ceiling: bootstrap.ceiling, steady: result.slotsyncSteady, latency, leases: counters.leases }, null, 2)}\n`,
     );
     mkdirSync(join(ROOT, "bench", "results", "tmp"), { recursive: true });
     writeFileSync(

@@ -39,7 +39,8 @@ export function batchProfile(batches: BatchProfile[], consumers: number, seconds
   const busy = sum((b) => b.durationMs) / 1000;
   const bulk = sum((b) => b.requestMs) / 1000;
   const per = (v: number) => (v / batches.length).toFixed(1);
-  return `${batches.length} consumer batches, ${per(sum((b) => b.records))} records, ${per(sum((b) => b.documents))} documents, ${per(sum((b) => b.requests))} _bulk requests each; busy ${((100 * busy) / (consumers * seconds)).toFixed(0)}% of ${consumers} consumers' time, of it ${((100 * bulk) / Math.max(busy, 0.001)).toFixed(0)}% waiting for _bulk answers`;
+  const documents = sum((b) => b.documents);
+  return `${Math.round(documents / seconds)} documents/s written, ${batches.length} consumer batches, ${per(sum((b) => b.records))} records, ${per(sum((b) => b.documents))} documents, ${per(sum((b) => b.requests))} _bulk requests each; busy ${((100 * busy) / (consumers * seconds)).toFixed(0)}% of ${consumers} consumers' time, of it ${((100 * bulk) / Math.max(busy, 0.001)).toFixed(0)}% waiting for _bulk answers`;
 }
 
 /** Lease hand-overs between poller runs: how many, and the longest time the slot had no holder. */
