@@ -20,13 +20,7 @@ import { batchHandler, DEFAULT_CONSUMER_OPTIONS, DEFAULT_LOOK_AHEAD, runConsumer
 import { createDocumentBuilder, type DocumentBuilder } from "../lib/document";
 import { MemoryQueue } from "../lib/queue";
 import { parseSchema, resolveSchema } from "../lib/schema";
-import {
-  createSink,
-  type DocumentSink,
-  SINK_DEFAULTS,
-  type SinkConfig,
-  type SinkOperation,
-} from "../lib/sink";
+import { createSink, type SearchSink, SINK_DEFAULTS, type SinkConfig, type SinkOperation } from "../lib/sink";
 import { bookstoreSchema } from "./seed";
 
 export interface BootstrapBenchOptions {
@@ -216,7 +210,7 @@ async function buildAll(
 
 /** `concurrency` workers, each writing one consumer batch's worth of operations per `write` call. */
 async function bulkIndex(
-  sink: DocumentSink,
+  sink: SearchSink,
   ops: SinkOperation[],
   perBatch: number,
   concurrency: number,

@@ -18,7 +18,7 @@ import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch, runConsumerL
 import { encodeMessage, type KeysMessage, MemoryQueue } from "../lib/queue";
 import { createBuilders } from "../lib/runtime";
 import { parseSchema, resolveSchema } from "../lib/schema";
-import { createSink, type DocumentSink, type SinkConfig, TOMBSTONE_INDEX_SETTINGS } from "../lib/sink";
+import { createSink, type SearchSink, type SinkConfig, TOMBSTONE_INDEX_SETTINGS } from "../lib/sink";
 import { type FaultProxy, startFaultProxy } from "../test/support/fault-proxy";
 import { createDatabase, databaseUrl, dropDatabase } from "./seed";
 
@@ -161,7 +161,7 @@ async function runArm(
   const started = Date.now();
   const cap = AbortSignal.timeout(o.capSeconds * 1000);
   // One loop of one worker per consumer, each with its own sink as a Lambda container has.
-  const consumer = (sink: DocumentSink) => {
+  const consumer = (sink: SearchSink) => {
     const deps: ConsumerDeps = {
       connect: async () => {
         const client = await pool.connect();

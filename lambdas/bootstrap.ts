@@ -13,7 +13,7 @@ import { loadConfig, slotName } from "../lib/config";
 import { connectDatabase } from "../lib/database";
 import { ConfigError } from "../lib/errors";
 import { createKeyPublisher, createStateStore, openSchema } from "../lib/runtime";
-import { createDocumentSink } from "../lib/sink";
+import { createDocumentSink, indexAdminOf } from "../lib/sink";
 import {
   createLogger,
   DATABASE_POLICY,
@@ -106,7 +106,11 @@ export async function handler(
         schema.indices.map((i) => i.spec.index),
         { graceMs: settings.graceMs },
       );
-      result = { action, maintenance, ...(await bootstrapStatus({ ...common, schema, db })) };
+      result = {
+        action,
+        maintenance,
+        ...(await bootstrapStatus({ ...common, sink: indexAdminOf(common.sink), schema, db })),
+      };
     } else if (action === "reset") {
       result = {
         action,

@@ -17,7 +17,7 @@ import {
   walMetrics,
 } from "../lib/monitor";
 import { createBuilders, createStateStore, openSchema } from "../lib/runtime";
-import { createDocumentSink, type DocumentSink } from "../lib/sink";
+import { createDocumentSink, indexAdminOf, type SearchSink } from "../lib/sink";
 import {
   ColdStart,
   createLogger,
@@ -37,8 +37,8 @@ interface Wired {
   settings: MonitorSettings;
   store: MonitorStore;
   notifiers: AlertNotifier[];
-  /** The search engine, for the sampled verify; absent when none is configured. */
-  sink: DocumentSink | undefined;
+  /** The search engine, for the sampled verify; absent when none is configured or the sink is a stream. */
+  sink: SearchSink | undefined;
 }
 
 /** Cold start: configuration (secrets included) is read and checked once, then reused. */
@@ -52,7 +52,8 @@ async function wire(): Promise<Wired> {
     config,
     env,
     settings,
-    sink: config.sink && config.schema ? createDocumentSink(config.sink) : undefined,
+    // A stream sink keeps no documents to sample: the monitor skips the sampled verify for it.
+    sink: config.sink && config.schema ? indexAdminOf(createDocumentSink(config.sink)) : undefined,
     store: createStateStore(config.state),
     notifiers: createNotifiers(settings, settings.eventBus ? { eventBridge: new EventBridgeClient({}) } : {}),
   };

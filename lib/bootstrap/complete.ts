@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { RangeMarkResult } from "../checkpoint";
-import { isStreamSink } from "../sink";
+import { indexAdminOf } from "../sink";
 import { withBootstrapLock } from "./lock";
 import { versionOf } from "./naming";
 import { type IndexRecord, readIndexRecord, writeIndexRecord } from "./record";
@@ -96,9 +96,10 @@ export async function completeLocked(
   // Searches see the last copied documents at once after the switch. A stream sink has no index
   // to refresh or alias to switch: its copy was emitted under the index name, so it is complete.
   let left: string[] = [];
-  if (!isStreamSink(deps.sink)) {
-    await deps.sink.refresh(building.concrete);
-    const { previous } = await deps.sink.swapAlias(index, building.concrete, { replaceIndex: true });
+  const admin = indexAdminOf(deps.sink);
+  if (admin) {
+    await admin.refresh(building.concrete);
+    const { previous } = await admin.swapAlias(index, building.concrete, { replaceIndex: true });
     left = previous.filter((p) => p !== building.concrete);
   }
   const at = new Date(now());
@@ -136,9 +137,10 @@ export async function deleteRetired(
   record: IndexRecord,
   options: CompletionOptions & { force?: boolean } = {},
 ): Promise<IndexRecord> {
-  if (record.retired.length === 0 || isStreamSink(deps.sink)) return record;
+  const admin = indexAdminOf(deps.sink);
+  if (record.retired.length === 0 || !admin) return record;
   const now = (deps.now ?? Date.now)();
-  const aliasTargets = await deps.sink.getAliasTargets(record.index);
+  const aliasTargets = await admin.getAliasTargets(record.index);
   const kept: IndexRecord["retired"] = [];
   for (const retired of record.retired) {
     if (aliasTargets.includes(retired.concrete)) continue;
@@ -146,7 +148,7 @@ export async function deleteRetired(
       kept.push(retired);
       continue;
     }
-    await deps.sink.deleteIndex(retired.concrete);
+    await admin.deleteIndex(retired.concrete);
     options.onEvent?.({ step: "deleted", index: record.index, concrete: retired.concrete });
   }
   if (kept.length === record.retired.length) return record;

@@ -1,4 +1,5 @@
 import type { ConsumerDeps } from "../consumer";
+import { indexAdminOf } from "../sink";
 import { type CompletionOptions, onRangeDone } from "./complete";
 import { WriteTargetResolver } from "./targets";
 import type { CompletionDeps } from "./types";
@@ -18,14 +19,18 @@ export function consumerBootstrapHooks(
   deps: CompletionDeps,
   options: CompletionOptions & { targetsCacheMs: number },
 ): ConsumerBootstrapHooks {
-  const resolver = new WriteTargetResolver({
-    slot: deps.slot,
-    store: deps.store,
-    sink: deps.sink,
-    ttlMs: options.targetsCacheMs,
-  });
+  const admin = indexAdminOf(deps.sink);
+  // A stream sink has no aliases or concrete copies: every document goes under its index's name.
+  const targets = admin
+    ? new WriteTargetResolver({
+        slot: deps.slot,
+        store: deps.store,
+        sink: admin,
+        ttlMs: options.targetsCacheMs,
+      }).targets
+    : async (index: string) => [index];
   return {
-    targets: resolver.targets,
+    targets,
     rangeDone: async (bootstrapId, rangeId, documents) => {
       await onRangeDone(deps, bootstrapId, rangeId, documents, options);
     },

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { ResolvedSchema } from "../schema";
-import { isStreamSink } from "../sink";
+import { type IndexAdmin, indexAdminOf } from "../sink";
 import { BootstrapError } from "./errors";
 import { withBootstrapLock } from "./lock";
 import { concreteIndexOf, versionOf } from "./naming";
@@ -56,7 +56,8 @@ export async function resetSlot(
     async () => {
       // Gathered before the store is cleared: the records name copies the cluster cannot list.
       // A stream sink (webhook, NDJSON) has no indices: its receiver keeps the documents.
-      const doomed = options.deleteIndices && !isStreamSink(deps.sink) ? await indicesOf(deps) : [];
+      const admin = indexAdminOf(deps.sink);
+      const doomed = options.deleteIndices && admin ? await indicesOf(deps, admin) : [];
       let scheduleDisabled = false;
       if (deps.schedule) {
         await deps.schedule.disable();
@@ -65,11 +66,11 @@ export async function resetSlot(
       const slotDropped = await dropSlot(deps.db, deps.slot, { sleep });
       await deps.store.reset(deps.slot);
       const deletedIndices: string[] = [];
-      if (doomed.length > 0) {
+      if (admin && doomed.length > 0) {
         // Consumers may still hold a cached target list naming a copy; deleting it before that
         // cache expires could let a late write re-create it with dynamic mappings.
         await sleep(options.targetsCacheMs ?? DEFAULT_TARGETS_CACHE_MS);
-        for (const name of doomed) if ((await deps.sink.deleteIndex(name)).deleted) deletedIndices.push(name);
+        for (const name of doomed) if ((await admin.deleteIndex(name)).deleted) deletedIndices.push(name);
       }
       return { slot: deps.slot, slotDropped, deletedIndices, scheduleDisabled };
     },
@@ -77,13 +78,16 @@ export async function resetSlot(
 }
 
 /** Concrete indices of the schema's indices: behind each alias, named in records and bootstraps. */
-async function indicesOf(deps: CompletionDeps & { schema: ResolvedSchema }): Promise<string[]> {
+async function indicesOf(
+  deps: CompletionDeps & { schema: ResolvedSchema },
+  sink: Pick<IndexAdmin, "getAliasTargets" | "indexExists">,
+): Promise<string[]> {
   const names = new Set<string>();
   const schemaIndices = deps.schema.indices.map((i) => i.spec.index);
   for (const index of schemaIndices) {
-    const targets = await deps.sink.getAliasTargets(index);
+    const targets = await sink.getAliasTargets(index);
     for (const t of targets) names.add(t);
-    if (targets.length === 0 && (await deps.sink.indexExists(index))) names.add(index);
+    if (targets.length === 0 && (await sink.indexExists(index))) names.add(index);
     const record = await readIndexRecord(deps.store, deps.slot, index);
     if (record.serving) names.add(record.serving.concrete);
     if (record.building) names.add(record.building.concrete);

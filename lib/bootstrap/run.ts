@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { BootstrapProgress } from "../checkpoint";
 import type { RangeMessage } from "../queue";
 import type { ResolvedIndex } from "../schema";
-import { isStreamSink } from "../sink";
+import { indexAdminOf } from "../sink";
 import { copyIndexBody } from "./body";
 import { completeLocked, DEFAULT_GRACE_MS, deleteRetired } from "./complete";
 import { checkDatabase } from "./database";
@@ -88,6 +88,9 @@ function selectIndices(deps: BootstrapDeps, names: readonly string[] | undefined
 async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<IndexBootstrapSummary> {
   const { deps, options, now, position } = ctx;
   const name = index.spec.index;
+  // A stream sink (webhook, NDJSON) has no index or alias: the copy is emitted under the index's
+  // own name, and "served" means a copy of it was emitted completely before.
+  const admin = indexAdminOf(deps.sink);
   const body = copyIndexBody(index.spec);
   const hash = bodyHash(body);
   let record = await readIndexRecord(deps.store, deps.slot, name);
@@ -111,18 +114,15 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
       reason: abandon,
     });
     // A stream's copy has the index's own name and nothing to delete.
-    if (!isStreamSink(deps.sink)) {
+    if (admin) {
       record = retire(record, record.building.concrete, now() + (options.graceMs ?? DEFAULT_GRACE_MS));
     }
     record = { ...record, building: null };
   }
 
-  // A stream sink (webhook, NDJSON) has no index or alias: the copy is emitted under the index's
-  // own name, and "served" means a copy of it was emitted completely before.
-  const stream = isStreamSink(deps.sink);
   let started = false;
   if (!record.building) {
-    const serving = stream ? record.serving !== null : (await deps.sink.getAliasTargets(name)).length > 0;
+    const serving = admin ? (await admin.getAliasTargets(name)).length > 0 : record.serving !== null;
     // A re-index abandoned for a schema change is a re-index still wanted.
     const reindex = options.reindex || abandon !== undefined;
     if (options.resumeOnly || (serving && !reindex && !position.created)) {
@@ -140,7 +140,7 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
       ...record,
       building: {
         bootstrapId: bootstrapIdFor(name, version),
-        concrete: stream ? name : concreteIndexName(name, version),
+        concrete: admin ? concreteIndexName(name, version) : name,
         bodyHash: hash,
         phase: "creating",
         reindex: serving,
@@ -155,11 +155,10 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
   if (building.phase === "creating") {
     // The record names the index before it exists, so a crash here resumes with the same name;
     // consumers only write to it from `copying` on, when it has its mappings.
-    if (!stream) {
-      await deps.sink.createIndex(building.concrete, body);
-      const aliasTargets = await deps.sink.getAliasTargets(name);
-      const replaces =
-        aliasTargets.length === 0 && (await deps.sink.indexExists(name)) ? [name] : aliasTargets;
+    if (admin) {
+      await admin.createIndex(building.concrete, body);
+      const aliasTargets = await admin.getAliasTargets(name);
+      const replaces = aliasTargets.length === 0 && (await admin.indexExists(name)) ? [name] : aliasTargets;
       options.onEvent?.({ step: "index-created", index: name, concrete: building.concrete, replaces });
     }
     building.phase = "copying";
@@ -223,9 +222,9 @@ async function bootstrapIndex(ctx: Context, index: ResolvedIndex): Promise<Index
     started,
     message:
       state === "serving"
-        ? stream
-          ? `copied: every document of "${name}" emitted to the ${deps.sink.engine} sink`
-          : `copied and switched: alias "${name}" serves "${building.concrete}"`
+        ? admin
+          ? `copied and switched: alias "${name}" serves "${building.concrete}"`
+          : `copied: every document of "${name}" emitted to the ${deps.sink.engine} sink`
         : state === "sending"
           ? `${sent.unsent} range(s) not sent before the deadline: run bootstrap again to send them`
           : `${progress.total - progress.done} of ${progress.total} range(s) queued for the consumers`,

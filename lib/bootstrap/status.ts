@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { BootstrapProgress, CheckpointStore } from "../checkpoint";
 import type { ResolvedSchema } from "../schema";
-import type { DocumentSink } from "../sink";
+import type { IndexAdmin } from "../sink";
 import { PgSlotReader, SlotMissingError } from "../slot";
 import { copyIndexBody } from "./body";
 import { bodyHash } from "./naming";
@@ -45,7 +45,8 @@ export function progressCounts(progress: BootstrapProgress): ProgressCounts {
 export async function bootstrapStatus(deps: {
   slot: string;
   schema: ResolvedSchema;
-  sink: Pick<DocumentSink, "getAliasTargets" | "indexExists">;
+  /** The search engine's index administration; undefined for a stream sink (no aliases to read). */
+  sink: Pick<IndexAdmin, "getAliasTargets" | "indexExists"> | undefined;
   store: Pick<CheckpointStore, "readAlert" | "readBootstrap">;
   db?: pg.ClientBase;
 }): Promise<BootstrapStatus> {
@@ -53,8 +54,9 @@ export async function bootstrapStatus(deps: {
   for (const index of deps.schema.indices) {
     const name = index.spec.index;
     const record = await readIndexRecord(deps.store, deps.slot, name);
-    const aliasTargets = await deps.sink.getAliasTargets(name);
-    const concrete = aliasTargets.length === 0 && (await deps.sink.indexExists(name));
+    const aliasTargets = deps.sink ? await deps.sink.getAliasTargets(name) : [];
+    const concrete =
+      aliasTargets.length === 0 && deps.sink !== undefined && (await deps.sink.indexExists(name));
     let building: IndexStatus["building"] = null;
     if (record.building) {
       const progress = await deps.store.readBootstrap(deps.slot, record.building.bootstrapId);

@@ -1,5 +1,5 @@
 import type { CheckpointStore } from "../checkpoint";
-import type { DocumentSink } from "../sink";
+import type { IndexAdmin } from "../sink";
 import { readIndexRecord } from "./record";
 
 /** How long a consumer trusts a resolved target list (and how long bootstrap waits for caches to turn over). */
@@ -8,7 +8,7 @@ export const DEFAULT_TARGETS_CACHE_MS = 10_000;
 export interface TargetResolverOptions {
   slot: string;
   store: Pick<CheckpointStore, "readAlert">;
-  sink: Pick<DocumentSink, "getAliasTargets" | "indexExists">;
+  sink: Pick<IndexAdmin, "getAliasTargets" | "indexExists">;
   /** Must equal the `targetsCacheMs` bootstrap and reset run with. */
   ttlMs?: number;
   now?: () => number;

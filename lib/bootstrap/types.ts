@@ -3,7 +3,7 @@ import type { CheckpointStore, Lease } from "../checkpoint";
 import type { PrerequisiteProblem } from "../prereq";
 import type { KeyPublisher } from "../queue";
 import type { ResolvedSchema } from "../schema";
-import type { DocumentSink } from "../sink";
+import type { DocumentWriter } from "../sink";
 import type { PollerSchedule } from "./schedule";
 
 /** Checks the database before a bootstrap: lib/prereq's `checkPrerequisites`. */
@@ -15,7 +15,11 @@ export type PrerequisiteCheck = (
 /** What completing a copy needs: the consumers have these too. */
 export interface CompletionDeps {
   slot: string;
-  sink: DocumentSink;
+  /**
+   * Where documents go. A search engine (`hasIndexAdmin`) gets a new concrete index per copy and
+   * an alias switch; a stream sink gets the copy under the index's own name.
+   */
+  sink: DocumentWriter;
   store: CheckpointStore & Lease;
   /** The poller's schedule, enabled at the switch; absent locally (no schedule to enable). */
   schedule?: PollerSchedule;

@@ -10,7 +10,7 @@ import {
   type SqsEvent,
   type SqsRecord,
 } from "../queue";
-import { isStreamSink, type SinkOperation } from "../sink";
+import { indexAdminOf, isStreamSink, type TruncateOperation } from "../sink";
 import { type BuildOutcome, type BuiltDocument, buildDocuments, DriftFound, type PoisonedKey } from "./build";
 import { markExhaustedRanges } from "./exhausted";
 import { retryTransient } from "./isolate";
@@ -58,6 +58,10 @@ export async function processBatch(
   const { valid, invalid } = parseSqsEvent(event);
   for (const { record, error } of invalid) kill(record, error.message);
 
+  // A search engine repairs truncated indices against the database; a stream sink keeps no
+  // documents and gets truncate records instead.
+  const admin = indexAdminOf(deps.sink);
+  const stream = isStreamSink(deps.sink) ? deps.sink : undefined;
   const work = new Map<string, IndexWork>();
   for (const { record, message } of valid) {
     if (!deps.builders.has(message.index)) {
@@ -67,7 +71,7 @@ export async function processBatch(
       );
       continue;
     }
-    addWork(work, record, message, isStreamSink(deps.sink));
+    addWork(work, record, message, stream !== undefined);
   }
   for (const w of work.values()) stats.keys += w.keys.size;
 
@@ -132,32 +136,24 @@ export async function processBatch(
   }
 
   const retry = deps.sleep ? { sleep: deps.sleep } : {};
-  // A stream keeps no documents: a truncate deletes what it was sent, found by a scan.
-  const truncateOps: SinkOperation[] = [];
-  for (const [index, w] of work) {
-    for (const t of w.truncates) {
-      for (const target of await writer.targetsOr([t.record.messageId], index)) {
-        for await (const stored of deps.sink.scan(target)) {
-          truncateOps.push({
-            kind: "delete",
-            index: target,
-            id: stored.id,
-            version: t.version,
-            ...(stored.routing === undefined ? {} : { routing: stored.routing }),
-            ref: [t.record.messageId],
-          });
+  if (stream) {
+    const truncates: TruncateOperation[] = [];
+    for (const [index, w] of work) {
+      for (const t of w.truncates) {
+        for (const target of await writer.targetsOr([t.record.messageId], index)) {
+          truncates.push({ kind: "truncate", index: target, version: t.version, ref: [t.record.messageId] });
         }
       }
     }
+    await writer.writeTruncates(stream, truncates);
   }
-  await writer.write(truncateOps);
   batchError ??= writer.error;
 
   // Truncates and rebuilds reconcile the index with the database in bounded pages, after the
   // batch's own writes, continuing in a follow-up message when the deadline nears.
   const repairs = new Map([...work].map(([index, w]) => [index, w.repairs]));
-  if ([...repairs.values()].some((list) => list.length > 0)) {
-    const repaired = await runRepairs(repairs, deps, options, (index) => writer.targetsOf(index));
+  if (admin && [...repairs.values()].some((list) => list.length > 0)) {
+    const repaired = await runRepairs(repairs, deps, admin, options, (index) => writer.targetsOf(index));
     for (const id of repaired.failed) failed.add(id);
     if (repaired.error !== undefined) batchError ??= repaired.error;
   }

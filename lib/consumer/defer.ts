@@ -1,5 +1,5 @@
 import type { ParsedRecord, QueueMessage, SqsRecord } from "../queue";
-import { DEADLINE_ERROR, type SinkOperation, type SinkOutcome } from "../sink";
+import { DEADLINE_ERROR, type SinkOperation, type SinkOutcome, type StreamOperation } from "../sink";
 import type { ConsumerOptions } from "./types";
 
 /** The identity of a root key across the consumer: its text values as JSON. */
@@ -21,12 +21,12 @@ export const DEFAULT_THROTTLE_DELAY_SECONDS = 30;
  * left no time, cut by the deadline, pushed back for overload (429), or not answered within its
  * timeout (an engine too slow for now; a dead one refuses connections or answers 5xx instead).
  */
-export function isDeferrable(outcome: SinkOutcome): boolean {
+export function isDeferrable(outcome: SinkOutcome<StreamOperation>): boolean {
   return outcome.status === "retryable" && (outcome.errorType === DEADLINE_ERROR || isPushback(outcome));
 }
 
 /** The engine pushed back: a 429, or no answer within the request's timeout. */
-function isPushback(outcome: SinkOutcome): boolean {
+function isPushback(outcome: SinkOutcome<StreamOperation>): boolean {
   return outcome.httpStatus === 429 || outcome.errorType === "timeout";
 }
 
@@ -48,8 +48,8 @@ export class Deferral {
   constructor(private readonly opKeys: ReadonlyMap<SinkOperation, string>) {}
 
   /** Takes one write outcome into account, for the records that asked for it. */
-  record(outcome: SinkOutcome, records: readonly string[]): void {
-    const key = this.opKeys.get(outcome.op);
+  record(outcome: SinkOutcome<StreamOperation>, records: readonly string[]): void {
+    const key = outcome.op.kind === "truncate" ? undefined : this.opKeys.get(outcome.op);
     const written = outcome.status === "ok" || outcome.status === "stale";
     for (const id of records) {
       if (outcome.status === "retryable") {

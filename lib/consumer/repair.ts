@@ -1,4 +1,5 @@
 import { type ReconcileMode, type ReconcileProgress, reconcileSlice } from "../reconcile";
+import type { SearchSink } from "../sink";
 import type { ConsumerDeps, ConsumerOptions, RepairRequest } from "./types";
 
 /** What the repairs of one batch did. */
@@ -22,6 +23,7 @@ export interface RepairOutcome {
 export async function runRepairs(
   requests: ReadonlyMap<string, readonly RepairRequest[]>,
   deps: ConsumerDeps,
+  sink: SearchSink,
   options: ConsumerOptions,
   targetsOf: (index: string) => Promise<readonly string[]>,
 ): Promise<RepairOutcome> {
@@ -45,7 +47,7 @@ export async function runRepairs(
           {
             connect: deps.connect,
             builder,
-            sink: deps.sink,
+            sink,
             ...(deps.reconcileStore ? { store: deps.reconcileStore } : {}),
             ...(deps.now ? { now: deps.now } : {}),
           },

@@ -1,4 +1,7 @@
-import type { DocumentLocation, DocumentSink, SinkOperation } from "../sink";
+import type { DocumentLocation, IndexAdmin, SinkOperation } from "../sink";
+
+/** What the routing step reads of a search engine. */
+export type RoutingReads = Pick<IndexAdmin, "refresh" | "locate">;
 
 /**
  * Makes writes to indices with custom routing (the schema's `routing`) reach every copy of a
@@ -16,7 +19,7 @@ import type { DocumentLocation, DocumentSink, SinkOperation } from "../sink";
  * Deletes that find no copy are dropped: with `_routing.required` an unrouted delete is refused.
  */
 export async function routeOperations(
-  sink: DocumentSink,
+  sink: RoutingReads,
   ops: readonly SinkOperation[],
   routed: ReadonlySet<SinkOperation>,
 ): Promise<SinkOperation[]> {
@@ -55,7 +58,7 @@ export async function routeOperations(
 }
 
 async function locateAll(
-  sink: DocumentSink,
+  sink: RoutingReads,
   index: string,
   ops: readonly SinkOperation[],
 ): Promise<Map<string, DocumentLocation[]>> {

@@ -10,7 +10,7 @@ import type {
   TruncateMessage,
 } from "../queue";
 import type { ReconcileProgressStore } from "../reconcile";
-import type { DocumentSink, WriteStats } from "../sink";
+import type { DocumentWriter, WriteStats } from "../sink";
 
 /** A database connection lent for one batch. */
 export interface LeasedClient {
@@ -23,7 +23,11 @@ export interface ConsumerDeps {
   connect(): Promise<LeasedClient>;
   /** One builder per index of the schema, by the schema's index name. */
   builders: ReadonlyMap<string, DocumentBuilder>;
-  sink: DocumentSink;
+  /**
+   * Where documents go. A search engine (`hasIndexAdmin`) also serves the custom-routing lookups
+   * and the truncate/rebuild repairs; a stream sink (`isStreamSink`) gets truncate records.
+   */
+  sink: DocumentWriter;
   /** Sends records that can never succeed to the dead-letter queue, with the reason. */
   deadLetter(letters: DeadLetter[]): Promise<void>;
   /**
@@ -163,6 +167,7 @@ export interface IndexWork {
   /** Key (as JSON of its text values) → the newest version asked for and the records asking. */
   keys: Map<string, { key: string[]; version: bigint; records: Set<string> }>;
   ranges: { record: SqsRecord; message: RangeMessage }[];
+  /** Truncates for a stream sink: each is written as one `truncate` operation. */
   truncates: { record: SqsRecord; version: bigint }[];
   /** Truncates and rebuilds for a search engine: reconciled after the batch's writes. */
   repairs: RepairRequest[];

@@ -1,6 +1,15 @@
 import type { SqsRecord } from "../queue";
 import { documentOperation } from "../reconcile";
-import { isStreamSink, type SinkOperation } from "../sink";
+import {
+  indexAdminOf,
+  type SearchSink,
+  type SinkOperation,
+  type StreamOperation,
+  type StreamSink,
+  type TruncateOperation,
+  type WriteOptions,
+  type WriteResult,
+} from "../sink";
 import type { BuiltDocument } from "./build";
 import { Deferral, keyId } from "./defer";
 import { retryTransient } from "./isolate";
@@ -31,7 +40,8 @@ export class BatchWriter {
   error: unknown;
   private readonly opKeys = new Map<SinkOperation, string>();
   private readonly targetCache = new Map<string, Promise<readonly string[]>>();
-  private readonly routes: boolean;
+  /** A search engine, for the custom-routing lookups; undefined for a stream sink. */
+  private readonly admin: SearchSink | undefined;
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -44,7 +54,7 @@ export class BatchWriter {
     },
   ) {
     this.deferral = new Deferral(this.opKeys);
-    this.routes = !isStreamSink(deps.sink);
+    this.admin = indexAdminOf(deps.sink);
   }
 
   /**
@@ -87,7 +97,7 @@ export class BatchWriter {
     for (const doc of docs) {
       this.batch.stats.documents++;
       const customRouting =
-        this.routes && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined;
+        this.admin !== undefined && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined;
       for (const target of await this.targetsOr(doc.records, doc.index, doc.bootstrapId)) {
         const op = documentOperation(doc.result, doc.version, target, doc.records);
         ops.push(op);
@@ -102,17 +112,25 @@ export class BatchWriter {
   /**
    * Writes operations with external versioning and takes in the outcomes: a retryable one fails
    * its records, a rejected one sends them to the dead-letter path.
-   * @throws what `DocumentSink.write` throws when nothing can succeed (bad credentials...).
+   * @throws what `DocumentWriter.write` throws when nothing can succeed (bad credentials...).
    */
   async write(ops: readonly SinkOperation[], routed: ReadonlySet<SinkOperation> = new Set()): Promise<void> {
-    const writes = await routeOperations(this.deps.sink, ops, routed);
-    if (writes.length === 0) return;
-    const { stats } = this.batch;
+    const writes = this.admin ? await routeOperations(this.admin, ops, routed) : ops;
+    if (writes.length > 0) this.take(await this.deps.sink.write(writes, this.writeOptions()));
+  }
+
+  /** Writes a stream sink's truncates, one `truncate` record each, and takes in the outcomes. */
+  async writeTruncates(sink: StreamSink, truncates: readonly TruncateOperation[]): Promise<void> {
+    if (truncates.length > 0) this.take(await sink.write(truncates, this.writeOptions()));
+  }
+
+  private writeOptions(): WriteOptions {
     const deadline = this.options.deadline;
-    const { outcomes, stats: write } = await this.deps.sink.write(
-      writes,
-      deadline === undefined ? {} : { deadline },
-    );
+    return deadline === undefined ? {} : { deadline };
+  }
+
+  private take({ outcomes, stats: write }: WriteResult<StreamOperation>): void {
+    const { stats } = this.batch;
     for (const key of SUMMED) stats[key] += write[key];
     stats.requestMs = (stats.requestMs ?? 0) + (write.requestMs ?? 0);
     stats.throttledRequests = (stats.throttledRequests ?? 0) + (write.throttledRequests ?? 0);
@@ -122,12 +140,13 @@ export class BatchWriter {
       this.deferral.record(outcome, refs);
       if (outcome.status === "retryable") for (const id of refs) this.batch.failed.add(id);
       if (outcome.status === "rejected") {
+        const what = outcome.op.kind === "truncate" ? "truncate" : `document ${outcome.op.id}`;
         for (const id of refs) {
           const record = this.batch.records.get(id);
           if (record)
             this.batch.kill(
               record,
-              `document ${outcome.op.id} rejected by ${outcome.op.index}: ${outcome.reason ?? "no reason given"}`,
+              `${what} rejected by ${outcome.op.index}: ${outcome.reason ?? "no reason given"}`,
             );
         }
       }

@@ -1,7 +1,7 @@
 import type { AlertState, CheckpointStore } from "../checkpoint";
 import type { DocumentBuilder } from "../document";
 import { type ReconcileConnection, type VerifyReport, verifyIndex } from "../reconcile";
-import type { DocumentSink } from "../sink";
+import type { SearchSink } from "../sink";
 import type { DivergenceReport, Finding, IndexDivergence } from "./types";
 
 /** The name under which the monitor keeps the sampled verify's state (per slot, beside its alerts). */
@@ -34,7 +34,7 @@ export interface DivergenceDeps {
   connect(): Promise<ReconcileConnection>;
   /** One per index of the schema; each is compared through the alias named in the schema. */
   builders: readonly DocumentBuilder[];
-  sink: DocumentSink;
+  sink: SearchSink;
   /** The index or alias compared for a schema index; default the schema's name, the alias. */
   target?: (index: string) => string;
   store: Pick<CheckpointStore, "readAlert" | "writeAlert">;

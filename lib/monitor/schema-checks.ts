@@ -2,7 +2,7 @@ import type pg from "pg";
 import type { CheckpointStore } from "../checkpoint";
 import type { DocumentBuilder } from "../document";
 import type { ResolvedSchema } from "../schema";
-import type { DocumentSink } from "../sink";
+import type { SearchSink } from "../sink";
 import { checkDivergence, type DivergenceSettings, divergenceFindings } from "./divergence";
 import { replicaIdentityFindings } from "./identity";
 import type { DivergenceReport, Finding } from "./types";
@@ -14,8 +14,8 @@ export interface SchemaChecksDeps {
   resolve(db: pg.ClientBase): Promise<ResolvedSchema>;
   /** The document builders of the schema's indices (absent: no sampled verify). */
   builders?(schema: ResolvedSchema): Promise<DocumentBuilder[]>;
-  /** The search engine (absent: no sampled verify). */
-  sink?: DocumentSink;
+  /** The search engine (absent, or a stream sink, which keeps no documents: no sampled verify). */
+  sink?: SearchSink;
   /** The index or alias compared for a schema index; default the schema's name, the alias. */
   target?: (index: string) => string;
   store: Pick<CheckpointStore, "readAlert" | "writeAlert">;

@@ -1,5 +1,5 @@
 import { documentId } from "../document";
-import { SinkError, type SinkOperation } from "../sink";
+import { type SearchSink, SinkError, type SinkOperation } from "../sink";
 import { ReconcileError } from "./errors";
 import { judgeIds } from "./judge";
 import { documentOperation } from "./operation";
@@ -45,13 +45,6 @@ export async function reconcileSlice(
   options: ReconcileOptions,
 ): Promise<ReconcileSliceResult> {
   const now = deps.now ?? Date.now;
-  const { sink } = deps;
-  if (!sink.scanIds) {
-    throw new ReconcileError(`the ${sink.engine} sink keeps no documents to reconcile`, {
-      where: `index ${job.index}`,
-      fix: "reconcile the receiver of the stream itself; slotsync can only re-send documents",
-    });
-  }
   const progress = (await deps.store?.read(job.id)) ?? freshProgress();
   progress.counts.slices++;
   let slowest = FIRST_PAGE_MS;
@@ -84,11 +77,9 @@ async function indexPage(
   options: ReconcileOptions,
   progress: ReconcileProgress,
 ): Promise<void> {
-  const scanIds = deps.sink.scanIds?.bind(deps.sink);
-  if (!scanIds) return;
-  let page: Awaited<ReturnType<typeof scanIds>>;
+  let page: Awaited<ReturnType<SearchSink["scanIds"]>>;
   try {
-    page = await scanIds(job.target, progress.cursor, options.pageSize);
+    page = await deps.sink.scanIds(job.target, progress.cursor, options.pageSize);
   } catch (error) {
     if (progress.cursor !== undefined && scrollExpired(error)) {
       // The engine forgot the scroll (a follow-up came later than its keep-alive): walk the

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { DocumentBuilder } from "../document";
-import type { DocumentSink } from "../sink";
+import type { SearchSink } from "../sink";
 
 /**
  * `missing-extra`: delete documents whose root row is gone, write documents that are missing.
@@ -76,7 +76,8 @@ export interface ReconcileConnection {
 export interface ReconcileDeps {
   connect(): Promise<ReconcileConnection>;
   builder: DocumentBuilder;
-  sink: DocumentSink;
+  /** A search engine: reconcile lists the index's ids (`requireIndexAdmin` at the wiring). */
+  sink: SearchSink;
   /** Without a store, progress lives in memory only: the job runs to its end in one call. */
   store?: ReconcileProgressStore;
   now?: () => number;

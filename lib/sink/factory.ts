@@ -1,9 +1,9 @@
 import type { SinkRuntime } from "./backoff";
 import type { DocumentSinkConfig } from "./config";
+import type { DocumentWriter } from "./contract";
 import { createSink } from "./search/search-sink";
 import { createNdjsonSink, type TextStream } from "./stream/ndjson-sink";
 import { createWebhookSink } from "./stream/webhook";
-import type { DocumentSink } from "./types";
 
 /** Optional collaborators of `createDocumentSink`. */
 export interface DocumentSinkDependencies {
@@ -16,14 +16,15 @@ export interface DocumentSinkDependencies {
 /**
  * The one place a sink is made from configuration, for the CLI, the Lambdas and the benchmarks:
  * Elasticsearch or OpenSearch (`createSink`), the webhook (`createWebhookSink`) or NDJSON
- * (`createNdjsonSink`). Every kind is a `DocumentSink`; `isStreamSink` tells the stream sinks
- * (no indices, no aliases) apart. Contacts nothing; the first write does.
+ * (`createNdjsonSink`). Every kind is a `DocumentWriter`; `hasIndexAdmin` narrows to the search
+ * engines' `SearchSink` (index administration), `isStreamSink` to the stream sinks' `StreamSink`
+ * (truncate records). Contacts nothing; the first write does.
  * @throws ConfigError for an invalid configuration.
  */
 export function createDocumentSink(
   config: DocumentSinkConfig,
   deps: DocumentSinkDependencies = {},
-): DocumentSink {
+): DocumentWriter {
   const runtime = deps.runtime ? { runtime: deps.runtime } : {};
   switch (config.engine) {
     case "webhook":

@@ -11,6 +11,16 @@
 export type { SinkRuntime } from "./backoff";
 export { systemRuntime } from "./backoff";
 export { type DocumentSinkConfig, isStreamSinkConfig } from "./config";
+export {
+  type DocumentWriter,
+  hasIndexAdmin,
+  type IndexAdmin,
+  indexAdminOf,
+  isStreamSink,
+  requireIndexAdmin,
+  type SearchSink,
+  type StreamSink,
+} from "./contract";
 export { documentSinkConfigFromEnv, SINK_KINDS, sinkKindFromEnv } from "./env";
 export { SinkError, type SinkErrorOptions } from "./errors";
 export { createDocumentSink, type DocumentSinkDependencies } from "./factory";
@@ -30,7 +40,7 @@ export { SINK_DEFAULTS, sinkConfigProblems, validateSinkConfig } from "./search/
 export { type SinkEnv, sinkConfigFromEnv } from "./search/env";
 export {
   createSink,
-  SearchSink,
+  SearchEngineSink,
   type SinkDependencies,
   TOMBSTONE_INDEX_SETTINGS,
 } from "./search/search-sink";
@@ -50,8 +60,7 @@ export {
   type NdjsonSinkDependencies,
   type TextStream,
 } from "./stream/ndjson-sink";
-export { ALL_DOCUMENTS_ID, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream/record-format";
-export { isStreamSink, StreamSink } from "./stream/stream-sink";
+export { encodeStreamRecord, STREAM_FORMAT_VERSION } from "./stream/record-format";
 export {
   createWebhookSink,
   DELIVERY_HEADER,
@@ -68,8 +77,6 @@ export type {
   DeleteOperation,
   DocumentLocation,
   DocumentRef,
-  DocumentSink,
-  DocumentWriter,
   Engine,
   EngineInfo,
   IndexBody,
@@ -80,6 +87,8 @@ export type {
   SinkOutcome,
   StoredDocument,
   StreamEngine,
+  StreamOperation,
+  TruncateOperation,
   WriteOptions,
   WriteResult,
   WriteStats,

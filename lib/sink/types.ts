@@ -1,12 +1,13 @@
 /**
- * The document sink: the one narrow interface through which the consumer and bootstrap write to
- * Elasticsearch or OpenSearch. Everything engine-specific stays behind it.
+ * What sinks are given and give back: document operations, their outcomes and the counters of a
+ * write, and the documents the search engines store. The interfaces sinks implement are in
+ * `contract.ts`.
  */
 
 /** Which search engine a sink talks to. */
 export type Engine = "elasticsearch" | "opensearch";
 
-/** Sinks that emit a stream of operations instead of maintaining indices (see `StreamSink`). */
+/** Sinks that emit a stream of records instead of maintaining indices (see `StreamSink`). */
 export type StreamEngine = "webhook" | "ndjson";
 
 /** Every kind of sink: a search engine or a stream. */
@@ -57,6 +58,24 @@ export const MAX_VERSION = 2n ** 63n - 1n;
 export type SinkOperation = IndexOperation | DeleteOperation;
 
 /**
+ * Remove every document of an index whose version is at most `version`: a root table's
+ * `TRUNCATE`, for stream sinks only (a search engine's index is repaired against the table
+ * instead, since it can list its documents). Emitted as one `truncate` record.
+ */
+export interface TruncateOperation {
+  kind: "truncate";
+  /** The index whose documents the receiver removes. */
+  index: string;
+  /** Commit LSN of the truncate: documents at a newer version stay. */
+  version: bigint;
+  /** The caller's handle, returned untouched in the outcome. */
+  ref?: unknown;
+}
+
+/** What a stream sink writes: document operations and truncates. */
+export type StreamOperation = SinkOperation | TruncateOperation;
+
+/**
  * What happened to one operation.
  * - `ok`: written (a delete of a missing document is `ok` too: it still leaves a tombstone).
  * - `stale`: the index already holds the same document at a newer version; counts as success.
@@ -67,7 +86,7 @@ export type SinkOperation = IndexOperation | DeleteOperation;
 export type OutcomeStatus = "ok" | "stale" | "retryable" | "rejected";
 
 /** The result for one operation, in the same position as the operation in the batch. */
-export interface SinkOutcome<Op extends SinkOperation = SinkOperation> {
+export interface SinkOutcome<Op extends StreamOperation = SinkOperation> {
   op: Op;
   status: OutcomeStatus;
   /** HTTP status of the item (or of the whole request when that is what failed). */
@@ -105,9 +124,12 @@ export interface WriteStats {
   chunkSize?: number;
 }
 
-/** Everything `write` found out: one outcome per operation, in order, and the counters. */
-export interface WriteResult {
-  outcomes: SinkOutcome[];
+/**
+ * Everything `write` found out: one outcome per operation, in order, each holding the very
+ * operation object it was given, and the counters.
+ */
+export interface WriteResult<Op extends StreamOperation = SinkOperation> {
+  outcomes: SinkOutcome<Op>[];
   stats: WriteStats;
 }
 
@@ -157,83 +179,4 @@ export interface EngineInfo {
   engine: SinkKind;
   version: string;
   clusterName?: string;
-}
-
-/**
- * The part of a sink the consumer's write path needs: write a batch, and close. Every sink is
- * one, search engine or stream.
- */
-export interface DocumentWriter {
-  readonly engine: SinkKind;
-
-  /**
-   * Writes a batch (a search engine: `_bulk` with external versioning; a stream: one record per
-   * operation), retrying what is retryable with backoff. Never throws for per-document problems:
-   * each operation gets an outcome, in order. Throws `SinkError` only when nothing in the batch
-   * can succeed (bad credentials, missing privileges, every target index missing, wrong URL).
-   */
-  write(ops: readonly SinkOperation[], options?: WriteOptions): Promise<WriteResult>;
-  /** Closes connections and files. The sink must not be used afterwards. */
-  close(): Promise<void>;
-}
-
-/**
- * Writes documents to, and manages indices of, one Elasticsearch or OpenSearch cluster.
- * Create one with `createSink(config)`; call `close()` when done.
- *
- * Stream sinks (`StreamSink`: webhook, NDJSON) implement it too, with the index management
- * described there: a stream has no indices, so they never exist, creating or deleting one does
- * nothing, and bootstrap skips index creation and the alias switch for them (`isStreamSink`).
- */
-export interface DocumentSink extends DocumentWriter {
-  /** Creates an index; `created: false` when it already existed (its body is not compared). */
-  createIndex(name: string, body?: IndexBody): Promise<{ created: boolean }>;
-  /** Deletes one concrete index by exact name; `deleted: false` when there was none. */
-  deleteIndex(name: string): Promise<{ deleted: boolean }>;
-  /** True when an index or alias of that name exists. */
-  indexExists(name: string): Promise<boolean>;
-  /** The concrete indices an alias points to (empty when the alias does not exist). */
-  getAliasTargets(alias: string): Promise<string[]>;
-  /**
-   * Points `alias` at `index` and away from every other index, in one atomic `_aliases` call:
-   * searches on the alias see either the old or the new index, never neither.
-   * `replaceIndex: true` also deletes a concrete index that has the alias's name (taking over an
-   * index PGSync created), in the same atomic call.
-   */
-  swapAlias(
-    alias: string,
-    index: string,
-    options?: { replaceIndex?: boolean },
-  ): Promise<{ previous: string[] }>;
-  /** Number of documents in an index or alias, optionally matching a query. */
-  count(index: string, query?: Record<string, unknown>): Promise<number>;
-  /** Makes recent writes visible to search (tests and consistency checks; not needed for sync). */
-  refresh(index: string): Promise<void>;
-  /** Fetches documents by id, in order; `undefined` where there is none. */
-  getDocuments(
-    index: string,
-    ids: readonly (string | DocumentRef)[],
-  ): Promise<(StoredDocument | undefined)[]>;
-  /**
-   * Every copy of the documents with these ids, on any shard, with its routing (for indices with
-   * custom routing, where a document's shard is not known from its id). Search-based: it sees
-   * writes up to the last refresh.
-   */
-  locate(index: string, ids: readonly string[]): Promise<DocumentLocation[]>;
-  /** Every document of an index or alias, in no particular order, with exact versions. */
-  scan(index: string, options?: { batchSize?: number }): AsyncIterable<StoredDocument>;
-  /** Up to `size` documents picked at random, with sources. Search engines only. */
-  sampleDocuments?(index: string, size: number): Promise<StoredDocument[]>;
-  /**
-   * The ids of an index, one page per call, resumable from another process with the returned
-   * cursor (see lib/sink `scanIds`). Search engines only: a stream sink keeps no documents.
-   */
-  scanIds?(
-    index: string,
-    cursor: string | undefined,
-    size: number,
-  ): Promise<{ documents: { id: string; version: bigint; routing?: string }[]; cursor: string | undefined }>;
-
-  /** Engine kind, version and cluster name. */
-  info(): Promise<EngineInfo>;
 }

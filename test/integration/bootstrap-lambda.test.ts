@@ -10,7 +10,7 @@ import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { processBatch } from "../../lib/consumer";
 import { createDocumentBuilder } from "../../lib/document";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { compareIndexWithDatabase } from "../support/consistency";
 import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
@@ -27,7 +27,7 @@ const index = `slotsync-bslambda-${suffix}`;
 const saved = { ...process.env };
 let db: TestDatabase;
 let queues: TestQueues;
-let sink: DocumentSink;
+let sink: SearchSink;
 let dir: string;
 
 const context = () => ({

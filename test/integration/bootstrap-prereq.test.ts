@@ -11,7 +11,7 @@ import {
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { MemoryQueue } from "../../lib/queue";
 import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { ENGINES } from "../support/engines";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -30,7 +30,7 @@ let db: TestDatabase;
 let roleClient: pg.Client;
 let schema: ResolvedSchema;
 let store: UpstashCheckpointStore;
-let sink: DocumentSink;
+let sink: SearchSink;
 
 async function resolve(): Promise<ResolvedSchema> {
   const [spec] = (await readSchemaFixture("bookstore")) as Record<string, unknown>[];

@@ -25,7 +25,7 @@ import { type KeyPublisher, MemoryQueue, type QueueMessage } from "../../lib/que
 import { ChangeResolver } from "../../lib/resolve";
 import { QueueHandoffPublisher } from "../../lib/runtime";
 import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { PgSlotReader } from "../../lib/slot";
 import { compareIndexWithDatabase } from "../support/consistency";
 import { ENGINES } from "../support/engines";
@@ -142,7 +142,7 @@ interface Stack {
   pool: pg.Pool;
   slot: string;
   index: string;
-  sink: DocumentSink;
+  sink: SearchSink;
   store: UpstashCheckpointStore;
   queue: MemoryQueue;
   consumer: ConsumerDeps;
@@ -535,7 +535,7 @@ function startPipeline(stack: Stack): { stop(): Promise<void> } {
 }
 
 /** Searches the alias in a loop, recording every error and the smallest count seen. */
-function startSearches(sink: DocumentSink, alias: string) {
+function startSearches(sink: SearchSink, alias: string) {
   const seen = { searches: 0, min: Number.POSITIVE_INFINITY, errors: [] as string[] };
   let running = true;
   const loop = (async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { elasticsearchEnv, lines, runCli, scratchDir } from "../support/cli";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -15,7 +15,7 @@ const BOOKS = 3000;
 let db: TestDatabase;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
 let schemaPath: string;
-let sink: DocumentSink;
+let sink: SearchSink;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { elasticsearchEnv, lines, runCli, scratchDir } from "../support/cli";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { type PgSyncHarness, pgsyncHarness } from "../support/pgsync";
@@ -16,7 +16,7 @@ const index = `migrate_${randomBytes(4).toString("hex")}`;
 let db: TestDatabase;
 let harness: PgSyncHarness;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
-let sink: DocumentSink;
+let sink: SearchSink;
 let pgsyncSlot: string;
 
 const env = () => ({

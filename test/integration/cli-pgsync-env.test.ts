@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { type CliResult, lines, runCli, scratchDir, startCli } from "../support/cli";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { dotenvText, pgsyncSettings } from "../support/pgsync";
@@ -19,7 +19,7 @@ const role = `${index}_role`;
 const password = `pw-${randomBytes(8).toString("hex")}`;
 let db: TestDatabase;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
-let sink: DocumentSink;
+let sink: SearchSink;
 const secrets: string[] = [];
 
 /** Runs a command in the scratch directory: its `.env` is the only configuration. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { elasticsearchEnv, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { createFixtureDatabase, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -8,7 +8,7 @@ import { getServices } from "../support/services";
 const index = `cli-reconcile-${randomBytes(4).toString("hex")}`;
 const slot = `slotsync_cli_rec_${randomBytes(4).toString("hex")}`;
 let db: TestDatabase;
-let sink: DocumentSink;
+let sink: SearchSink;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
 let schemaPath: string;
 

@@ -4,7 +4,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import {
   elasticsearchEnv,
   lines,
@@ -25,7 +25,7 @@ const index = `cli_run_${id}`;
 let db: TestDatabase;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
 let schemaPath: string;
-let sink: DocumentSink;
+let sink: SearchSink;
 let queues: TestQueues | undefined;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {

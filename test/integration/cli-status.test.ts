@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FileCheckpointStore } from "../../lib/checkpoint";
 import type { StatusReport } from "../../lib/cli/status/types";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { elasticsearchEnv, lines, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -17,7 +17,7 @@ const index = `cli_status_${id}`;
 let db: TestDatabase;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
 let schemaPath: string;
-let sink: DocumentSink;
+let sink: SearchSink;
 let queues: TestQueues;
 
 function env(extra: Record<string, string> = {}): Record<string, string> {

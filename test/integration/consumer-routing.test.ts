@@ -15,7 +15,7 @@ import {
 import { buildIndexBody, createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { encodeMessage, type SqsEvent } from "../../lib/queue";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { ENGINES } from "../support/engines";
 import { createTestDatabase, type TestDatabase } from "../support/pg";
 
@@ -96,7 +96,7 @@ afterAll(async () => {
 
 describe.each(ENGINES)("custom routing on $name (4 shards)", ({ name, config }) => {
   const index = `slotsync-routing-${name.slice(0, 2)}-${SUFFIX}`;
-  let sink: DocumentSink;
+  let sink: SearchSink;
 
   const deps = (): ConsumerDeps => ({
     connect: async () => {

@@ -14,7 +14,7 @@ import {
 import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
 import {
   createSink,
-  type DocumentSink,
+  type SearchSink,
   type SinkOperation,
   TOMBSTONE_INDEX_SETTINGS,
   type WriteResult,
@@ -81,7 +81,7 @@ afterAll(async () => {
 
 describe.each(ENGINES)("consumer on $name", ({ name, config, url }) => {
   const index = `slotsync-consumer-${name.slice(0, 2)}-${SUFFIX}`;
-  let sink: DocumentSink;
+  let sink: SearchSink;
 
   /** Deps writing the schema's "bookstore" index to this engine's test index. */
   function deps(overrides: Partial<ConsumerDeps> = {}): ConsumerDeps {
@@ -163,8 +163,8 @@ describe.each(ENGINES)("consumer on $name", ({ name, config, url }) => {
     const aReady = new Promise<void>((r) => {
       aBuilt = r;
     });
-    const slowSink = Object.create(sink) as DocumentSink;
-    slowSink.write = async (ops: readonly SinkOperation[]): Promise<WriteResult> => {
+    const slowSink = Object.create(sink) as SearchSink;
+    slowSink.write = async <O extends SinkOperation>(ops: readonly O[]): Promise<WriteResult<O>> => {
       aBuilt();
       await gate;
       return sink.write(ops);

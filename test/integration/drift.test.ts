@@ -26,7 +26,7 @@ import { recordFromSqsMessage, type SqsBatchResponse, type SqsEvent } from "../.
 import { ChangeResolver } from "../../lib/resolve";
 import { CheckpointPollerState } from "../../lib/runtime";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { PgSlotReader } from "../../lib/slot";
 import { compareIndexWithDatabase } from "../support/consistency";
 import { type HttpListener, startHttpListener } from "../support/http-listener";
@@ -47,7 +47,7 @@ const index = `drift_${suffix}`;
 const saved = { ...process.env };
 let db: TestDatabase;
 let queues: TestQueues;
-let sink: DocumentSink;
+let sink: SearchSink;
 let webhook: HttpListener;
 let dir: string;
 let store: UpstashCheckpointStore;

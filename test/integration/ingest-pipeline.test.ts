@@ -6,7 +6,7 @@ import type { DocumentBuilder } from "../../lib/document";
 import { type DeadLetter, encodeMessage, type QueueMessage } from "../../lib/queue";
 import { createBuilders } from "../../lib/runtime";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { ENGINES } from "../support/engines";
 import { createTestDatabase, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -29,7 +29,7 @@ describe.each(ENGINES)("ingest pipeline from the schema on $name", ({ name, conf
   const index = `pipeline-${name}-${suffix}`;
   const pipelineName = `slotsync-test-${suffix}`;
   let db: TestDatabase;
-  let sink: DocumentSink;
+  let sink: SearchSink;
   let builders: Map<string, DocumentBuilder>;
   let pool: pg.Pool;
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { handler as consumer } from "../../lambdas/consumer";
 import { handler as poller } from "../../lambdas/poller";
 import { decodeMessage, recordFromSqsMessage, type SqsEvent } from "../../lib/queue";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { applySchemaFixture, createTestDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
 import { createTestQueues, type TestQueues } from "../support/sqs";
@@ -17,7 +17,7 @@ const slot = `slotsync_lambda_${suffix}`;
 const index = "bookstore";
 let db: TestDatabase;
 let queues: TestQueues;
-let sink: DocumentSink;
+let sink: SearchSink;
 const saved = { ...process.env };
 
 const context = (ms: number) => ({

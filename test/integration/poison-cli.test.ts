@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeMessage } from "../../lib/queue";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { elasticsearchEnv, lines, logEvents, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { createFixtureDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -17,7 +17,7 @@ const slot = `poison_cli_${id}`;
 const index = `poison_cli_${id}`;
 let db: TestDatabase;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
-let sink: DocumentSink;
+let sink: SearchSink;
 let deadLetters: string;
 
 function env(): Record<string, string> {

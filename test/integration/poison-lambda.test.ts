@@ -10,7 +10,7 @@ import {
   recordFromSqsMessage,
   SqsDeadLetterPublisher,
 } from "../../lib/queue";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { lines, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { elasticsearchSinkConfig, lambdaEnvironment } from "../support/lambda-env";
 import { createFixtureDatabase, schemaFixtureDir, type TestDatabase } from "../support/pg";
@@ -27,7 +27,7 @@ const index = `poison_lambda_${suffix}`;
 const POISONED = 137;
 let db: TestDatabase;
 let queues: TestQueues;
-let sink: DocumentSink;
+let sink: SearchSink;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
 const saved = { ...process.env };
 let env: Record<string, string>;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { elasticsearchEnv, lines, logEvents, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { createFixtureDatabase, type TestDatabase } from "../support/pg";
 import { getServices } from "../support/services";
@@ -17,7 +17,7 @@ const index = `rules-${id}`;
 let db: TestDatabase;
 let scratch: Awaited<ReturnType<typeof scratchDir>>;
 let schemaPath: string;
-let sink: DocumentSink;
+let sink: SearchSink;
 
 const RULES = [
   // Row filter on a column the document does not contain.

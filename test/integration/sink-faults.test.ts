@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createSink,
-  type DocumentSink,
+  type SearchSink,
   type SinkConfig,
   type SinkOperation,
   type SinkTuning,
@@ -42,8 +42,8 @@ const BULK_ONLY = /\/_bulk/;
 describe.each(ENGINES)("$name sink behind the fault proxy", ({ name, url, config }) => {
   const index = `slotsync-sinkf-${name.slice(0, 2)}-${SUFFIX}`;
   let proxy: FaultProxy;
-  let direct: DocumentSink;
-  let sink: DocumentSink;
+  let direct: SearchSink;
+  let sink: SearchSink;
   let version = 0n;
 
   const ops = (n: number, prefix: string): SinkOperation[] => {

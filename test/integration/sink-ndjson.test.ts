@@ -146,6 +146,17 @@ describe("NDJSON sink through the CLI", () => {
     });
   });
 
+  it("verify and reconcile refuse the stream sink before opening anything, naming the fix", async () => {
+    for (const command of ["verify", "reconcile"]) {
+      const r = await runCli([command], { env: env() });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `slotsync ${command} needs a search engine, and the ndjson sink keeps no indices`,
+      );
+      expect(r.stderr).toContain("SINK=elasticsearch or SINK=opensearch");
+    }
+  });
+
   it("reset --delete-indices --yes drops the slot and says there are no indices to delete", async () => {
     const r = await runCli(["reset", "--delete-indices", "--yes"], { env: env() });
     expect(r.code).toBe(0);

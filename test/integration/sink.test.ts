@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createSink,
-  type DocumentSink,
+  type SearchSink,
   type SinkConfig,
   SinkError,
   type SinkOperation,
@@ -32,7 +32,7 @@ describe.each(ENGINES)("$name sink", ({ name, config }) => {
   const prefix = `slotsync-sink-${name.slice(0, 2)}-${SUFFIX}`;
   const index = `${prefix}-main`;
   const created: string[] = [];
-  let sink: DocumentSink;
+  let sink: SearchSink;
 
   const put = (
     id: string,

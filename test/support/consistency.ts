@@ -1,7 +1,7 @@
 import { type DocumentBuilder, stringifyJson } from "../../lib/document";
 import { canonicalJson as canonical } from "../../lib/reconcile";
 import type { Queryable } from "../../lib/schema";
-import type { DocumentSink } from "../../lib/sink";
+import type { SearchSink } from "../../lib/sink";
 
 /** One document whose stored source is not what the database builds now. */
 export interface DocumentDifference {
@@ -27,7 +27,7 @@ export interface ConsistencyReport {
 }
 
 export interface CompareOptions {
-  sink: DocumentSink;
+  sink: SearchSink;
   /** The index or alias to read. */
   index: string;
   builder: DocumentBuilder;

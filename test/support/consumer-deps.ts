@@ -1,6 +1,6 @@
 import type { ConsumerDeps } from "../../lib/consumer";
 import type { DeadLetter } from "../../lib/queue";
-import type { DocumentSink } from "../../lib/sink";
+import type { SearchSink } from "../../lib/sink";
 
 /**
  * Consumer deps with no database, no schema index and no sink: a message for any index is
@@ -10,7 +10,7 @@ export function noDatabaseDeps(deadLetter: (letters: DeadLetter[]) => Promise<vo
   return {
     connect: () => Promise.reject(new Error("no database in unit tests")),
     builders: new Map(),
-    sink: {} as DocumentSink,
+    sink: {} as SearchSink,
     deadLetter,
   };
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { DocumentBuilder } from "../../lib/document";
 import { parseSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink } from "../../lib/sink";
+import { createSink, type SearchSink } from "../../lib/sink";
 import { createFixtureDatabase, readSchemaFixture } from "./pg";
 import { pgsyncHarness } from "./pgsync";
 import { getServices } from "./services";
@@ -42,8 +42,8 @@ export function withoutMeta(source: Record<string, unknown> | undefined): Record
 /** Starts a comparison session (see `Comparer`). */
 export function pgsyncComparer(): Comparer {
   const cleanups: (() => Promise<unknown>)[] = [];
-  let sink: DocumentSink | undefined;
-  const elastic = (): DocumentSink => {
+  let sink: SearchSink | undefined;
+  const elastic = (): SearchSink => {
     if (!sink) {
       const { url, username, password } = getServices().elasticsearch;
       sink = createSink({ engine: "elasticsearch", node: url, auth: { type: "basic", username, password } });

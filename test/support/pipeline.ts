@@ -12,7 +12,7 @@ import {
   handoffMessages,
 } from "../../lib/runtime";
 import type { ResolvedSchema, SchemaSpec } from "../../lib/schema";
-import type { DocumentSink } from "../../lib/sink";
+import type { SearchSink } from "../../lib/sink";
 import { PgSlotReader } from "../../lib/slot";
 import { CollectingPublisher } from "./collecting-publisher";
 import { type ConsistencyReport, compareIndexWithDatabase } from "./consistency";
@@ -22,7 +22,7 @@ export interface PipelineOptions {
   slot: string;
   schema: ResolvedSchema;
   builders: ReadonlyMap<string, DocumentBuilder>;
-  sink: DocumentSink;
+  sink: SearchSink;
   /** Physical index per schema index. */
   targets: ReadonlyMap<string, string>;
   /** The checkpoint store (real Upstash) for leaf sets and reconcile progress. */

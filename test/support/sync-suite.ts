@@ -3,7 +3,7 @@ import { expect } from "vitest";
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
-import { createSink, type DocumentSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
+import { createSink, type SearchSink, TOMBSTONE_INDEX_SETTINGS } from "../../lib/sink";
 import { applySchemaFixture, createTestDatabase, readSchemaFixture, type TestDatabase } from "./pg";
 import { SyncPipeline } from "./pipeline";
 import { getServices } from "./services";
@@ -13,7 +13,7 @@ export interface SyncSuite {
   db: TestDatabase;
   schema: ResolvedSchema;
   slot: string;
-  sink: DocumentSink;
+  sink: SearchSink;
   store: UpstashCheckpointStore;
   builders: Map<string, DocumentBuilder>;
   /** Physical index per schema index. */

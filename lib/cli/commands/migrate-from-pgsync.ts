@@ -14,7 +14,7 @@ import {
   writeProgress,
 } from "../../migrate";
 import { createStateStore, openSchema } from "../../runtime";
-import { createDocumentSink, SearchSink } from "../../sink";
+import { createDocumentSink, hasIndexAdmin, type SearchSink } from "../../sink";
 import { defineCommand, EXIT } from "../command";
 import { UsageError } from "../flags";
 import { bootstrap } from "./bootstrap";
@@ -77,7 +77,7 @@ Environment: as bootstrap (PG_URL or PGSync's PG_*, ELASTICSEARCH_* or OPENSEARC
   async run(ctx) {
     const config = ctx.config({ pg: true, schema: true, sink: true });
     const sink = createDocumentSink(config.sink);
-    if (!(sink instanceof SearchSink)) {
+    if (!hasIndexAdmin(sink)) {
       throw new UsageError("migrate-from-pgsync needs a search engine sink", {
         fix: "set ELASTICSEARCH_URL (or PGSync's ELASTICSEARCH_HOST) to the cluster PGSync writes to, without SINK",
       });

@@ -4,8 +4,7 @@ import type { DocumentBuilder } from "../../document";
 import { closest } from "../../errors";
 import { createBuilders, openSchema } from "../../runtime";
 import type { ResolvedSchema } from "../../schema";
-import type { DocumentSink } from "../../sink";
-import { createDocumentSink } from "../../sink";
+import { createDocumentSink, requireIndexAdmin, type SearchSink } from "../../sink";
 import type { CommandContext } from "../command";
 import { UsageError } from "../flags";
 
@@ -28,17 +27,22 @@ export interface RepairSession {
   client: pg.Client;
   schema: ResolvedSchema;
   builders: DocumentBuilder[];
-  sink: DocumentSink;
+  sink: SearchSink;
   pgUrl: string;
   close(): Promise<void>;
 }
 
-/** Opens the database, the schema (only `--index` when given) and the sink. */
+/**
+ * Opens the database, the schema (only `--index` when given) and the sink.
+ * @throws SinkError naming the fix when the sink is a stream: both commands read the index.
+ */
 export async function openRepairSession(
   ctx: CommandContext,
   index: string | undefined,
 ): Promise<RepairSession> {
   const config = ctx.config({ pg: true, schema: true, sink: true });
+  // Contacts nothing yet: a stream sink is refused before the database is opened.
+  const sink = requireIndexAdmin(createDocumentSink(config.sink), `slotsync ${ctx.command.name}`);
   const client = await connectDatabase(config.pgUrl, `slotsync-${ctx.command.name}`);
   try {
     const schema = await openSchema(config, ctx.env, client);
@@ -52,7 +56,6 @@ export async function openRepairSession(
     const builders = [...(await createBuilders(schema, config.pluginsDir)).values()].filter(
       (b) => index === undefined || b.index.spec.index === index,
     );
-    const sink = createDocumentSink(config.sink);
     return {
       client,
       schema,
@@ -65,6 +68,7 @@ export async function openRepairSession(
       },
     };
   } catch (error) {
+    await sink.close().catch(() => undefined);
     await client.end().catch(() => undefined);
     throw error;
   }

@@ -20,7 +20,7 @@ import {
   readSchema,
 } from "../../runtime";
 import type { ResolvedSchema } from "../../schema";
-import { createDocumentSink, type DocumentSink, isStreamSink } from "../../sink";
+import { createDocumentSink, type DocumentWriter, indexAdminOf } from "../../sink";
 import { formatLsn, PgSlotReader } from "../../slot";
 import { defineCommand, EXIT } from "../command";
 import { errorLine } from "../errors";
@@ -297,10 +297,11 @@ SQS_ENDPOINT, AWS_REGION, UPSTASH_REDIS_REST_URL/TOKEN, SLOTSYNC_STATE_DIR, PLUG
  * Every schema index must exist (bootstrap creates them): writing to a missing one would fail every
  * batch. A stream sink (webhook, NDJSON) has no indices: nothing to check.
  */
-async function requireIndices(sink: DocumentSink, names: readonly string[]): Promise<void> {
-  if (isStreamSink(sink)) return;
+async function requireIndices(sink: DocumentWriter, names: readonly string[]): Promise<void> {
+  const admin = indexAdminOf(sink);
+  if (!admin) return;
   for (const name of names) {
-    if (!(await sink.indexExists(name))) {
+    if (!(await admin.indexExists(name))) {
       throw new SlotsyncError(`index "${name}" does not exist on ${sink.engine}`, {
         where: `index ${name}`,
         fix: "run `slotsync bootstrap` to create it and copy the data",

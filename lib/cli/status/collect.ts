@@ -18,9 +18,11 @@ import {
 import { redactUrl } from "../../security";
 import {
   createDocumentSink,
-  type DocumentSink,
   type DocumentSinkConfig,
+  type DocumentWriter,
+  indexAdminOf,
   isStreamSinkConfig,
+  requireIndexAdmin,
 } from "../../sink";
 import { formatLsn, PgSlotReader, SlotMissingError } from "../../slot";
 import { errorLine } from "../errors";
@@ -142,7 +144,7 @@ export async function collectStatus(config: SlotsyncConfig, env: Env, now: numbe
       }
     }
   } else if (config.sink && names.length > 0) {
-    const sink = createDocumentSink(config.sink);
+    const sink = requireIndexAdmin(createDocumentSink(config.sink), "slotsync status");
     try {
       for (const entry of report.indices) {
         entry.exists = await sink.indexExists(entry.index);
@@ -242,10 +244,15 @@ async function readBootstraps(store: CheckpointStore, slot: string): Promise<Sta
 async function readCopies(
   slot: string,
   schema: ResolvedSchema,
-  sink: DocumentSink,
+  sink: DocumentWriter,
   config: SlotsyncConfig,
 ): Promise<StatusReport["copies"]> {
-  const status = await bootstrapStatus({ slot, schema, sink, store: createStateStore(config.state) });
+  const status = await bootstrapStatus({
+    slot,
+    schema,
+    sink: indexAdminOf(sink),
+    store: createStateStore(config.state),
+  });
   const stream = config.sink !== undefined && isStreamSinkConfig(config.sink);
   return status.indices.map((i) => ({
     index: i.index,

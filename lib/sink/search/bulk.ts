@@ -39,16 +39,16 @@ interface Failure {
 /**
  * Writes `ops` with `_bulk`, external_gte versioning, chunking by count and bytes, and retry
  * rounds with full-jitter backoff until everything has a final outcome, the retries run out, or
- * the deadline comes. See `DocumentSink.write` for the contract.
+ * the deadline comes. See `DocumentWriter.write` for the contract.
  *
  * Resending is always safe: with external versions an operation applied twice (a timeout after
  * the engine did the work) is either `ok` again (equal version) or `stale`, never a regression.
  */
-export async function writeBulk(
+export async function writeBulk<O extends SinkOperation>(
   ctx: BulkContext,
-  ops: readonly SinkOperation[],
+  ops: readonly O[],
   options: WriteOptions = {},
-): Promise<WriteResult> {
+): Promise<WriteResult<O>> {
   return new BulkWrite(ctx, ops, options).run();
 }
 
@@ -57,8 +57,8 @@ function heldBack(failure: Failure): Failure {
   return { ...failure, reason: `not sent after a failed request: ${failure.reason}` };
 }
 
-class BulkWrite {
-  private readonly outcomes: (SinkOutcome | undefined)[];
+class BulkWrite<O extends SinkOperation> {
+  private readonly outcomes: (SinkOutcome<O> | undefined)[];
   private readonly attempts: number[];
   private readonly lastFailure: (Failure | undefined)[];
   private readonly fatal: (ItemVerdict["fatal"] | undefined)[];
@@ -74,7 +74,7 @@ class BulkWrite {
 
   constructor(
     private readonly ctx: BulkContext,
-    private readonly ops: readonly SinkOperation[],
+    private readonly ops: readonly O[],
     options: WriteOptions,
   ) {
     const n = ops.length;
@@ -91,7 +91,7 @@ class BulkWrite {
     );
   }
 
-  async run(): Promise<WriteResult> {
+  async run(): Promise<WriteResult<O>> {
     const { tuning, runtime } = this.ctx;
     let pending: number[] = [];
     this.ops.forEach((op, i) => {
@@ -359,7 +359,7 @@ class BulkWrite {
   private finish(i: number, status: SinkOutcome["status"], detail: Partial<Failure>): void {
     const op = this.ops[i];
     if (!op) return;
-    const outcome: SinkOutcome = { op, status, attempts: this.attempts[i] ?? 0 };
+    const outcome: SinkOutcome<O> = { op, status, attempts: this.attempts[i] ?? 0 };
     if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
     if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
     if (detail.reason) outcome.reason = redactText(detail.reason, this.ctx.transport.secrets);
@@ -368,8 +368,8 @@ class BulkWrite {
 
   // Unreachable by construction (every position is finished or pending); kept so a bug shows
   // up as a retryable outcome with a reason instead of a hole in the array.
-  private lostOutcome(i: number): SinkOutcome {
-    const op = this.ops[i] as SinkOperation;
+  private lostOutcome(i: number): SinkOutcome<O> {
+    const op = this.ops[i] as O;
     return { op, status: "retryable", errorType: "internal", reason: "no outcome recorded", attempts: 0 };
   }
 

@@ -1,8 +1,8 @@
 import { type SinkRuntime, systemRuntime } from "../backoff";
+import type { SearchSink } from "../contract";
 import type {
   DocumentLocation,
   DocumentRef,
-  DocumentSink,
   Engine,
   EngineInfo,
   IndexBody,
@@ -43,21 +43,21 @@ export interface SinkDependencies {
  * Creates the document sink for `config.engine`. Throws `ConfigError` for an invalid config.
  * Does not contact the cluster; the first request does.
  */
-export function createSink(config: SinkConfig, deps: SinkDependencies = {}): DocumentSink {
+export function createSink(config: SinkConfig, deps: SinkDependencies = {}): SearchEngineSink {
   validateSinkConfig(config);
   const tuning = resolveTuning(config);
   const transport =
     config.engine === "elasticsearch"
       ? createElasticsearchTransport(config, tuning)
       : createOpenSearchTransport(config, tuning);
-  return new SearchSink(transport, tuning, deps.runtime ?? systemRuntime);
+  return new SearchEngineSink(transport, tuning, deps.runtime ?? systemRuntime);
 }
 
 /**
- * `DocumentSink` on top of an engine transport. Engine-neutral: both engines speak the same
+ * `SearchSink` on top of an engine transport. Engine-neutral: both engines speak the same
  * `_bulk`, `_mget`, `_aliases` and scroll APIs, so only the transport differs.
  */
-export class SearchSink implements DocumentSink {
+export class SearchEngineSink implements SearchSink {
   readonly engine: Engine;
   private readonly ctx: BulkContext;
 
@@ -74,7 +74,7 @@ export class SearchSink implements DocumentSink {
     this.ctx = { transport, tuning, runtime, ...(sizer ? { sizer } : {}) };
   }
 
-  write(ops: readonly SinkOperation[], options?: WriteOptions): Promise<WriteResult> {
+  write<O extends SinkOperation>(ops: readonly O[], options?: WriteOptions): Promise<WriteResult<O>> {
     return writeBulk(this.ctx, ops, options);
   }
 
@@ -117,12 +117,10 @@ export class SearchSink implements DocumentSink {
     return getDocuments(this.ctx, index, ids);
   }
 
-  /** Field names at the top of an index's mappings. */
   mappedFields(index: string): Promise<string[]> {
     return admin.mappedFields(this.ctx, index);
   }
 
-  /** Copies an index with `_clone` (briefly write-blocking the source). */
   cloneIndex(source: string, target: string): Promise<void> {
     return admin.cloneIndex(this.ctx, source, target);
   }

@@ -1,10 +1,11 @@
 import { type FileHandle, open } from "node:fs/promises";
+import type { StreamSink } from "../contract";
 import { SinkError } from "../errors";
-import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "../types";
+import type { SinkOutcome, StreamOperation, WriteOptions, WriteResult } from "../types";
 import type { NdjsonSinkConfig } from "./config";
 import { validateStreamSinkConfig } from "./config";
 import { encodeStreamRecord } from "./record-format";
-import { StreamSink, streamWriteStats } from "./stream-sink";
+import { streamWriteStats } from "./stats";
 
 /** A text stream such as `process.stdout` (or the CLI's stdout). */
 export interface TextStream {
@@ -34,7 +35,7 @@ export function createNdjsonSink(config: NdjsonSinkConfig, deps: NdjsonSinkDepen
 }
 
 /** The NDJSON sink; see `createNdjsonSink`. */
-export class NdjsonSink extends StreamSink {
+export class NdjsonSink implements StreamSink {
   readonly engine = "ndjson" as const;
   readonly target: string;
   private readonly path: string | undefined;
@@ -46,23 +47,22 @@ export class NdjsonSink extends StreamSink {
   private closed = false;
 
   constructor(config: NdjsonSinkConfig, deps: NdjsonSinkDependencies = {}) {
-    super();
     this.path = config.path === undefined || config.path.trim() === "-" ? undefined : config.path;
     this.stdout = this.path === undefined ? (deps.stdout ?? process.stdout) : undefined;
     this.target = this.path ?? "stdout";
     this.now = deps.now ?? Date.now;
   }
 
-  write(ops: readonly SinkOperation[], _options?: WriteOptions): Promise<WriteResult> {
+  write<O extends StreamOperation>(ops: readonly O[], _options?: WriteOptions): Promise<WriteResult<O>> {
     const run = this.tail.then(() => this.writeNow(ops));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async writeNow(ops: readonly SinkOperation[]): Promise<WriteResult> {
+  private async writeNow<O extends StreamOperation>(ops: readonly O[]): Promise<WriteResult<O>> {
     if (this.closed) throw new SinkError("the NDJSON sink is closed", { errorType: "closed" });
     const started = this.now();
-    const outcomes: SinkOutcome[] = new Array(ops.length);
+    const outcomes: SinkOutcome<O>[] = new Array(ops.length);
     const lines: string[] = [];
     const sent: number[] = [];
     ops.forEach((op, i) => {
@@ -90,7 +90,7 @@ export class NdjsonSink extends StreamSink {
       }
     }
     for (const i of sent) {
-      const op = ops[i] as SinkOperation;
+      const op = ops[i] as O;
       outcomes[i] = failure
         ? { op, status: "retryable", errorType: "io", reason: failure, attempts: 1 }
         : { op, status: "ok", attempts: 1 };

@@ -1,13 +1,6 @@
 import { stringifyExact } from "../exact-json";
-import type { SinkOperation } from "../types";
+import type { StreamOperation } from "../types";
 import { MAX_VERSION } from "../types";
-
-/**
- * The id of the one document a stream sink's `scan` yields: it stands for "every document of the
- * index". A delete of it is emitted as a `truncate` record. PostgreSQL text cannot hold a NUL
- * character, so no document built from the database can have this id.
- */
-export const ALL_DOCUMENTS_ID = "\u0000all";
 
 /** Version of the wire format: the webhook body's `v`. Receivers refuse a version they do not know. */
 export const STREAM_FORMAT_VERSION = 1;
@@ -33,18 +26,17 @@ export interface EncodedRecord {
  * last-writer-wins per `index` + `id`: a record whose version is below the stored one is ignored;
  * a `truncate` removes every document of the index whose version is at most its version.
  */
-export function encodeStreamRecord(op: SinkOperation): EncodedRecord | { invalid: string } {
+export function encodeStreamRecord(op: StreamOperation): EncodedRecord | { invalid: string } {
   if (typeof op.version !== "bigint") return { invalid: "version must be a bigint (the commit LSN)" };
   if (op.version < 0n || op.version > MAX_VERSION) {
     return { invalid: `version ${op.version} is outside 0 .. 2^63-1` };
   }
   if (typeof op.index !== "string" || op.index.length === 0) return { invalid: "index name is empty" };
-  if (typeof op.id !== "string" || op.id.length === 0) return { invalid: "document id is empty" };
   const version = `"${op.version}"`;
-  if (op.id === ALL_DOCUMENTS_ID) {
-    if (op.kind !== "delete") return { invalid: "the all-documents id can only be deleted" };
+  if (op.kind === "truncate") {
     return measured(`{"op":"truncate","index":${JSON.stringify(op.index)},"version":${version}}`);
   }
+  if (typeof op.id !== "string" || op.id.length === 0) return { invalid: "document id is empty" };
   let head = `{"op":"${op.kind}","index":${JSON.stringify(op.index)},"id":${JSON.stringify(op.id)},"version":${version}`;
   if (op.routing !== undefined) head += `,"routing":${JSON.stringify(op.routing)}`;
   if (op.kind === "delete") return measured(`${head}}`);

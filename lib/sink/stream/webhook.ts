@@ -1,8 +1,9 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { redactText } from "../../security";
 import { backoffDelay, type SinkRuntime, systemRuntime } from "../backoff";
+import type { StreamSink } from "../contract";
 import { SinkError } from "../errors";
-import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult } from "../types";
+import type { SinkOutcome, StreamOperation, WriteOptions, WriteResult } from "../types";
 import { planChunks } from "./chunks";
 import {
   type ResolvedWebhookConfig,
@@ -11,7 +12,7 @@ import {
   type WebhookSinkConfig,
 } from "./config";
 import { type EncodedRecord, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./record-format";
-import { StreamSink, streamWriteStats } from "./stream-sink";
+import { streamWriteStats } from "./stats";
 
 /** The signature header: `t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<delivery id>.<body>">`. */
 export const SIGNATURE_HEADER = "x-slotsync-signature";
@@ -115,7 +116,7 @@ interface Failure {
 }
 
 /** The webhook sink; see `createWebhookSink`. */
-export class WebhookSink extends StreamSink {
+export class WebhookSink implements StreamSink {
   readonly engine = "webhook" as const;
   /** The receiver's host: the path and query may hold a token. */
   readonly target: string;
@@ -127,14 +128,13 @@ export class WebhookSink extends StreamSink {
     private readonly config: ResolvedWebhookConfig,
     deps: WebhookSinkDependencies = {},
   ) {
-    super();
     this.target = new URL(config.url).host;
     this.runtime = deps.runtime ?? systemRuntime;
     this.fetch = deps.fetch ?? ((url, init) => fetch(url, init));
     this.secrets = [config.secret, config.url];
   }
 
-  write(ops: readonly SinkOperation[], options: WriteOptions = {}): Promise<WriteResult> {
+  write<O extends StreamOperation>(ops: readonly O[], options: WriteOptions = {}): Promise<WriteResult<O>> {
     return new WebhookWrite(this, this.config, this.runtime, this.fetch, this.secrets, ops, options).run();
   }
 
@@ -142,8 +142,8 @@ export class WebhookSink extends StreamSink {
 }
 
 /** One `write` call: its outcomes, counters and deadline. */
-class WebhookWrite {
-  private readonly outcomes: (SinkOutcome | undefined)[];
+class WebhookWrite<O extends StreamOperation> {
+  private readonly outcomes: (SinkOutcome<O> | undefined)[];
   private readonly attempts: number[];
   private readonly encoded: (EncodedRecord | undefined)[];
   private readonly started: number;
@@ -158,7 +158,7 @@ class WebhookWrite {
     private readonly runtime: SinkRuntime,
     private readonly fetch: FetchLike,
     private readonly secrets: readonly string[],
-    private readonly ops: readonly SinkOperation[],
+    private readonly ops: readonly O[],
     options: WriteOptions,
   ) {
     this.outcomes = new Array(ops.length).fill(undefined);
@@ -171,7 +171,7 @@ class WebhookWrite {
     );
   }
 
-  async run(): Promise<WriteResult> {
+  async run(): Promise<WriteResult<O>> {
     const pending: number[] = [];
     const sizes: number[] = new Array(this.ops.length).fill(0);
     this.ops.forEach((op, i) => {
@@ -196,9 +196,9 @@ class WebhookWrite {
       else heldBack = await this.deliver(chunk);
     }
     const outcomes = this.outcomes.map(
-      (o, i): SinkOutcome =>
+      (o, i): SinkOutcome<O> =>
         o ?? {
-          op: this.ops[i] as SinkOperation,
+          op: this.ops[i] as O,
           status: "retryable",
           errorType: "internal",
           reason: "no outcome recorded",
@@ -354,13 +354,13 @@ class WebhookWrite {
 
   private finish(
     positions: readonly number[],
-    status: SinkOutcome["status"],
+    status: SinkOutcome<O>["status"],
     detail: Partial<Failure> & { httpStatus?: number },
   ): void {
     for (const i of positions) {
       const op = this.ops[i];
       if (!op) continue;
-      const outcome: SinkOutcome = { op, status, attempts: this.attempts[i] ?? 0 };
+      const outcome: SinkOutcome<O> = { op, status, attempts: this.attempts[i] ?? 0 };
       if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
       if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
       if (detail.reason) outcome.reason = this.clean(detail.reason);

@@ -1,4 +1,4 @@
-import type { DocumentSink, IndexBody } from "../../../lib/sink";
+import type { IndexBody, SearchSink } from "../../../lib/sink";
 
 /**
  * The index-management part of a search engine, in memory: concrete indices, aliases, and what
@@ -9,7 +9,7 @@ export class FakeEngine {
   readonly aliases = new Map<string, string[]>();
   readonly calls: string[] = [];
 
-  sink(): DocumentSink {
+  sink(): SearchSink {
     const self = this;
     const unsupported = () => {
       throw new Error("not part of the fake engine");
@@ -22,6 +22,10 @@ export class FakeEngine {
       locate: unsupported,
       count: unsupported,
       info: unsupported,
+      cloneIndex: unsupported,
+      mappedFields: unsupported,
+      sampleDocuments: unsupported,
+      scanIds: unsupported,
       close: async () => undefined,
       async createIndex(name: string, body: IndexBody = {}) {
         self.calls.push(`create ${name}`);

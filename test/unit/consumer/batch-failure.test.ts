@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type ConsumerDeps, processBatch } from "../../../lib/consumer";
 import type { DocumentBuilder } from "../../../lib/document";
 import type { DeadLetter, SqsRecord } from "../../../lib/queue";
-import type { DocumentSink } from "../../../lib/sink";
+import type { SearchSink } from "../../../lib/sink";
 
 const record = (id: string, body: string): SqsRecord => ({
   messageId: id,
@@ -37,7 +37,7 @@ describe("processBatch when building documents fails", () => {
           scanned = true;
           return (async function* () {})();
         },
-      } as unknown as DocumentSink,
+      } as unknown as SearchSink,
       deadLetter: async (l) => void letters.push(...l),
     };
     const event = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type ConsumerDeps, processBatch } from "../../../lib/consumer";
 import type { DocumentBuilder, DocumentResult, KeyRange } from "../../../lib/document";
 import type { QueueMessage, SqsRecord } from "../../../lib/queue";
-import type { DocumentSink, SinkOperation, SinkOutcome, WriteResult } from "../../../lib/sink";
+import type { DocumentWriter, SinkOperation, SinkOutcome, WriteResult } from "../../../lib/sink";
 
 /** One range message over keys 1..`rows`, copied in pages of `pageSize` rows. */
 const rangeRecord = (id: string): SqsRecord => ({
@@ -29,7 +29,7 @@ interface Harness {
   steps: Step[];
   /** Releases the write of page `n` (0-based) with the given outcome status for all its operations. */
   release(n: number, status?: SinkOutcome["status"]): void;
-  /** Fails the write of page `n` as a whole (what `DocumentSink.write` throws when nothing can succeed). */
+  /** Fails the write of page `n` as a whole (what `DocumentWriter.write` throws when nothing can succeed). */
   fail(n: number, error: Error): void;
   /** Resolves once the fake has recorded `step`. */
   reached(step: Step): Promise<void>;
@@ -125,7 +125,7 @@ function harness(pages: number, buildError?: { page: number; error: Error }): Ha
         note(`write ${n}`);
         pendingReleases.get(n)?.(w);
       }).finally(() => note(`written ${writes.findIndex((w) => w.ops === ops)}`)),
-  } as unknown as DocumentSink;
+  } as unknown as DocumentWriter;
   h.deps = {
     connect: async () => ({
       client: {

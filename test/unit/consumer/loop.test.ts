@@ -3,7 +3,7 @@ import { LocalQueue } from "../../../lib/cli/sync/local-queue";
 import { type BatchOutcome, batchHandler, retryDelayMs, runConsumerLoop } from "../../../lib/consumer";
 import type { DocumentBuilder } from "../../../lib/document";
 import { type DeadLetter, MemoryQueue } from "../../../lib/queue";
-import type { DocumentSink } from "../../../lib/sink";
+import type { DocumentWriter } from "../../../lib/sink";
 import { noDatabaseDeps } from "../../support/consumer-deps";
 
 const unknownIndex = { kind: "rebuild", index: "unknown", lsn: 5n, sentAt: "2026-01-01T00:00:00Z" } as const;
@@ -32,7 +32,7 @@ function refusedDeps() {
         return Promise.reject(refused);
       },
       builders: new Map([["book", {} as DocumentBuilder]]),
-      sink: {} as DocumentSink,
+      sink: {} as DocumentWriter,
       deadLetter: () => Promise.reject(new Error("nothing is dead-lettered here")),
     },
   };

@@ -12,7 +12,7 @@ import {
   splitDrifted,
 } from "../../../lib/drift";
 import type { DeadLetter, SqsRecord } from "../../../lib/queue";
-import type { DocumentSink } from "../../../lib/sink";
+import type { SearchSink } from "../../../lib/sink";
 
 const drift = new SchemaDriftError([
   { index: "book", table: "public.book", column: "title", kind: "column-missing", fix: "fix it" },
@@ -112,7 +112,7 @@ describe("processBatch with a drift port", () => {
         release: () => undefined,
       }),
       builders: new Map([["book", builder]]),
-      sink: {} as DocumentSink,
+      sink: {} as SearchSink,
       deadLetter: async (l) => void letters.push(...l),
       ...(port ? { drift: port } : {}),
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AdaptiveSizer } from "../../../../lib/sink/search/adaptive";
-import { SearchSink } from "../../../../lib/sink/search/search-sink";
+import { SearchEngineSink } from "../../../../lib/sink/search/search-sink";
 import { TransportFailure } from "../../../../lib/sink/search/transport";
 import type { SinkOperation } from "../../../../lib/sink/types";
 import { bulkResponse, errorResponse, FakeRuntime, FakeTransport, itemError, itemOk, tuning } from "./fakes";
@@ -104,7 +104,7 @@ function slowSink(msPerDoc: number, overrides = {}) {
     runtime.time += bulk.length * msPerDoc;
     return bulkResponse(bulk);
   });
-  const sink = new SearchSink(
+  const sink = new SearchEngineSink(
     transport,
     tuning({ chunkSize: 500, maxChunkSize: 5000, targetLatencyMs: 5000, ...overrides }),
     runtime,
@@ -158,7 +158,7 @@ describe("write with adaptive sizing", () => {
             call === 2 && a.id === "id0" ? itemError(a, 429, "es_rejected_execution_exception") : itemOk(a),
           ),
     );
-    const sink = new SearchSink(transport, tuning({ chunkSize: 8 }), runtime);
+    const sink = new SearchEngineSink(transport, tuning({ chunkSize: 8 }), runtime);
     const { outcomes, stats } = await sink.write(ops(8));
     expect(outcomes.every((o) => o.status === "ok")).toBe(true);
     expect(transport.bulkRequests.map((r) => r.length).slice(0, 3)).toEqual([8, 4, 2]);
@@ -176,7 +176,11 @@ describe("write with adaptive sizing", () => {
       runtime.time += took;
       return bulkResponse(bulk);
     });
-    const sink = new SearchSink(transport, tuning({ chunkSize: 500, requestTimeoutMs: 10_000 }), runtime);
+    const sink = new SearchEngineSink(
+      transport,
+      tuning({ chunkSize: 500, requestTimeoutMs: 10_000 }),
+      runtime,
+    );
     const { outcomes } = await sink.write(ops(500), { deadline: runtime.time + 300_000 });
     expect(outcomes.every((o) => o.status === "ok")).toBe(true);
     const timeouts = transport.requests.map((r) => r.timeoutMs);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SinkError } from "../../../../lib/sink/errors";
-import { SearchSink } from "../../../../lib/sink/search/search-sink";
+import { SearchEngineSink } from "../../../../lib/sink/search/search-sink";
 import {
   type EngineRequest,
   type EngineResponse,
@@ -12,7 +12,7 @@ import { errorResponse, FakeRuntime, FakeTransport, tuning } from "./fakes";
 function setup(handler: (request: EngineRequest, call: number) => EngineResponse | Error) {
   const transport = new FakeTransport((request, _bulk, call) => handler(request, call));
   const runtime = new FakeRuntime();
-  return { transport, runtime, sink: new SearchSink(transport, tuning({ maxRetries: 2 }), runtime) };
+  return { transport, runtime, sink: new SearchEngineSink(transport, tuning({ maxRetries: 2 }), runtime) };
 }
 
 describe("index management", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SinkError } from "../../../../lib/sink/errors";
 import type { SinkTuning } from "../../../../lib/sink/search/config";
-import { SearchSink } from "../../../../lib/sink/search/search-sink";
+import { SearchEngineSink } from "../../../../lib/sink/search/search-sink";
 import {
   type EngineRequest,
   type EngineResponse,
@@ -24,7 +24,7 @@ type Handler = (request: EngineRequest, bulk: BulkAction[], call: number) => Eng
 function setup(handler: Handler, overrides: SinkTuning = {}, secrets: string[] = []) {
   const transport = new FakeTransport(handler, secrets);
   const runtime = new FakeRuntime();
-  const sink = new SearchSink(transport, tuning(overrides), runtime);
+  const sink = new SearchEngineSink(transport, tuning(overrides), runtime);
   return { transport, runtime, sink };
 }
 

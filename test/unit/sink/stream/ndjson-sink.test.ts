@@ -3,14 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../../lib/errors";
-import {
-  ALL_DOCUMENTS_ID,
-  createNdjsonSink,
-  documentSinkConfigFromEnv,
-  isStreamSink,
-  SinkError,
-  type SinkOperation,
-} from "../../../../lib/sink";
+import { createNdjsonSink, documentSinkConfigFromEnv, type SinkOperation } from "../../../../lib/sink";
 
 let dir: string;
 beforeAll(async () => {
@@ -41,7 +34,7 @@ describe("NDJSON sink", () => {
     const result = await sink.write([
       put("1", 2n ** 63n - 1n, { title: "Matilda", tags: ["a"] }),
       { kind: "delete", index: "books", id: "2", version: 5n, routing: "r" },
-      { kind: "delete", index: "books", id: ALL_DOCUMENTS_ID, version: 6n },
+      { kind: "truncate", index: "books", version: 6n },
     ]);
     expect(result.stats).toMatchObject({ operations: 3, indexed: 1, deleted: 2, rejected: 0 });
     expect(text).toBe(
@@ -77,20 +70,6 @@ describe("NDJSON sink", () => {
     expect(result.outcomes[0]).toMatchObject({ status: "retryable", errorType: "io" });
     expect(result.outcomes[0]?.reason).toContain("ENOENT");
     await sink.close();
-  });
-
-  it("has no indices: they never exist, management does nothing, counting says why it cannot", async () => {
-    const sink = createNdjsonSink({ engine: "ndjson" }, { stdout: { write: () => true } });
-    expect(isStreamSink(sink)).toBe(true);
-    expect(await sink.indexExists("books")).toBe(false);
-    expect(await sink.getAliasTargets("books")).toEqual([]);
-    expect(await sink.createIndex("books")).toEqual({ created: false });
-    expect(await sink.swapAlias("books", "books_1")).toEqual({ previous: [] });
-    await expect(sink.count("books")).rejects.toThrow(SinkError);
-    await expect(sink.count("books")).rejects.toThrow(/keeps no documents/);
-    const scanned = [];
-    for await (const doc of sink.scan("books")) scanned.push(doc.id);
-    expect(scanned).toEqual([ALL_DOCUMENTS_ID]);
   });
 });
 

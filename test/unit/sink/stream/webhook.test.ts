@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../../lib/errors";
 import {
-  ALL_DOCUMENTS_ID,
   createWebhookSink,
   type FetchLike,
   parseRetryAfter,
@@ -62,7 +61,7 @@ describe("webhook body and signature", () => {
     const result = await sink(r.fetch, runtime).write([
       put("1", big, { n: 5n, title: "Matilda" }),
       { kind: "delete", index: "books", id: "2", version: 9n },
-      { kind: "delete", index: "books", id: ALL_DOCUMENTS_ID, version: 10n },
+      { kind: "truncate", index: "books", version: 10n },
     ]);
     expect(result.outcomes.map((o) => o.status)).toEqual(["ok", "ok", "ok"]);
     expect(result.stats).toMatchObject({ indexed: 1, deleted: 2, requests: 1 });
