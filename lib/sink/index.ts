@@ -25,7 +25,6 @@ export { documentSinkConfigFromEnv, SINK_KINDS, sinkKindFromEnv } from "./env";
 export { SinkError, type SinkErrorOptions } from "./errors";
 export { createDocumentSink, type DocumentSinkDependencies } from "./factory";
 export { type AdaptiveSettings, AdaptiveSizer, type BulkObservation } from "./search/adaptive";
-export { DEADLINE_ERROR } from "./search/bulk";
 export { MAX_ID_BYTES } from "./search/bulk-encoding";
 export type {
   AwsCredentials,
@@ -94,3 +93,4 @@ export type {
   WriteStats,
 } from "./types";
 export { MAX_VERSION } from "./types";
+export { DEADLINE_ERROR } from "./write-core";

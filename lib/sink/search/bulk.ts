@@ -1,6 +1,7 @@
 import { redactText } from "../../security";
-import { backoffDelay, type SinkRuntime } from "../backoff";
-import type { SinkOperation, SinkOutcome, WriteOptions, WriteResult, WriteStats } from "../types";
+import type { SinkRuntime } from "../backoff";
+import type { SinkOperation, WriteOptions, WriteResult } from "../types";
+import { DEADLINE_ERROR, type Failure, MIN_REQUEST_MS, WriteLedger } from "../write-core";
 import type { AdaptiveSizer } from "./adaptive";
 import { type EncodedOperation, encodeOperation } from "./bulk-encoding";
 import { bulkAuthError, bulkError, sharedFailure } from "./bulk-errors";
@@ -22,18 +23,6 @@ export interface BulkContext {
   runtime: SinkRuntime;
   /** Per-index request sizes learned from the engine's answers; fixed `chunkSize` without. */
   sizer?: AdaptiveSizer;
-}
-
-/** The error type of operations a write did not send because its deadline left no time for them. */
-export const DEADLINE_ERROR = "deadline";
-
-/** Starting a request with less time than this left is pointless: it would only time out. */
-export const MIN_REQUEST_MS = 50;
-
-interface Failure {
-  httpStatus?: number;
-  errorType?: string;
-  reason: string;
 }
 
 /**
@@ -58,17 +47,11 @@ function heldBack(failure: Failure): Failure {
 }
 
 class BulkWrite<O extends SinkOperation> {
-  private readonly outcomes: (SinkOutcome<O> | undefined)[];
-  private readonly attempts: number[];
+  private readonly ledger: WriteLedger<O>;
   private readonly lastFailure: (Failure | undefined)[];
   private readonly fatal: (ItemVerdict["fatal"] | undefined)[];
   private readonly encoded: (EncodedOperation | undefined)[];
   private readonly sizes: number[];
-  private readonly started: number;
-  private readonly deadline: number;
-  private requests = 0;
-  private bytes = 0;
-  private retried = 0;
   private latencyMs = 0;
   private throttledRequests = 0;
 
@@ -78,26 +61,26 @@ class BulkWrite<O extends SinkOperation> {
     options: WriteOptions,
   ) {
     const n = ops.length;
-    this.outcomes = new Array(n).fill(undefined);
-    this.attempts = new Array(n).fill(0);
+    this.ledger = new WriteLedger(
+      ops,
+      ctx.runtime,
+      { ...options, writeDeadlineMs: ctx.tuning.writeDeadlineMs },
+      (text) => redactText(text, ctx.transport.secrets),
+    );
     this.lastFailure = new Array(n).fill(undefined);
     this.fatal = new Array(n).fill(undefined);
     this.encoded = new Array(n).fill(undefined);
     this.sizes = new Array(n).fill(0);
-    this.started = ctx.runtime.now();
-    this.deadline = Math.min(
-      options.deadline ?? Number.POSITIVE_INFINITY,
-      this.started + ctx.tuning.writeDeadlineMs,
-    );
   }
 
   async run(): Promise<WriteResult<O>> {
-    const { tuning, runtime } = this.ctx;
+    const { tuning } = this.ctx;
+    const ledger = this.ledger;
     let pending: number[] = [];
     this.ops.forEach((op, i) => {
       const encoded = encodeOperation(op);
       if ("invalid" in encoded) {
-        this.finish(i, "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
+        ledger.finish(i, "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
       } else {
         this.encoded[i] = encoded;
         this.sizes[i] = encoded.bytes;
@@ -129,22 +112,21 @@ class BulkWrite<O extends SinkOperation> {
         }
       }
       if (retry.length === 0) break;
-      if (round >= tuning.maxRetries) {
-        this.giveUp(retry, "no retries left");
+      const next = ledger.nextRetry(round, tuning);
+      if ("stop" in next) {
+        if (next.stop === "retries") this.giveUp(retry, "no retries left");
+        else this.defer(retry);
         break;
       }
-      const wait = backoffDelay(round, tuning.baseDelayMs, tuning.maxDelayMs, runtime.random);
-      if (runtime.now() + wait + MIN_REQUEST_MS > this.deadline) {
-        this.defer(retry);
-        break;
-      }
-      await runtime.sleep(wait);
-      this.retried += retry.length;
+      await ledger.backOff(next.waitMs, retry.length);
       pending = retry;
     }
     this.throwIfNothingCanSucceed();
-    const outcomes = this.outcomes.map((outcome, i) => outcome ?? this.lostOutcome(i));
-    return { outcomes, stats: this.stats(outcomes) };
+    return ledger.result({
+      requestMs: this.latencyMs,
+      throttledRequests: this.throttledRequests,
+      chunkSize: this.chunkSizeInUse(),
+    });
   }
 
   /**
@@ -157,8 +139,8 @@ class BulkWrite<O extends SinkOperation> {
     positions: readonly number[],
     from: number,
   ): { chunk: number[]; full: boolean } {
-    const { tuning, runtime, sizer } = this.ctx;
-    const remaining = this.deadline - runtime.now();
+    const { tuning, sizer } = this.ctx;
+    const remaining = this.ledger.remaining();
     if (remaining < MIN_REQUEST_MS) return { chunk: [], full: false };
     const size = sizer ? sizer.sizeFor(index) : tuning.chunkSize;
     const count = sizer ? sizer.fit(index, size, remaining - MIN_REQUEST_MS) : size;
@@ -179,9 +161,9 @@ class BulkWrite<O extends SinkOperation> {
   /** Operations never sent because the deadline left no time: retryable, with nothing burnt. */
   private defer(positions: readonly number[]): void {
     for (const i of positions) {
-      const sent = this.attempts[i] ?? 0;
+      const sent = this.ledger.attemptsOf(i);
       const last = this.lastFailure[i];
-      this.finish(i, "retryable", {
+      this.ledger.finish(i, "retryable", {
         ...(last ?? {}),
         // Never sent (or cut by the deadline): the deadline's doing. Sent and refused: the refusal.
         errorType: sent === 0 || !last?.errorType ? DEADLINE_ERROR : last.errorType,
@@ -206,18 +188,18 @@ class BulkWrite<O extends SinkOperation> {
     const { transport, tuning, runtime, sizer } = this.ctx;
     const queue: number[][] = [chunk];
     for (let part = queue.shift(); part !== undefined; part = queue.shift()) {
-      const remaining = this.deadline - runtime.now();
+      const remaining = this.ledger.remaining();
       if (remaining < MIN_REQUEST_MS) {
         this.defer(part);
         continue;
       }
       let body = "";
+      let bytes = 0;
       for (const i of part) {
         body += this.encoded[i]?.text ?? "";
-        this.bytes += this.sizes[i] ?? 0;
-        this.attempts[i] = (this.attempts[i] ?? 0) + 1;
+        bytes += this.sizes[i] ?? 0;
       }
-      this.requests++;
+      this.ledger.sending(part, bytes);
       const timeoutMs = sizer
         ? sizer.timeoutMs(index, part.length, remaining, tuning.requestTimeoutMs)
         : Math.min(tuning.requestTimeoutMs, remaining);
@@ -311,7 +293,11 @@ class BulkWrite<O extends SinkOperation> {
         return;
       }
       this.fatal[i] = verdict.fatal;
-      this.finish(i, verdict.status, verdict.status === "ok" ? { httpStatus: verdict.httpStatus } : failure);
+      this.ledger.finish(
+        i,
+        verdict.status,
+        verdict.status === "ok" ? { httpStatus: verdict.httpStatus } : failure,
+      );
     });
   }
 
@@ -321,7 +307,7 @@ class BulkWrite<O extends SinkOperation> {
     const error = describeError(response.body);
     if (response.status === 413 && op) {
       const size = this.sizes[i] ?? 0;
-      this.finish(i, "rejected", {
+      this.ledger.finish(i, "rejected", {
         httpStatus: 413,
         errorType: "request_entity_too_large",
         reason:
@@ -331,7 +317,7 @@ class BulkWrite<O extends SinkOperation> {
       });
       return;
     }
-    this.finish(i, "rejected", {
+    this.ledger.finish(i, "rejected", {
       httpStatus: response.status,
       errorType: error.type,
       reason: formatError(error) || `HTTP ${response.status}`,
@@ -346,68 +332,23 @@ class BulkWrite<O extends SinkOperation> {
   }
 
   private giveUp(positions: readonly number[], why: string): void {
-    for (const i of positions) {
-      const last = this.lastFailure[i] ?? { reason: "unknown failure" };
-      const attempts = this.attempts[i] ?? 0;
-      this.finish(i, "retryable", {
-        ...last,
-        reason: `${last.reason || `HTTP ${last.httpStatus}`} (sent ${attempts} time${attempts === 1 ? "" : "s"}; ${why})`,
-      });
-    }
-  }
-
-  private finish(i: number, status: SinkOutcome["status"], detail: Partial<Failure>): void {
-    const op = this.ops[i];
-    if (!op) return;
-    const outcome: SinkOutcome<O> = { op, status, attempts: this.attempts[i] ?? 0 };
-    if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
-    if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
-    if (detail.reason) outcome.reason = redactText(detail.reason, this.ctx.transport.secrets);
-    this.outcomes[i] = outcome;
-  }
-
-  // Unreachable by construction (every position is finished or pending); kept so a bug shows
-  // up as a retryable outcome with a reason instead of a hole in the array.
-  private lostOutcome(i: number): SinkOutcome<O> {
-    const op = this.ops[i] as O;
-    return { op, status: "retryable", errorType: "internal", reason: "no outcome recorded", attempts: 0 };
+    for (const i of positions) this.ledger.giveUp([i], this.lastFailure[i], why);
   }
 
   /** Throws when every operation failed for a reason shared by the whole batch. */
   private throwIfNothingCanSucceed(): void {
-    const shared = sharedFailure(this.ops, this.outcomes, this.fatal, this.ctx.transport.secrets);
+    const outcomes = this.ops.map((_, i) => this.ledger.outcomeOf(i));
+    const shared = sharedFailure(this.ops, outcomes, this.fatal, this.ctx.transport.secrets);
     if (shared) throw shared;
   }
 
-  private stats(outcomes: readonly SinkOutcome[]): WriteStats {
-    const stats: WriteStats = {
-      operations: outcomes.length,
-      indexed: 0,
-      deleted: 0,
-      stale: 0,
-      rejected: 0,
-      retryable: 0,
-      retried: this.retried,
-      requests: this.requests,
-      bytes: this.bytes,
-      durationMs: this.ctx.runtime.now() - this.started,
-      requestMs: this.latencyMs,
-      throttledRequests: this.throttledRequests,
-    };
+  /** Operations per request in use at the end: the smallest adaptive size of the indices written. */
+  private chunkSizeInUse(): number {
     const sizes = this.ctx.sizer?.sizes();
     const used = sizes
       ? [...new Set(this.ops.map((op) => sizes[op.index]))].filter((n) => n !== undefined)
       : [];
-    stats.chunkSize = used.length > 0 ? Math.min(...(used as number[])) : this.ctx.tuning.chunkSize;
-    for (const outcome of outcomes) {
-      if (outcome.status === "ok") {
-        if (outcome.op.kind === "index") stats.indexed++;
-        else stats.deleted++;
-      } else {
-        stats[outcome.status]++;
-      }
-    }
-    return stats;
+    return used.length > 0 ? Math.min(...(used as number[])) : this.ctx.tuning.chunkSize;
   }
 }
 

@@ -1,11 +1,12 @@
 import { type FileHandle, open } from "node:fs/promises";
+import { systemRuntime } from "../backoff";
 import type { StreamSink } from "../contract";
 import { SinkError } from "../errors";
-import type { SinkOutcome, StreamOperation, WriteOptions, WriteResult } from "../types";
+import type { StreamOperation, WriteOptions, WriteResult } from "../types";
+import { WriteLedger } from "../write-core";
 import type { NdjsonSinkConfig } from "./config";
 import { validateStreamSinkConfig } from "./config";
 import { encodeStreamRecord } from "./record-format";
-import { streamWriteStats } from "./stats";
 
 /** A text stream such as `process.stdout` (or the CLI's stdout). */
 export interface TextStream {
@@ -61,47 +62,39 @@ export class NdjsonSink implements StreamSink {
 
   private async writeNow<O extends StreamOperation>(ops: readonly O[]): Promise<WriteResult<O>> {
     if (this.closed) throw new SinkError("the NDJSON sink is closed", { errorType: "closed" });
-    const started = this.now();
-    const outcomes: SinkOutcome<O>[] = new Array(ops.length);
+    // A local write has no deadline and no retries: it either reaches the file or it does not.
+    const ledger = new WriteLedger(
+      ops,
+      { ...systemRuntime, now: this.now },
+      {
+        writeDeadlineMs: Number.POSITIVE_INFINITY,
+      },
+    );
     const lines: string[] = [];
     const sent: number[] = [];
     ops.forEach((op, i) => {
       const encoded = encodeStreamRecord(op);
       if ("invalid" in encoded) {
-        outcomes[i] = {
-          op,
-          status: "rejected",
-          errorType: "invalid_operation",
-          reason: encoded.invalid,
-          attempts: 0,
-        };
+        ledger.finish(i, "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
       } else {
         lines.push(`${encoded.json}\n`);
         sent.push(i);
       }
     });
     const text = lines.join("");
-    let failure: string | undefined;
-    if (text) {
-      try {
-        await this.append(text);
-      } catch (error) {
-        failure = `cannot write to ${this.target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-      }
+    if (!text) return ledger.result();
+    try {
+      await this.append(text);
+      ledger.sending(sent, Buffer.byteLength(text));
+      ledger.finish(sent, "ok");
+    } catch (error) {
+      ledger.sending(sent, 0);
+      ledger.finish(sent, "retryable", {
+        errorType: "io",
+        reason: `cannot write to ${this.target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      });
     }
-    for (const i of sent) {
-      const op = ops[i] as O;
-      outcomes[i] = failure
-        ? { op, status: "retryable", errorType: "io", reason: failure, attempts: 1 }
-        : { op, status: "ok", attempts: 1 };
-    }
-    const stats = streamWriteStats(outcomes, {
-      requests: text ? 1 : 0,
-      bytes: failure ? 0 : Buffer.byteLength(text),
-      retried: 0,
-      durationMs: this.now() - started,
-    });
-    return { outcomes, stats };
+    return ledger.result();
   }
 
   private async append(text: string): Promise<void> {

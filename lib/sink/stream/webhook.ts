@@ -1,9 +1,10 @@
 import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { redactText } from "../../security";
-import { backoffDelay, type SinkRuntime, systemRuntime } from "../backoff";
+import { type SinkRuntime, systemRuntime } from "../backoff";
 import type { StreamSink } from "../contract";
 import { SinkError } from "../errors";
-import type { SinkOutcome, StreamOperation, WriteOptions, WriteResult } from "../types";
+import type { StreamOperation, WriteOptions, WriteResult } from "../types";
+import { DEADLINE_ERROR, type Failure, MIN_REQUEST_MS, WriteLedger } from "../write-core";
 import { planChunks } from "./chunks";
 import {
   type ResolvedWebhookConfig,
@@ -12,14 +13,11 @@ import {
   type WebhookSinkConfig,
 } from "./config";
 import { type EncodedRecord, encodeStreamRecord, STREAM_FORMAT_VERSION } from "./record-format";
-import { streamWriteStats } from "./stats";
 
 /** The signature header: `t=<unix seconds>,v2=<hex HMAC-SHA256 of "<t>.<delivery id>.<body>">`. */
 export const SIGNATURE_HEADER = "x-slotsync-signature";
 /** Names one batch; the same on every retry of it, so a receiver can drop a repeat. */
 export const DELIVERY_HEADER = "x-slotsync-delivery";
-/** Starting a request with less time than this left is pointless. */
-const MIN_REQUEST_MS = 50;
 /** Bytes of `{"v":1,"operations":[` and `]}` around the records, plus commas (one per record, counted with it). */
 const ENVELOPE_BYTES = `{"v":${STREAM_FORMAT_VERSION},"operations":[]}`.length;
 /** The most of a refusal's body kept as the reason. */
@@ -109,12 +107,6 @@ export function createWebhookSink(
   return new WebhookSink(resolveWebhookConfig(config), deps);
 }
 
-interface Failure {
-  httpStatus?: number;
-  errorType: string;
-  reason: string;
-}
-
 /** The webhook sink; see `createWebhookSink`. */
 export class WebhookSink implements StreamSink {
   readonly engine = "webhook" as const;
@@ -141,16 +133,10 @@ export class WebhookSink implements StreamSink {
   async close(): Promise<void> {}
 }
 
-/** One `write` call: its outcomes, counters and deadline. */
+/** One `write` call: the records, and the ledger of their outcomes, counters and deadline. */
 class WebhookWrite<O extends StreamOperation> {
-  private readonly outcomes: (SinkOutcome<O> | undefined)[];
-  private readonly attempts: number[];
+  private readonly ledger: WriteLedger<O>;
   private readonly encoded: (EncodedRecord | undefined)[];
-  private readonly started: number;
-  private readonly deadline: number;
-  private requests = 0;
-  private bytes = 0;
-  private retried = 0;
 
   constructor(
     private readonly sink: WebhookSink,
@@ -161,14 +147,13 @@ class WebhookWrite<O extends StreamOperation> {
     private readonly ops: readonly O[],
     options: WriteOptions,
   ) {
-    this.outcomes = new Array(ops.length).fill(undefined);
-    this.attempts = new Array(ops.length).fill(0);
-    this.encoded = new Array(ops.length).fill(undefined);
-    this.started = runtime.now();
-    this.deadline = Math.min(
-      options.deadline ?? Number.POSITIVE_INFINITY,
-      this.started + config.writeDeadlineMs,
+    this.ledger = new WriteLedger(
+      ops,
+      runtime,
+      { ...options, writeDeadlineMs: config.writeDeadlineMs },
+      (text) => this.clean(text),
     );
+    this.encoded = new Array(ops.length).fill(undefined);
   }
 
   async run(): Promise<WriteResult<O>> {
@@ -177,7 +162,7 @@ class WebhookWrite<O extends StreamOperation> {
     this.ops.forEach((op, i) => {
       const encoded = encodeStreamRecord(op);
       if ("invalid" in encoded) {
-        this.finish([i], "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
+        this.ledger.finish(i, "rejected", { errorType: "invalid_operation", reason: encoded.invalid });
         return;
       }
       this.encoded[i] = encoded;
@@ -189,29 +174,13 @@ class WebhookWrite<O extends StreamOperation> {
     for (const chunk of planChunks(sizes, this.config.batchSize, maxBytes, pending)) {
       // After a batch failed for good, the rest is not sent: the receiver is down or overloaded.
       if (heldBack)
-        this.finish(chunk, "retryable", {
+        this.ledger.finish(chunk, "retryable", {
           ...heldBack,
           reason: `not sent after a failed request: ${heldBack.reason}`,
         });
       else heldBack = await this.deliver(chunk);
     }
-    const outcomes = this.outcomes.map(
-      (o, i): SinkOutcome<O> =>
-        o ?? {
-          op: this.ops[i] as O,
-          status: "retryable",
-          errorType: "internal",
-          reason: "no outcome recorded",
-          attempts: 0,
-        },
-    );
-    const stats = streamWriteStats(outcomes, {
-      requests: this.requests,
-      bytes: this.bytes,
-      retried: this.retried,
-      durationMs: this.runtime.now() - this.started,
-    });
-    return { outcomes, stats };
+    return this.ledger.result();
   }
 
   /**
@@ -223,17 +192,15 @@ class WebhookWrite<O extends StreamOperation> {
     const delivery = randomUUID();
     let last: Failure | undefined;
     for (let round = 0; ; round++) {
-      const remaining = this.deadline - this.runtime.now();
+      const remaining = this.ledger.remaining();
       if (remaining < MIN_REQUEST_MS) {
         return this.giveUp(
           chunk,
-          last ?? { errorType: "deadline", reason: "not sent: the write deadline came" },
+          last ?? { errorType: DEADLINE_ERROR, reason: "not sent: the write deadline came" },
           "the write deadline came first",
         );
       }
-      for (const i of chunk) this.attempts[i] = (this.attempts[i] ?? 0) + 1;
-      this.requests++;
-      this.bytes += Buffer.byteLength(body);
+      this.ledger.sending(chunk, Buffer.byteLength(body));
       const answer = await this.post(body, delivery, Math.min(this.config.requestTimeoutMs, remaining));
       let retryAfterMs = 0;
       if ("failure" in answer) {
@@ -241,7 +208,7 @@ class WebhookWrite<O extends StreamOperation> {
       } else {
         const { status, reason, retryAfter } = answer;
         if (status >= 200 && status < 300) {
-          this.finish(chunk, "ok", { httpStatus: status });
+          this.ledger.finish(chunk, "ok", { httpStatus: status });
           return undefined;
         }
         if (status === 408 || status === 429 || status >= 500) {
@@ -254,7 +221,7 @@ class WebhookWrite<O extends StreamOperation> {
           const mid = Math.ceil(chunk.length / 2);
           const first = await this.deliver(chunk.slice(0, mid));
           if (first) {
-            this.finish(chunk.slice(mid), "retryable", {
+            this.ledger.finish(chunk.slice(mid), "retryable", {
               ...first,
               reason: `not sent after a failed request: ${first.reason}`,
             });
@@ -262,7 +229,7 @@ class WebhookWrite<O extends StreamOperation> {
           }
           return this.deliver(chunk.slice(mid));
         } else {
-          this.finish(chunk, "rejected", {
+          this.ledger.finish(chunk, "rejected", {
             httpStatus: status,
             errorType: `http_${status}`,
             reason: `the webhook receiver refused it with HTTP ${status}${reason ? `: ${reason}` : ""}`,
@@ -270,22 +237,19 @@ class WebhookWrite<O extends StreamOperation> {
           return undefined;
         }
       }
-      if (round >= this.config.maxRetries) return this.giveUp(chunk, last, "no retries left");
-      const wait = Math.max(
-        retryAfterMs,
-        backoffDelay(round, this.config.baseDelayMs, this.config.maxDelayMs, this.runtime.random),
-      );
-      if (this.runtime.now() + wait + MIN_REQUEST_MS > this.deadline) {
+      const next = this.ledger.nextRetry(round, this.config, retryAfterMs);
+      if ("stop" in next) {
         return this.giveUp(
           chunk,
           last,
-          retryAfterMs > 0
-            ? `the receiver asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, past the write deadline`
-            : "the write deadline came first",
+          next.stop === "retries"
+            ? "no retries left"
+            : retryAfterMs > 0
+              ? `the receiver asked to retry after ${Math.ceil(retryAfterMs / 1000)} s, past the write deadline`
+              : "the write deadline came first",
         );
       }
-      await this.runtime.sleep(wait);
-      this.retried += chunk.length;
+      await this.ledger.backOff(next.waitMs, chunk.length);
     }
   }
 
@@ -340,32 +304,10 @@ class WebhookWrite<O extends StreamOperation> {
     };
   }
 
+  /** Ends the batch `retryable` and returns its failure, so the caller holds the rest back. */
   private giveUp(chunk: readonly number[], last: Failure | undefined, why: string): Failure {
-    const failure = last ?? { errorType: "unknown", reason: "unknown failure" };
-    for (const i of chunk) {
-      const n = this.attempts[i] ?? 0;
-      this.finish([i], "retryable", {
-        ...failure,
-        reason: `${failure.reason} (sent ${n} time${n === 1 ? "" : "s"}; ${why})`,
-      });
-    }
-    return failure;
-  }
-
-  private finish(
-    positions: readonly number[],
-    status: SinkOutcome<O>["status"],
-    detail: Partial<Failure> & { httpStatus?: number },
-  ): void {
-    for (const i of positions) {
-      const op = this.ops[i];
-      if (!op) continue;
-      const outcome: SinkOutcome<O> = { op, status, attempts: this.attempts[i] ?? 0 };
-      if (detail.httpStatus !== undefined) outcome.httpStatus = detail.httpStatus;
-      if (detail.errorType !== undefined) outcome.errorType = detail.errorType;
-      if (detail.reason) outcome.reason = this.clean(detail.reason);
-      this.outcomes[i] = outcome;
-    }
+    this.ledger.giveUp(chunk, last, why);
+    return last ?? { errorType: "unknown", reason: "unknown failure" };
   }
 
   private setupError(status: number, reason: string): SinkError {
