@@ -58,7 +58,7 @@ export interface StepResult {
 
 /** One line on a step, for the log. */
 export function stepLine(step: StepResult): string {
-  const ack = step.acknowledged
+  const ack = step.acknowledged?.samples
     ? `, acknowledged p50 ${step.acknowledged.p50} s p99 ${step.acknowledged.p99} s`
     : "";
   return `achieved ${step.achievedRate}/s, searchable p50 ${step.latency.p50} s p99 ${step.latency.p99} s${ack}, late p95 ${step.lateP95} s, drain ${step.drainSeconds} s, unseen ${step.unseen} -> ${step.keptUp ? "kept up" : "fell behind"}`;
