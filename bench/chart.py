@@ -24,15 +24,13 @@ ax.bar_label(bars, labels=[f"{v:,}" for v in values])
 ax.set_title(f"Bootstrap, {b['rows']:,} books (documents/s)")
 
 ax = axes[1]
-names = ["slotsync", "PGSync"]
-values = [s["slotsync"]["sustained"], s["pgsync"]["sustained"]]
-bars = ax.bar(names, values, color=[colours[n] for n in names])
-labels = [
-    f"< {x['steps'][0]['targetRate']:,}" if x["sustained"] == 0 else f"{x['sustained']:,}{'+' if x['lowerBound'] else ''}"
-    for x in (s["slotsync"], s["pgsync"])
-]
-ax.bar_label(bars, labels=labels)
-ax.set_title("Steady state: sustained row changes/s")
+figures = [("slotsync", s["slotsync"]["sustained"], s["slotsync"]["lowerBound"], "slotsync")]
+for v in s["pgsync"]["variants"]:
+    figures.append((f"PGSync\n{v['variant']}", v["best"]["sustained"], v["best"]["lowerBound"], "PGSync"))
+bars = ax.bar([f[0] for f in figures], [max(f[1], 0.5) for f in figures], color=[colours[f[3]] for f in figures])
+ax.bar_label(bars, labels=[f"{f[1]:,}{'+' if f[2] else ''}" if f[1] else "none" for f in figures])
+ax.set_yscale("log")
+ax.set_title("Steady state: kept-up row changes/s (log scale)")
 
 ax = axes[2]
 groups = [

@@ -3,13 +3,14 @@
  * one run on the same machine, reported as ratios.
  *
  *   npm run bench [-- --rows 1000000] [--steady-seconds 30] [--latency-seconds 60]
- *                 [--pgsync-bootstrap-seconds 60] [--pgsync-start-rate 50] [--poller-rows 1000000]
+ *                 [--pgsync-bootstrap-seconds 60] [--pgsync-books 100000] [--poller-rows 1000000]
  *                 [--consumers 5] [--quick] [--out latest]
  *   npm run bench -- --only wide-rows [--wide-rows 5000] [--wide-row-bytes 50000]
  *   npm run bench -- --only fan-out [--fan-out-roots 3000000] [--poller-timeout 900]
  *   npm run bench -- --only huge-txn [--rows 10000000] [--poller-timeout 900]
  *   npm run bench -- --only slow-sink [--slow-documents 10000] [--slow-per-doc-ms 10] [--slow-cap-seconds 300]
  *   npm run bench -- --only bootstrap [--rows 1000000] [--repeat 1] [--look-ahead 1]
+ *   npm run bench -- --only pgsync [--pgsync-books 100000] [--pgsync-tunings all|<name>,...] [--pgsync-variant <v>]
  *
  * Starts the services it needs (stops only those it started), installs PGSync and matplotlib into
  * `.slotsync/bench/venv`, then: seeds the bookstore; bootstraps it with slotsync, against the raw
@@ -35,6 +36,11 @@
  * measures the pair N times on the same seed (each bootstrap into a new slot and index), the
  * ceiling first every other time, so a machine whose load changes shows in the spread;
  * `--look-ahead 0,1` measures each pair once per consumer look-ahead (0: no overlap).
+ *
+ * `--only pgsync` measures PGSync's steady state alone (bench/pgsync-steady.ts): a completely
+ * synced 100,000-book database, its daemon started normally, with and without the through-table
+ * child, the tunings of PGSYNC_SWEEP_TUNINGS (or those named), and writes
+ * bench/results/pgsync.{json,md} with slotsync's ratio to the figure of the last full run.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -43,7 +49,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Client as Elastic } from "@elastic/elasticsearch";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { type CountingProxy, startProxy } from "../test/support/http-proxy";
 import { ensureServices, type ServiceName, stopServices } from "../tools/services";
@@ -52,14 +57,18 @@ import { benchBootstrap } from "./bootstrap";
 import { costModel } from "./cost";
 import { benchEconomy, ECONOMY_FIXED, economyMarkdown } from "./economy";
 import {
+  BENCH_PGSYNC_LOCK,
+  BENCH_PGSYNC_REDIS_DB,
   benchPgsyncBootstrap,
   ensureBenchVenv,
+  lockFile,
   type PgSyncSetup,
-  setPgsyncCheckpoint,
-  startPgsync,
   stopProcess,
   writePgsyncSchema,
 } from "./pgsync";
+import { pgsyncRatios } from "./pgsync-report";
+import { pgsyncSteadyStage, writePgsyncResult } from "./pgsync-stage";
+import { PGSYNC_BENCH_TUNINGS, PGSYNC_SWEEP_TUNINGS } from "./pgsync-steady";
 import { startPipeline } from "./pipeline";
 import {
   benchLatency,
@@ -79,7 +88,7 @@ import {
 import { type BenchResult, TARGETS, writeReport } from "./report";
 import { createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";
 import { benchSlowSink } from "./slow-sink";
-import { runStep, type StepOptions, searchRate, stepLine, summarise } from "./steady";
+import { runStep, type StepOptions, stepLine, summarise } from "./steady";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: args } = parseArgs({
@@ -90,7 +99,9 @@ const { values: args } = parseArgs({
     "pgsync-bootstrap-seconds": { type: "string" },
     "poller-rows": { type: "string" },
     consumers: { type: "string" },
-    "pgsync-start-rate": { type: "string" },
+    "pgsync-books": { type: "string" },
+    "pgsync-tunings": { type: "string" },
+    "pgsync-variant": { type: "string" },
     quick: { type: "boolean", default: false },
     out: { type: "string", default: "latest" },
     only: { type: "string" },
@@ -122,7 +133,7 @@ const settings = {
   pgsyncBootstrapSeconds: num(args["pgsync-bootstrap-seconds"], 60, 30),
   pollerRows: num(args["poller-rows"], 1_000_000, 100_000),
   consumers: args.consumers ? Number(args.consumers) : STACK_CONSUMERS,
-  pgsyncStartRate: num(args["pgsync-start-rate"], 50, 50),
+  pgsyncBooks: num(args["pgsync-books"], 100_000, 20_000),
   lagLimitSeconds: 10,
   maxSteps: 4,
   /** Time allowed to each pipeline's rate search. */
@@ -539,15 +550,70 @@ async function dropSlot(url: string, slot: string): Promise<void> {
   }
 }
 
+/** What both PGSync steady-state callers pass (bench/pgsync-stage.ts). */
+function pgsyncStageBase(
+  venv: Awaited<ReturnType<typeof ensureBenchVenv>>,
+  endpoints: Awaited<ReturnType<typeof ensureServices>>["endpoints"],
+  elastic: Elastic,
+  esUrl: string,
+  work: string,
+) {
+  return {
+    ...{ venv, endpoints, elastic, esUrl, work, books: settings.pgsyncBooks },
+    stepSeconds: settings.steadySeconds,
+    lagLimitSeconds: settings.lagLimitSeconds,
+    variant: args["pgsync-variant"],
+    cleanups,
+    log,
+  };
+}
+
+/**
+ * `--only pgsync`: PGSync's steady state alone, with PGSYNC_SWEEP_TUNINGS unless `--pgsync-tunings`
+ * names some (or "all").
+ */
+async function pgsyncOnly(): Promise<void> {
+  const { endpoints, started } = await ensureServices(["postgres", "redis", "elasticsearch"], (line) =>
+    log(`[services] ${line}`),
+  );
+  servicesStarted = [...started];
+  try {
+    const venv = await ensureBenchVenv(ROOT, log);
+    const es = endpoints.elasticsearch;
+    const basic = `Basic ${Buffer.from(`${es.username}:${es.password}`).toString("base64")}`;
+    const esProxy = await startProxy(es.url, { elasticRoot: { auth: basic } });
+    const elastic = new Elastic({
+      node: esProxy.url,
+      auth: { username: es.username, password: es.password },
+    });
+    const work = mkdtempSync(join(tmpdir(), "slotsync-bench-"));
+    cleanups.push(
+      () => esProxy.close(),
+      () => elastic.close(),
+      async () => rmSync(work, { recursive: true, force: true }),
+    );
+    const result = await pgsyncSteadyStage({
+      ...pgsyncStageBase(venv, endpoints, elastic, esProxy.url, work),
+      prefix: `bench_${randomBytes(3).toString("hex")}_pgs`,
+      tunings: args["pgsync-tunings"] ?? PGSYNC_SWEEP_TUNINGS,
+    });
+    writePgsyncResult(ROOT, result, `npm run bench -- ${process.argv.slice(2).join(" ")}`);
+    log("wrote bench/results/pgsync.{json,md}");
+  } finally {
+    await cleanUp();
+  }
+}
+
 async function main(): Promise<void> {
   if (args.only === "economy") return economyOnly();
+  if (args.only === "pgsync") return pgsyncOnly();
   if (args.only === "pipeline") return pipelineOnly();
   if (args.only === "bootstrap") return bootstrapOnly();
   if (args.only !== undefined) {
     if (args.only === "slow-sink") return slowSinkOnly();
     if (!["wide-rows", "fan-out", "huge-txn"].includes(args.only))
       throw new Error(
-        `--only ${args.only}: choose pipeline, bootstrap, wide-rows, fan-out, huge-txn, economy or slow-sink`,
+        `--only ${args.only}: choose pipeline, bootstrap, wide-rows, fan-out, huge-txn, economy, slow-sink or pgsync`,
       );
     return boundsOnly(args.only);
   }
@@ -601,7 +667,6 @@ async function main(): Promise<void> {
       () => dropDatabase(superUrl, pgsyncDatabase),
     );
     const url = databaseUrl(superUrl, database);
-    const pgsyncUrl = databaseUrl(superUrl, pgsyncDatabase);
 
     await stage(`seed ${settings.rows} books`, async () => {
       await createDatabase(superUrl, database);
@@ -648,14 +713,23 @@ async function main(): Promise<void> {
         user: es.username,
         password: es.password,
       },
-      redis: { host: endpoints.redis.host, port: endpoints.redis.port, db: 9 },
+      redis: { host: endpoints.redis.host, port: endpoints.redis.port, db: BENCH_PGSYNC_REDIS_DB },
     };
     await writePgsyncSchema(pgsync);
-    const pgsyncBootstrap = await stage("PGSync bootstrap", () =>
-      benchPgsyncBootstrap(pgsync, elastic, settings.pgsyncBootstrapSeconds, (child) =>
-        cleanups.push(() => stopProcess(child)),
-      ),
-    );
+    const pgsyncBootstrap = await stage("PGSync bootstrap", async () => {
+      const lock = await lockFile(BENCH_PGSYNC_LOCK, 900, log);
+      try {
+        return await benchPgsyncBootstrap(
+          pgsync,
+          elastic,
+          settings.pgsyncBootstrapSeconds,
+          (child) => cleanups.push(() => stopProcess(child)),
+          lock,
+        );
+      } finally {
+        lock.release();
+      }
+    });
     log(`PGSync ${pgsyncBootstrap.documentsPerSecond}/s (${pgsyncBootstrap.documents} documents)`);
 
     // 2 and 3. slotsync's pipeline: rate search (poller always on), then latency on the default schedule.
@@ -690,51 +764,15 @@ async function main(): Promise<void> {
     });
     const withWindow = await batchingWindowStage(stage, pipelineEnv, base, suffix);
 
-    // PGSync's daemon on the same load.
-    const pgsyncSteady = await stage("PGSync steady state", async () => {
-      const redis = new Redis({ host: pgsync.redis.host, port: pgsync.redis.port, db: pgsync.redis.db });
-      let daemon: ReturnType<typeof startPgsync> | undefined;
-      const pgBase = { ...base, url: pgsyncUrl, index: pgsyncIndex, tag: `p${suffix}` };
-      // Each step starts from an empty backlog: PGSync's queue (its own Redis database,
-      // db ${pgsync.redis.db}) is emptied and a fresh marker must come through before the next step.
-      const settlePgsync = () =>
-        runStep({
-          ...pgBase,
-          rate: 2,
-          seconds: 1,
-          lagLimitSeconds: 60,
-          tag: `ps${randomBytes(2).toString("hex")}`,
-        });
-      const startDaemon = async () => {
-        const check = new pg.Client({ connectionString: pgsyncUrl });
-        await check.connect();
-        await setPgsyncCheckpoint(pgsync, check).finally(() => check.end());
-        daemon = startPgsync(pgsync, ["--daemon"], "daemon.log");
-        await settlePgsync();
-      };
-      try {
-        await startDaemon();
-        return await searchRate(
-          pgBase,
-          {
-            start: settings.pgsyncStartRate,
-            maxSteps: settings.maxSteps,
-            minRate: 5,
-            budgetSeconds: settings.searchBudgetSeconds,
-          },
-          log,
-          async (step) => {
-            if (step.keptUp) return;
-            await redis.flushdb();
-            await settlePgsync();
-          },
-        );
-      } finally {
-        if (daemon) await stopProcess(daemon);
-        await redis.flushdb().catch(() => undefined);
-        redis.disconnect();
-      }
-    });
+    // PGSync's daemon on the same load: with and without the through-table child.
+    const tunings = args["pgsync-tunings"] ?? PGSYNC_BENCH_TUNINGS;
+    const pgsyncSteady = await stage("PGSync steady state", () =>
+      pgsyncSteadyStage({
+        ...pgsyncStageBase(venv, endpoints, elastic, esProxy.url, work),
+        prefix: `bench_${suffix}_pgs`,
+        tunings,
+      }),
+    );
 
     // 4. Poller memory.
     const pollerMemory = await stage(`poller peak RSS, ${settings.pollerRows}-row transaction`, () =>
@@ -757,7 +795,8 @@ async function main(): Promise<void> {
       monitorSeconds: 1,
     });
 
-    const pgsync1000 = pgsyncSteady.steps.find((s) => s.targetRate === 1000) ?? pgsyncSteady.steps[0];
+    // PGSync's latency beside slotsync's: its highest kept-up step without the through-table child.
+    const pgsyncLatency = pgsyncSteady.variants.find((v) => v.variant === "no-through-child")?.best.step;
     const continuous1000 = slotsyncSteady.search.steps.find((s) => s.targetRate === 1000);
     const result: BenchResult = {
       date: new Date().toISOString(),
@@ -781,10 +820,7 @@ async function main(): Promise<void> {
       steady: {
         slotsync: slotsyncSteady.search,
         pgsync: pgsyncSteady,
-        // A pipeline that never kept up is bounded by its first step, the only one from an idle start.
-        ratio: +(
-          slotsyncSteady.search.sustained / (pgsyncSteady.sustained || pgsyncSteady.steps[0]?.targetRate || 1)
-        ).toFixed(2),
+        ratios: pgsyncRatios(slotsyncSteady.search.sustained, pgsyncSteady),
         mix: "transactions of 10 book rows (60%), 10 review rows (38%) or 1 author row (2%; each author is on ~30 books), fewer rows per transaction below 1,000/s; markers (a title or review body) up to 10/s",
       },
       latency: {
@@ -798,7 +834,7 @@ async function main(): Promise<void> {
           maxGapMs: latency.handOvers.maxGapMs,
         },
         continuous: continuous1000?.latency ?? latency.step.latency,
-        ...(pgsync1000 ? { pgsync: pgsync1000.latency, pgsyncRate: pgsync1000.targetRate } : {}),
+        ...(pgsyncLatency ? { pgsync: pgsyncLatency.latency, pgsyncRate: pgsyncLatency.targetRate } : {}),
         step: latency.step,
         withBatchingWindow: withWindow.latency,
       },

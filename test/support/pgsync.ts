@@ -145,7 +145,7 @@ export function dotenvText(settings: Record<string, string>): string {
  * PGSync runs starting together on the shared PostgreSQL fail with "replication slot _tmp_
  * already exists". Test files run in parallel processes, hence a lock file, not a mutex.
  */
-const PGSYNC_LOCK = join(tmpdir(), "slotsync-pgsync-tmp-slot.lock");
+export const PGSYNC_LOCK = join(tmpdir(), "slotsync-pgsync-tmp-slot.lock");
 
 /**
  * Runs one of PGSync's programs (`bootstrap`, `pgsync`) to its end with `--config schema.json`,
