@@ -70,20 +70,14 @@ import { pgsyncRatios } from "./pgsync-report";
 import { pgsyncSteadyStage, writePgsyncResult } from "./pgsync-stage";
 import { PGSYNC_BENCH_TUNINGS, PGSYNC_SWEEP_TUNINGS } from "./pgsync-steady";
 import { startPipeline } from "./pipeline";
-import {
-  benchLatency,
-  benchSteady,
-  pipelineEnvironment,
-  STACK_CONSUMERS,
-  STACK_SCHEDULE_SECONDS,
-  settle,
-} from "./pipeline-bench";
+import { benchLatency, benchSteady, pipelineEnvironment, STACK_CONSUMERS, settle } from "./pipeline-bench";
 import {
   benchHugeTransaction,
   benchPollerFanOut,
   benchPollerMemory,
   benchPollerWideRows,
   STACK_POLLER_TIMEOUT_SECONDS,
+  STACK_SCHEDULE_SECONDS,
 } from "./poller";
 import { type BenchResult, TARGETS, writeReport } from "./report";
 import { createDatabase, databaseUrl, dropDatabase, seedBookstore } from "./seed";

@@ -6,8 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_POLL_SCHEDULE } from "../infra/construct";
-import { defaultPollerTimeout, pollerRunSecondsForRate, rateSeconds } from "../infra/functions";
+import { pollerRunSecondsForRate } from "../infra/functions";
 import { DEFAULT_CONSUMER } from "../infra/props";
 import type { CountingProxy } from "../test/support/http-proxy";
 import { createTestQueues } from "../test/support/sqs";
@@ -22,6 +21,7 @@ import {
   type PipelineCounters,
   startPipeline,
 } from "./pipeline";
+import { STACK_POLLER_TIMEOUT_SECONDS, STACK_SCHEDULE_SECONDS } from "./poller";
 import { bookstoreSchema } from "./seed";
 import {
   runStep,
@@ -31,11 +31,6 @@ import {
   searchRate,
   stepLine,
 } from "./steady";
-
-/** The stack's default schedule period, in seconds (infra/construct.ts). */
-export const STACK_SCHEDULE_SECONDS = rateSeconds(DEFAULT_POLL_SCHEDULE) ?? 60;
-/** The stack's default poller timeout with that schedule, in seconds. */
-const STACK_POLLER_TIMEOUT_SECONDS = defaultPollerTimeout(DEFAULT_POLL_SCHEDULE).toSeconds();
 
 /**
  * The poller's and consumers' settings as the default deployment has them, for a schedule period

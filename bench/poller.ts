@@ -6,6 +6,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import pg from "pg";
+import { DEFAULT_POLL_SCHEDULE } from "../infra/construct";
+import { defaultPollerTimeout, pollerRunSecondsForRate, rateSeconds } from "../infra/functions";
 import { createTestQueues } from "../test/support/sqs";
 import { createDatabase, databaseUrl, dropDatabase } from "./seed";
 
@@ -206,10 +208,15 @@ export async function benchPollerWideRows(
   return { ...rest, rowBytes };
 }
 
-/** The stack's poller timeout with its default `rate(1 minute)` schedule (infra/functions.ts). */
-export const STACK_POLLER_TIMEOUT_SECONDS = 900;
-/** The stack's `POLLER_RUN_SECONDS` with that schedule. */
-export const STACK_POLLER_RUN_SECONDS = 58;
+/** The stack's default schedule period, in seconds (infra/construct.ts). */
+export const STACK_SCHEDULE_SECONDS = rateSeconds(DEFAULT_POLL_SCHEDULE) ?? 60;
+/** The stack's poller timeout with its default schedule (infra/functions.ts). */
+export const STACK_POLLER_TIMEOUT_SECONDS = defaultPollerTimeout(DEFAULT_POLL_SCHEDULE).toSeconds();
+/** The stack's `POLLER_RUN_SECONDS` with that schedule (the period plus the hand-over overlap). */
+export const STACK_POLLER_RUN_SECONDS = pollerRunSecondsForRate(
+  STACK_SCHEDULE_SECONDS,
+  STACK_POLLER_TIMEOUT_SECONDS,
+);
 
 /** A poller benchmark run as the stack's Lambda runs it (see bench/poller-child.ts). */
 export interface LambdaRunsResult extends PollerMemoryResult {
