@@ -12,6 +12,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { POLLER_OVERLAP_SECONDS } from "../infra/functions";
+import { LEASE_WAIT_STEP_MS } from "../lib/poller";
 import type { SqsEvent } from "../lib/queue";
 import { recordFromSqsMessage } from "../lib/queue";
 import { createSink, TOMBSTONE_INDEX_SETTINGS } from "../lib/sink";
@@ -22,6 +24,7 @@ import { applySchemaFixture, createTestDatabase } from "../test/support/pg";
 import { createTestQueues } from "../test/support/sqs";
 import { getServices } from "../tools/services";
 import { type FixedCostOptions, fixedCosts, type ModeCosts, modeIdleCosts } from "./cost";
+import { STACK_POLLER_RUN_SECONDS } from "./poller";
 
 export interface EconomyResult {
   idleRuns: {
@@ -155,12 +158,15 @@ export async function benchEconomy(
       upstashCommandsPerRun: idleRuns.upstashCommandsPerRun,
       sqsRequestsPerRun: idleRuns.sqsRequestsPerRun,
     });
-    // Latency mode: each run polls its whole 63 s. Beyond what an idle economy run sends, its
-    // idle cycles renew the lease every 20 s (3) and write a second heartbeat a minute in (1).
+    // Latency mode: each run polls its whole length (the period plus the hand-over overlap).
+    // Beyond what an idle economy run sends, its idle cycles renew the lease every 20 s (3) and
+    // write a second heartbeat a minute in (1), and it first waits for the lease through the
+    // previous run's overlap, asking every LEASE_WAIT_STEP_MS.
+    const leaseWaitCommands = Math.ceil((POLLER_OVERLAP_SECONDS * 1000) / LEASE_WAIT_STEP_MS);
     const latency = modeIdleCosts({
       mode: "latency",
-      pollerSecondsPerRun: 63,
-      upstashCommandsPerRun: idleRuns.upstashCommandsPerRun + 4,
+      pollerSecondsPerRun: STACK_POLLER_RUN_SECONDS,
+      upstashCommandsPerRun: idleRuns.upstashCommandsPerRun + 4 + leaseWaitCommands,
       sqsRequestsPerRun: 0,
     });
     return { idleRuns, firstChange, monthly: { economy, latency, fixed: fixedCosts(fixed) } };

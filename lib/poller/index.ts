@@ -1,6 +1,7 @@
 export { DEFAULT_CYCLE_OPTIONS, runCycle } from "./cycle";
 export {
   DEFAULT_LOOP_OPTIONS,
+  LEASE_WAIT_STEP_MS,
   type PollerLoopDeps,
   type PollerLoopOptions,
   type PollerRunSummary,

@@ -56,8 +56,8 @@ export interface PollerLoopOptions extends CycleOptions {
 
 /** Idle cycles write the heartbeat at most this often by default. */
 export const DEFAULT_HEARTBEAT_EVERY_MS = 60_000;
-/** How often a run waiting for the lease asks for it again. */
-const LEASE_WAIT_STEP_MS = 100;
+/** How often a run waiting for the lease asks for it again (each ask is one state-store command). */
+export const LEASE_WAIT_STEP_MS = 100;
 
 export const DEFAULT_LOOP_OPTIONS: Omit<PollerLoopOptions, "slot" | "holder"> = {
   ...DEFAULT_CYCLE_OPTIONS,
