@@ -82,11 +82,27 @@ export async function pgsyncSteadyStage(o: PgsyncStageOptions): Promise<PgsyncSt
       stepSeconds: o.stepSeconds,
       lagLimitSeconds: o.lagLimitSeconds,
       drainCapSeconds: 60,
-      onDatabase: (database) => o.cleanups.push(() => dropDatabase(superUrl, database)),
+      onDatabase: (database) => o.cleanups.push(() => dropSoon(superUrl, database)),
+      onCleanup: (cleanup) => o.cleanups.push(cleanup),
       log: o.log,
     });
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Drops `database`, trying again for a while: a PGSync daemon just stopped may leave a backend
+ * still reading its replication slot, and PostgreSQL refuses to drop a database whose slot is active.
+ */
+async function dropSoon(superUrl: string, database: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dropDatabase(superUrl, database);
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
   }
 }
 

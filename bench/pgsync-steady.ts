@@ -199,6 +199,8 @@ export interface PgsyncSteadyOptions {
   drainCapSeconds: number;
   /** Called with each database created, so the caller drops it on the way out. */
   onDatabase: (database: string) => void;
+  /** Registers a cleanup the caller runs on the way out. */
+  onCleanup: (cleanup: () => Promise<unknown>) => void;
   log: (line: string) => void;
 }
 
@@ -234,21 +236,19 @@ export async function benchPgsyncSteady(o: PgsyncSteadyOptions): Promise<PgsyncS
   await seedBookstore(client, o.books).finally(() => client.end());
   const redis = new Redis({ host: o.redis.host, port: o.redis.port, db: o.redis.db, lazyConnect: true });
   await redis.connect();
-  try {
-    const variants: PgsyncVariantResult[] = [];
-    for (const plan of o.plans) variants.push(await benchVariant(o, plan, seedDb, redis));
-    return {
-      version: PGSYNC_VERSION,
-      books: o.books,
-      stepSeconds: o.stepSeconds,
-      lagLimitSeconds: o.lagLimitSeconds,
-      redisDb: o.redis.db,
-      loadAverage: { atStart, atEnd: load() },
-      variants,
-    };
-  } finally {
-    redis.disconnect();
-  }
+  // Registered first, so it runs after the cleanups that delete this run's queue keys.
+  o.onCleanup(async () => redis.disconnect());
+  const variants: PgsyncVariantResult[] = [];
+  for (const plan of o.plans) variants.push(await benchVariant(o, plan, seedDb, redis));
+  return {
+    version: PGSYNC_VERSION,
+    books: o.books,
+    stepSeconds: o.stepSeconds,
+    lagLimitSeconds: o.lagLimitSeconds,
+    redisDb: o.redis.db,
+    loadAverage: { atStart, atEnd: load() },
+    variants,
+  };
 }
 
 async function benchVariant(
@@ -312,6 +312,9 @@ async function benchVariant(
     });
 
   const runs: PgsyncRun[] = [];
+  // This run's own keys only, also when a step fails (never FLUSHDB: the database may hold another
+  // run's queue).
+  o.onCleanup(() => redis.del(queueKey, `${queueKey}:meta`));
   for (const tuning of plan.tunings) {
     const logName = `daemon-${tuning.name}.log`;
     // PGSync's start-up creates and drops a replication slot named `_tmp_` (per cluster): hold the
@@ -376,8 +379,6 @@ async function benchVariant(
       await stopProcess(daemon);
     }
   }
-  // This run's own keys only (never FLUSHDB: the database may hold another run's queue).
-  await redis.del(queueKey, `${queueKey}:meta`);
 
   const best = runs.reduce<PgsyncRun | undefined>(
     (a, r) => (!a || r.sustained > a.sustained ? r : a),
