@@ -54,6 +54,9 @@ export async function runRepairs(
           {
             pageSize: options.rangePageSize,
             ...(sliced && options.deadline !== undefined ? { deadline: options.deadline } : {}),
+            ...(sliced && options.repairPagesPerSlice !== undefined
+              ? { maxPages: options.repairPagesPerSlice }
+              : {}),
           },
         );
         outcome.progress.push({ index, target, done: slice.done, progress: slice.progress });

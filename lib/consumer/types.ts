@@ -101,6 +101,12 @@ export interface ConsumerOptions {
   lookAhead?: number;
   /** Epoch ms by which the batch must be written (the Lambda's remaining time less a margin). */
   deadline?: number;
+  /**
+   * Pages a truncate's or rebuild's repair does in one batch at most before it goes on in a
+   * follow-up message (when a checkpoint store and a queue are there); absent: as many as the
+   * deadline allows.
+   */
+  repairPagesPerSlice?: number;
   /** Seconds a record waits before it comes again after the engine pushed back (default 30). */
   throttleDelaySeconds?: number;
 }

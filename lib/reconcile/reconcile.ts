@@ -1,5 +1,5 @@
 import { documentId } from "../document";
-import { type SearchSink, SinkError, type SinkOperation } from "../sink";
+import { DEADLINE_ERROR, type SearchSink, SinkError, type SinkOperation } from "../sink";
 import { ReconcileError } from "./errors";
 import { judgeIds } from "./judge";
 import { documentOperation } from "./operation";
@@ -51,13 +51,35 @@ export async function reconcileSlice(
   let pages = 0;
   while (progress.phase !== "done") {
     // At least one page per slice, so a job always moves on.
-    if (pages > 0 && options.deadline !== undefined && now() + 2 * slowest > options.deadline) {
+    const enough =
+      (options.deadline !== undefined && now() + 2 * slowest > options.deadline) ||
+      (options.maxPages !== undefined && pages >= options.maxPages);
+    if (pages > 0 && enough) {
       await save(deps, job, progress);
       return { done: false, progress };
     }
     const started = now();
-    if (progress.phase === "index") await indexPage(job, deps, options, progress);
-    else await databasePage(job, deps, options, progress);
+    const end =
+      progress.phase === "index"
+        ? await indexPage(job, deps, options, progress)
+        : await databasePage(job, deps, options, progress);
+    if (end === "cut") {
+      // The deadline cut the page's writes short: the page is kept and done again by the next
+      // slice. A slice that did no page at all fails instead, so that a job that can never do
+      // one page in time ends in the dead-letter queue rather than going round for ever.
+      await save(deps, job, progress);
+      if (pages === 0) {
+        throw new ReconcileError(
+          `writing to ${job.target} was cut short by the deadline before one page was done`,
+          {
+            retryable: true,
+            where: `index ${job.index}`,
+            fix: "nothing: the page is done again on the next delivery; if this repeats, give the consumer more time",
+          },
+        );
+      }
+      return { done: false, progress };
+    }
     pages++;
     progress.counts.pages++;
     slowest = Math.max(pages === 1 ? 0 : slowest, now() - started);
@@ -65,6 +87,9 @@ export async function reconcileSlice(
   }
   return { done: true, progress };
 }
+
+/** How a page ended: its work accepted (`done`), or cut short by the deadline and kept (`cut`). */
+type PageEnd = "done" | "cut";
 
 async function save(deps: ReconcileDeps, job: ReconcileJob, progress: ReconcileProgress): Promise<void> {
   progress.updatedAt = new Date((deps.now ?? Date.now)()).toISOString();
@@ -76,33 +101,52 @@ async function indexPage(
   deps: ReconcileDeps,
   options: ReconcileOptions,
   progress: ReconcileProgress,
-): Promise<void> {
-  let page: Awaited<ReturnType<SearchSink["scanIds"]>>;
-  try {
-    page = await deps.sink.scanIds(job.target, progress.cursor, options.pageSize);
-  } catch (error) {
-    if (progress.cursor !== undefined && scrollExpired(error)) {
-      // The engine forgot the scroll (a follow-up came later than its keep-alive): walk the
-      // ids again from the start. Every step is idempotent; only time is lost.
-      delete progress.cursor;
-      return;
+): Promise<PageEnd> {
+  if (progress.pending === undefined) {
+    // A scroll sees the index as of its last refresh: documents written just before the repair
+    // (a change committed before the truncate) would never be seen, and stay.
+    if (progress.cursor === undefined) await deps.sink.refresh(job.target);
+    let page: Awaited<ReturnType<SearchSink["scanIds"]>>;
+    try {
+      page = await deps.sink.scanIds(job.target, progress.cursor, options.pageSize);
+    } catch (error) {
+      if (progress.cursor !== undefined && scrollExpired(error)) {
+        // The engine forgot the scroll (a follow-up came later than its keep-alive): walk the
+        // ids again from the start. Every step is idempotent; only time is lost.
+        delete progress.cursor;
+        return "done";
+      }
+      throw error;
     }
-    throw error;
+    progress.counts.documents += page.documents.length;
+    progress.pending = {
+      documents: page.documents.map((d) =>
+        d.routing === undefined ? { id: d.id } : { id: d.id, routing: d.routing },
+      ),
+      last: page.cursor === undefined,
+    };
+    if (page.cursor === undefined) delete progress.cursor;
+    else progress.cursor = page.cursor;
+    // The engine's scroll has moved past this page: keep the page before working on it, so that
+    // a failure, the deadline or the end of the process before its deletes were accepted has it
+    // done again instead of skipped (its documents would stay in the index for good).
+    await save(deps, job, progress);
   }
-  progress.counts.documents += page.documents.length;
+  const { documents, last } = progress.pending;
   const judged = await inSnapshot(deps, (client) =>
     judgeIds(
       client,
       deps.builder,
-      page.documents.map((d) => d.id),
+      documents.map((d) => d.id),
     ),
   );
   const ops: SinkOperation[] = [];
-  for (const doc of page.documents) {
+  const extra: string[] = [];
+  let rebuilt = 0;
+  for (const doc of documents) {
     const built = judged.get(doc.id);
     if (!built) {
-      progress.counts.extra++;
-      note(progress.examples.extra, doc.id);
+      extra.push(doc.id);
       ops.push({
         kind: "delete",
         index: job.target,
@@ -111,18 +155,21 @@ async function indexPage(
         ...(doc.routing === undefined ? {} : { routing: doc.routing }),
       });
     } else if (job.mode === "rebuild") {
-      progress.counts.rebuilt++;
+      rebuilt++;
       ops.push(documentOperation(built, job.version, job.target, []));
     }
   }
-  await write(job, deps, options, progress, ops);
-  if (page.cursor === undefined) {
+  if ((await write(job, deps, options, progress, ops)) === "cut") return "cut";
+  // Counted once the page's work was accepted: a page done again is not counted twice.
+  progress.counts.extra += extra.length;
+  for (const id of extra) note(progress.examples.extra, id);
+  progress.counts.rebuilt += rebuilt;
+  delete progress.pending;
+  if (last) {
     progress.phase = "database";
-    delete progress.cursor;
     delete progress.after;
-  } else {
-    progress.cursor = page.cursor;
   }
+  return "done";
 }
 
 async function databasePage(
@@ -130,7 +177,7 @@ async function databasePage(
   deps: ReconcileDeps,
   options: ReconcileOptions,
   progress: ReconcileProgress,
-): Promise<void> {
+): Promise<PageEnd> {
   const { builder, sink } = deps;
   const table = builder.index.root.table;
   const built = await inSnapshot(deps, async (client) => {
@@ -144,16 +191,19 @@ async function databasePage(
     const documents = missing.length > 0 ? await builder.build(client, missing) : [];
     return { page, documents };
   });
-  progress.counts.rows += built.page.keys.length;
   const ops: SinkOperation[] = [];
+  const missing: string[] = [];
   for (const doc of built.documents) {
     // A root whose document a plugin drops has none on purpose.
     if (doc.action !== "index") continue;
-    progress.counts.missing++;
-    note(progress.examples.missing, doc._id);
+    missing.push(doc._id);
     ops.push(documentOperation(doc, job.version, job.target, []));
   }
-  await write(job, deps, options, progress, ops);
+  // `after` moves only once the page's writes were accepted: a page cut short is read again.
+  if ((await write(job, deps, options, progress, ops)) === "cut") return "cut";
+  progress.counts.rows += built.page.keys.length;
+  progress.counts.missing += missing.length;
+  for (const id of missing) note(progress.examples.missing, id);
   const last = built.page.keys.at(-1);
   if (!built.page.more || !last) {
     progress.phase = "done";
@@ -161,21 +211,28 @@ async function databasePage(
   } else {
     progress.after = last;
   }
+  return "done";
 }
 
+/**
+ * Writes a page's operations. `cut` when the deadline left no time for some of them (nothing else
+ * failed): the page is done again later. Any other retryable failure throws.
+ */
 async function write(
   job: ReconcileJob,
   deps: ReconcileDeps,
   options: ReconcileOptions,
   progress: ReconcileProgress,
   ops: SinkOperation[],
-): Promise<void> {
-  if (ops.length === 0 || options.dryRun) return;
+): Promise<PageEnd> {
+  if (ops.length === 0 || options.dryRun) return "done";
   const { outcomes } = await deps.sink.write(
     ops,
     options.deadline === undefined ? {} : { deadline: options.deadline },
   );
-  const retry = outcomes.find((o) => o.status === "retryable");
+  const retryable = outcomes.filter((o) => o.status === "retryable");
+  if (retryable.length > 0 && retryable.every((o) => o.errorType === DEADLINE_ERROR)) return "cut";
+  const retry = retryable[0];
   if (retry) {
     throw new ReconcileError(
       `writing to ${job.target} failed for now: ${retry.reason ?? "the engine asked to retry"}`,
@@ -191,6 +248,7 @@ async function write(
     progress.counts.rejected++;
     note(progress.examples.rejected, `${o.op.id}: ${o.reason ?? "rejected"}`);
   }
+  return "done";
 }
 
 function scrollExpired(error: unknown): boolean {

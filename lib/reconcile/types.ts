@@ -53,6 +53,13 @@ export interface ReconcileProgress {
   phase: "index" | "database" | "done";
   cursor?: string;
   after?: string[];
+  /**
+   * The ids of the index page read last, kept until its deletes and writes were accepted. The
+   * scroll behind `cursor` has moved past them on the engine (a scroll cursor names a place kept
+   * by the engine, not a page), so a page whose work failed or was cut short is done again from
+   * here, never read again from the scroll. `last`: the scroll ended with this page.
+   */
+  pending?: { documents: { id: string; routing?: string }[]; last: boolean };
   counts: ReconcileCounts;
   /** A few ids of each kind, for reports. */
   examples: { extra: string[]; missing: string[]; rejected: string[] };
@@ -90,6 +97,8 @@ export interface ReconcileOptions {
   deadline?: number;
   /** Count and report only; write nothing. */
   dryRun?: boolean;
+  /** Pages per slice at most (the rest goes on in the next slice); absent: as the deadline allows. */
+  maxPages?: number;
 }
 
 export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = { pageSize: 1000 };

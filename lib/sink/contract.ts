@@ -89,7 +89,8 @@ export interface IndexAdmin {
   sampleDocuments(index: string, size: number): Promise<StoredDocument[]>;
   /**
    * The ids of an index, one page per call, resumable from another process with the returned
-   * cursor (a point-in-time search ordered by `_id`).
+   * cursor (a scroll: it sees the index as of its last refresh). The cursor names the place the
+   * engine keeps, not a page: passing it again gives the next page, never the same one again.
    */
   scanIds(
     index: string,

@@ -68,6 +68,8 @@ export class SyncPipeline {
   lastHandoffs: Handoff[] = [];
   /** Time each consumer batch may take; see {@link PipelineOptions.batchBudgetMs}. */
   batchBudgetMs: number | undefined;
+  /** Pages a repair does per consumer batch at most; see `ConsumerOptions.repairPagesPerSlice`. */
+  repairPagesPerSlice: number | undefined;
   readonly totals: DrainReport = { cycles: 0, batches: 0, messages: 0, continuations: 0 };
 
   constructor(private readonly options: PipelineOptions) {
@@ -151,6 +153,7 @@ export class SyncPipeline {
       const result = await processBatch(event, this.deps(), {
         ...DEFAULT_CONSUMER_OPTIONS,
         ...(budget === undefined ? {} : { deadline: Date.now() + budget }),
+        ...(this.repairPagesPerSlice === undefined ? {} : { repairPagesPerSlice: this.repairPagesPerSlice }),
       });
       this.totals.batches++;
       this.totals.messages += batch.length;
