@@ -2,6 +2,7 @@ export {
   type AlertConfig,
   type ConfigFor,
   type ConfigNeeds,
+  LATENCY_POLL_INTERVAL_SECONDS,
   loadConfig,
   METRIC_SELECTIONS,
   type MetricSelection,

@@ -252,7 +252,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
     "`slotsync run` without SQS_DLQ_URL: dead letters as JSON lines (reason and message)",
   ),
 
-  v("poller", "POLL_INTERVAL_SECONDS", "1", "pause after a cycle that found nothing (0.05–60)"),
+  v(
+    "poller",
+    "POLL_INTERVAL_SECONDS",
+    "1 (0.25 with POLLER_MODE=latency)",
+    "time from one cycle's start to the next; a cycle that filled POLLER_MAX_CHANGES_PER_CYCLE goes straight on (0.05–60)",
+  ),
   v(
     "poller",
     "POLLER_RUN_SECONDS",

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { loadConfig, type QueueConfig } from "../../../lib/config";
+import { LATENCY_POLL_INTERVAL_SECONDS, loadConfig, type QueueConfig } from "../../../lib/config";
 import { ConfigError } from "../../../lib/errors";
 import type { DocumentSinkConfig, SinkConfig } from "../../../lib/sink";
 
@@ -75,6 +75,19 @@ describe("loadConfig", () => {
     expect(loadConfig({}, {}).state).toEqual({ kind: "file", dir: ".slotsync/state" });
     expect(error(() => loadConfig({ UPSTASH_REDIS_REST_URL: "https://x.upstash.io" })).message).toContain(
       "UPSTASH_REDIS_REST_TOKEN",
+    );
+  });
+
+  it("polls every second in economy mode and every 0.25 s in latency mode, unless POLL_INTERVAL_SECONDS says", () => {
+    expect(loadConfig({}).poller.pollIntervalMs).toBe(1000);
+    expect(loadConfig({ POLLER_MODE: "latency" }).poller.pollIntervalMs).toBe(
+      LATENCY_POLL_INTERVAL_SECONDS * 1000,
+    );
+    expect(loadConfig({ POLLER_MODE: "latency", POLL_INTERVAL_SECONDS: "2" }).poller.pollIntervalMs).toBe(
+      2000,
+    );
+    expect(loadConfig({ POLLER_MODE: "economy", POLL_INTERVAL_SECONDS: "0.5" }).poller.pollIntervalMs).toBe(
+      500,
     );
   });
 
