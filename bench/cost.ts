@@ -1,6 +1,7 @@
 /**
- * Cost model: the AWS and Upstash cost per million row changes and the idle cost per month, for
- * the CDK stack's default settings, from counts measured in the benchmark run. List prices only
+ * Cost model: the AWS and Upstash cost per million row changes, and the idle and fixed cost per
+ * month of each poller mode, for the CDK stack's default settings, from counts measured in the
+ * benchmark run. List prices only
  * (us-east-1, no free tiers, no savings plans); each price names its source and the date it was
  * read. They change: re-check them before relying on the result.
  */
@@ -92,8 +93,6 @@ export const STACK_DEFAULTS = {
   monitorInvocationsPerMonth: 12 * 24 * 30,
   /** The event source mapping's pollers long-poll (20 s) even when the queue is empty. */
   idleSqsReceivesPerMonth: 5 * 3 * 60 * 24 * 30,
-  /** Metrics the Lambdas publish (poller 3, consumer 7, monitor ~4). */
-  customMetrics: 14,
 } as const;
 
 export interface MeasuredCounts {
@@ -108,12 +107,6 @@ export interface MeasuredCounts {
   /** Extra poller GB-seconds the changes cost beyond an idle poller (0: the poller runs its full
    * invocation either way). */
   pollerExtraMs: number;
-  /** Upstash commands per second of an idle poller (lease renewal, heartbeat per cycle). */
-  idleUpstashPerSecond: number;
-  /** Seconds an invocation of the poller runs when idle (until its safety margin). */
-  idlePollerSeconds: number;
-  /** Monitor invocation duration in seconds (estimated when not measured). */
-  monitorSeconds: number;
 }
 
 export interface CostLine {
@@ -124,7 +117,6 @@ export interface CostLine {
 
 export interface CostModel {
   perMillionChanges: { lines: CostLine[]; totalUsd: number };
-  idlePerMonth: { lines: CostLine[]; totalUsd: number };
   prices: typeof PRICES;
   assumptions: string[];
 }
@@ -163,60 +155,16 @@ export function costModel(m: MeasuredCounts): CostModel {
       usd: m.upstashCommands * perChange * PRICES.upstashCommand.usd,
     },
   ];
-  const d = STACK_DEFAULTS;
-  const pollerGbs = d.pollerInvocationsPerMonth * m.idlePollerSeconds * (d.pollerMemoryMb / 1024);
-  const monitorGbs = d.monitorInvocationsPerMonth * m.monitorSeconds * (d.monitorMemoryMb / 1024);
-  const idleUpstash = m.idleUpstashPerSecond * m.idlePollerSeconds * d.pollerInvocationsPerMonth;
-  const idleLines: CostLine[] = [
-    {
-      item: "poller Lambda compute (GB-s)",
-      quantity: pollerGbs,
-      usd: pollerGbs * PRICES.lambdaArmGbSecond.usd,
-    },
-    {
-      item: "poller + monitor Lambda requests",
-      quantity: d.pollerInvocationsPerMonth + d.monitorInvocationsPerMonth,
-      usd: (d.pollerInvocationsPerMonth + d.monitorInvocationsPerMonth) * PRICES.lambdaRequest.usd,
-    },
-    {
-      item: "monitor Lambda compute (GB-s)",
-      quantity: monitorGbs,
-      usd: monitorGbs * PRICES.lambdaArmGbSecond.usd,
-    },
-    {
-      item: "SQS empty receives (event source mapping)",
-      quantity: d.idleSqsReceivesPerMonth,
-      usd: d.idleSqsReceivesPerMonth * PRICES.sqsRequest.usd,
-    },
-    {
-      item: "Upstash commands (idle poller)",
-      quantity: idleUpstash,
-      usd: idleUpstash * PRICES.upstashCommand.usd,
-    },
-    {
-      item: "EventBridge scheduled invocations",
-      quantity: d.pollerInvocationsPerMonth + d.monitorInvocationsPerMonth,
-      usd: 0,
-    },
-    {
-      item: "CloudWatch custom metrics",
-      quantity: d.customMetrics,
-      usd: d.customMetrics * PRICES.cloudWatchMetric.usd,
-    },
-  ];
   const total = (lines: CostLine[]) => money(lines.reduce((sum, l) => sum + l.usd, 0));
   const tidy = (lines: CostLine[]) =>
     lines.map((l) => ({ ...l, quantity: Math.round(l.quantity), usd: money(l.usd) }));
   return {
     perMillionChanges: { lines: tidy(changeLines), totalUsd: total(changeLines) },
-    idlePerMonth: { lines: tidy(idleLines), totalUsd: total(idleLines) },
     prices: PRICES,
     assumptions: [
       "us-east-1 list prices, no free tiers, Arm Lambdas, 30-day month",
-      `poller: rate(1 minute), ${d.pollerMemoryMb} MB, starts cycles for POLLER_RUN_SECONDS = 58 s (${m.idlePollerSeconds} s per invocation)`,
-      `consumer: ${d.consumerMemoryMb} MB; compute and invocations as measured in the 1,000 changes/s run`,
-      `monitor: rate(5 minutes), ${d.monitorMemoryMb} MB, ${m.monitorSeconds} s per invocation (estimate)`,
-      "SQS: the event source mapping's 5 pollers long-poll 20 s when idle (AWS does not publish the exact number)",
+      "poller: its runs cost the same with or without changes in latency mode, so the changes add no poller compute; the idle month per mode is bench/economy.ts's",
+      `consumer: ${STACK_DEFAULTS.consumerMemoryMb} MB; compute and invocations as measured in the 1,000 changes/s run`,
       "CloudWatch Logs ingestion and data transfer are not included",
     ],
   };

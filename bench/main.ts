@@ -55,7 +55,7 @@ import { ensureServices, type ServiceName, stopServices } from "../tools/service
 import { BulkAcks } from "./acks";
 import { benchBootstrap } from "./bootstrap";
 import { costModel } from "./cost";
-import { benchEconomy, ECONOMY_FIXED, economyMarkdown } from "./economy";
+import { benchEconomy, ECONOMY_FIXED, type EconomyResult, economyMarkdown } from "./economy";
 import {
   BENCH_PGSYNC_LOCK,
   BENCH_PGSYNC_REDIS_DB,
@@ -212,6 +212,15 @@ async function boundsOnly(which: string): Promise<void> {
   }
 }
 
+/** Writes bench/results/economy.{json,md}. */
+function writeEconomy(result: EconomyResult): void {
+  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+  const file = join(ROOT, "bench", "results", "economy");
+  writeFileSync(`${file}.json`, `${JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2)}\n`);
+  writeFileSync(`${file}.md`, economyMarkdown(result));
+  log("wrote bench/results/economy.{json,md}");
+}
+
 /** `--only economy`: idle runs and the first change after them, and the monthly cost per mode. */
 async function economyOnly(): Promise<void> {
   const { started } = await ensureServices(
@@ -220,15 +229,7 @@ async function economyOnly(): Promise<void> {
   );
   servicesStarted = [...started];
   try {
-    const result = await benchEconomy(quick ? 10 : 30, ECONOMY_FIXED, log);
-    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-    const file = join(ROOT, "bench", "results", "economy");
-    writeFileSync(
-      `${file}.json`,
-      `${JSON.stringify({ at: new Date().toISOString(), ...result }, null, 2)}\n`,
-    );
-    writeFileSync(`${file}.md`, economyMarkdown(result));
-    log(`wrote bench/results/economy.{json,md}`);
+    writeEconomy(await benchEconomy(quick ? 10 : 30, ECONOMY_FIXED, log));
   } finally {
     await cleanUp();
   }
@@ -773,9 +774,13 @@ async function main(): Promise<void> {
       benchPollerMemory(ROOT, superUrl, endpoints.elasticmq.endpoint, settings.pollerRows),
     );
 
-    // 5. Cost model, from the latency run's counts (default schedule, 1,000 changes/s).
-    // An idle run starts cycles for POLLER_RUN_SECONDS and ends within a poll interval after.
-    const idlePollerSeconds = 59;
+    // 5. Economy mode: idle scheduled runs, the first change after them, the month per mode.
+    const economy = await stage("economy mode: idle runs and the first change after them", () =>
+      benchEconomy(quick ? 10 : 30, ECONOMY_FIXED, log),
+    );
+    writeEconomy(economy);
+
+    // 6. Cost per million changes, from the latency run's counts (1,000 changes/s).
     const windowSeconds = latency.step.seconds;
     const cost = costModel({
       changes: latency.step.changes,
@@ -784,9 +789,6 @@ async function main(): Promise<void> {
       sqsRequests: latency.sqsRequests,
       upstashCommands: Math.max(0, latency.upstash - slotsyncSteady.idle.upstashPerSecond * windowSeconds),
       pollerExtraMs: 0,
-      idleUpstashPerSecond: slotsyncSteady.idle.upstashPerSecond,
-      idlePollerSeconds,
-      monitorSeconds: 1,
     });
 
     // PGSync's latency beside slotsync's: its highest kept-up step without the through-table child.
@@ -833,6 +835,7 @@ async function main(): Promise<void> {
         withBatchingWindow: withWindow.latency,
       },
       pollerMemory,
+      economy,
       counts: {
         windowSeconds,
         changes: latency.step.changes,

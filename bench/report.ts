@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { BootstrapBenchResult } from "./bootstrap";
 import type { CostModel } from "./cost";
+import { type EconomyResult, economyMarkdown } from "./economy";
 import { pgsyncFigure, pgsyncStepRows } from "./pgsync-report";
 import type { PgsyncSteadyResult, PgsyncVariant } from "./pgsync-steady";
 import type { PipelineCounters } from "./pipeline";
@@ -26,6 +27,10 @@ export const TARGETS = {
   /** Scheduled hand-overs the latency window must span. */
   latencyHandOvers: 3,
   pollerRssMb: 256,
+  /** Economy mode's variable idle cost per month (compute, requests, SQS, Upstash), USD. */
+  economyIdleUsdPerMonth: 1,
+  /** Worst case, economy mode: the first change after an idle spell searchable within this. */
+  firstChangeAfterIdleSeconds: 65,
 } as const;
 
 export interface BenchResult {
@@ -75,6 +80,7 @@ export interface BenchResult {
     withBatchingWindow: LatencySummary;
   };
   pollerMemory: PollerMemoryResult;
+  economy: EconomyResult;
   counts: {
     windowSeconds: number;
     changes: number;
@@ -98,6 +104,7 @@ export function markdown(r: BenchResult): string {
   const b = r.bootstrap;
   const s = r.steady;
   const l = r.latency;
+  const e = r.economy;
   // Only the first step starts from an idle pipeline; a later one may begin with what the step
   // before left in flight, so a pipeline that never kept up is bounded by its first step.
   const rate = (x: SearchResult) =>
@@ -127,7 +134,9 @@ export function markdown(r: BenchResult): string {
     `| same, poller always polling, 2 s batching window (the former default) | p50 ${l.withBatchingWindow.p50} s, p95 ${l.withBatchingWindow.p95} s, p99 ${l.withBatchingWindow.p99} s | | | p99 ≤ ${t.latencyP99Seconds} s | ${met(l.withBatchingWindow.p99 <= t.latencyP99Seconds)} |`,
     `| poller peak RSS, ${n(r.pollerMemory.rows)}-row transaction (heap cap ${r.pollerMemory.heapMb} MB) | ${r.pollerMemory.peakRssMb} MB (${n(r.pollerMemory.changesPerSecond)} changes/s) | | | ≤ ${t.pollerRssMb} MB | ${met(r.pollerMemory.peakRssMb <= t.pollerRssMb)} |`,
     `| cost per million changes (AWS + Upstash) | ${usd(r.cost.perMillionChanges.totalUsd)} | | | | |`,
-    `| idle cost per month | ${usd(r.cost.idlePerMonth.totalUsd)} | | | | |`,
+    `| idle cost per month, economy mode (compute, requests, SQS, Upstash) | ${usd(e.monthly.economy.totalUsd)} | latency mode ${usd(e.monthly.latency.totalUsd)} | | ≤ $${t.economyIdleUsdPerMonth} | ${met(e.monthly.economy.totalUsd <= t.economyIdleUsdPerMonth)} |`,
+    `| first change after idle runs, economy mode, worst case with rate(1 minute) | searchable within ${e.firstChange.worstCaseSeconds} s (${e.firstChange.searchableMs} ms after its run starts) | | | ≤ ${t.firstChangeAfterIdleSeconds} s | ${met(e.firstChange.worstCaseSeconds <= t.firstChangeAfterIdleSeconds)} |`,
+    `| fixed cost per month, either mode (KMS key, secret, alarms, dashboard, metrics) | ${usd(e.monthly.fixed.totalUsd)} | | | | |`,
   ];
   const steps = (name: string, x: SearchResult) =>
     x.steps.map(
@@ -164,13 +173,11 @@ export function markdown(r: BenchResult): string {
     ...costLines(r.cost.perMillionChanges.lines),
     `| **total** | | **${usd(r.cost.perMillionChanges.totalUsd)}** |`,
     "",
-    "## Idle cost per month",
-    "",
-    "| item | quantity | cost |",
-    "| --- | --- | --- |",
-    ...costLines(r.cost.idlePerMonth.lines),
-    `| **total** | | **${usd(r.cost.idlePerMonth.totalUsd)}** |`,
-    "",
+    // The economy stage's own report, under this one's title (bench/economy.ts).
+    economyMarkdown(e).replace(
+      /^# [^\n]*\n\n/,
+      "## Economy mode: idle runs and the first change after them\n\n",
+    ),
     "Prices used (list prices, us-east-1; re-check before relying on them):",
     "",
     "| unit | price | source | as of |",
