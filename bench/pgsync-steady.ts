@@ -90,7 +90,7 @@ export interface PgsyncVariantPlan {
  * changes a second at most, without it with hundreds.
  */
 export const PGSYNC_LADDERS: Record<PgsyncVariant, number[]> = {
-  "through-child": [2, 5, 10, 15, 20, 25, 30, 40],
+  "through-child": [2, 5, 10, 15, 20, 25, 30, 40, 60, 80, 120, 160],
   "no-through-child": [25, 50, 100, 200, 400, 800, 1600, 3200],
 };
 
