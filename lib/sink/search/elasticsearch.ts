@@ -4,11 +4,11 @@ import { SinkError } from "../errors";
 import type { ElasticsearchAuth, ElasticsearchSinkConfig, ResolvedTuning } from "./config";
 import {
   type ClientSend,
+  clientTransportFailure,
   type EngineRequest,
   type EngineResponse,
   type EngineTransport,
   sendThroughClient,
-  TransportFailure,
 } from "./transport";
 
 /**
@@ -79,14 +79,9 @@ function secretsOf(auth: ElasticsearchAuth | undefined): string[] {
 function translateError(err: unknown, secrets: readonly string[]): Error {
   const name = err instanceof Error ? err.name : "";
   const message = redactText(err instanceof Error ? err.message : String(err), secrets);
+  const failure = clientTransportFailure(name, message);
+  if (failure) return failure;
   switch (name) {
-    case "TimeoutError":
-      return new TransportFailure("timeout", `request timed out (${message})`);
-    case "ConnectionError":
-    case "NoLivingConnectionsError":
-    case "DeserializationError":
-    case "RequestAbortedError":
-      return new TransportFailure("network", message);
     case "ProductNotSupportedError":
       return new SinkError("the server is not Elasticsearch (the product check failed)", {
         fix: "for OpenSearch set engine to opensearch (OPENSEARCH=true); otherwise check ELASTICSEARCH_URL",

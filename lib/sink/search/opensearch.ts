@@ -5,11 +5,11 @@ import { SinkError } from "../errors";
 import type { AwsCredentials, OpenSearchAuth, OpenSearchSinkConfig, ResolvedTuning } from "./config";
 import {
   type ClientSend,
+  clientTransportFailure,
   type EngineRequest,
   type EngineResponse,
   type EngineTransport,
   sendThroughClient,
-  TransportFailure,
 } from "./transport";
 
 /**
@@ -84,14 +84,9 @@ function secretsOf(auth: OpenSearchAuth | undefined): string[] {
 function translateError(err: unknown, secrets: readonly string[]): Error {
   const name = err instanceof Error ? err.name : "";
   const message = redactText(err instanceof Error ? err.message : String(err), secrets);
+  const failure = clientTransportFailure(name, message);
+  if (failure) return failure;
   switch (name) {
-    case "TimeoutError":
-      return new TransportFailure("timeout", `request timed out (${message})`);
-    case "ConnectionError":
-    case "NoLivingConnectionsError":
-    case "DeserializationError":
-    case "RequestAbortedError":
-      return new TransportFailure("network", message);
     case "AwsSigv4SignerError":
     case "CredentialsProviderError":
       return new SinkError(`no AWS credentials to sign OpenSearch requests: ${message}`, {

@@ -58,6 +58,24 @@ export class TransportFailure extends Error {
   }
 }
 
+/**
+ * The `TransportFailure` for an error the Elasticsearch or OpenSearch client threw when no answer
+ * came (both clients name these errors alike), or undefined for any other error.
+ */
+export function clientTransportFailure(name: string, message: string): TransportFailure | undefined {
+  switch (name) {
+    case "TimeoutError":
+      return new TransportFailure("timeout", `request timed out (${message})`);
+    case "ConnectionError":
+    case "NoLivingConnectionsError":
+    case "DeserializationError":
+    case "RequestAbortedError":
+      return new TransportFailure("network", message);
+    default:
+      return undefined;
+  }
+}
+
 /** Every 4xx and 5xx status, for the clients' `ignore` option: we classify statuses ourselves. */
 export const ALL_ERROR_STATUSES: number[] = Array.from({ length: 200 }, (_, i) => 400 + i);
 
