@@ -123,37 +123,28 @@ export interface CostModel {
 
 const money = (v: number) => +v.toFixed(4);
 
+/** A cost line: `quantity` units at `price`. */
+const priced = (item: string, quantity: number, price: Price): CostLine => ({
+  item,
+  quantity,
+  usd: quantity * price.usd,
+});
+
 /** Applies the price table to measured counts; see the file comment. */
 export function costModel(m: MeasuredCounts): CostModel {
   const perChange = 1e6 / Math.max(1, m.changes);
   const gbs = (ms: number, mb: number) => (ms / 1000) * (mb / 1024);
   const consumerGbs = gbs(m.consumerMs, STACK_DEFAULTS.consumerMemoryMb) * perChange;
   const changeLines: CostLine[] = [
-    {
-      item: "consumer Lambda compute (GB-s)",
-      quantity: consumerGbs,
-      usd: consumerGbs * PRICES.lambdaArmGbSecond.usd,
-    },
-    {
-      item: "consumer Lambda requests",
-      quantity: m.consumerInvocations * perChange,
-      usd: m.consumerInvocations * perChange * PRICES.lambdaRequest.usd,
-    },
-    {
-      item: "poller Lambda extra compute (GB-s)",
-      quantity: gbs(m.pollerExtraMs, STACK_DEFAULTS.pollerMemoryMb) * perChange,
-      usd: gbs(m.pollerExtraMs, STACK_DEFAULTS.pollerMemoryMb) * perChange * PRICES.lambdaArmGbSecond.usd,
-    },
-    {
-      item: "SQS requests",
-      quantity: m.sqsRequests * perChange,
-      usd: m.sqsRequests * perChange * PRICES.sqsRequest.usd,
-    },
-    {
-      item: "Upstash commands",
-      quantity: m.upstashCommands * perChange,
-      usd: m.upstashCommands * perChange * PRICES.upstashCommand.usd,
-    },
+    priced("consumer Lambda compute (GB-s)", consumerGbs, PRICES.lambdaArmGbSecond),
+    priced("consumer Lambda requests", m.consumerInvocations * perChange, PRICES.lambdaRequest),
+    priced(
+      "poller Lambda extra compute (GB-s)",
+      gbs(m.pollerExtraMs, STACK_DEFAULTS.pollerMemoryMb) * perChange,
+      PRICES.lambdaArmGbSecond,
+    ),
+    priced("SQS requests", m.sqsRequests * perChange, PRICES.sqsRequest),
+    priced("Upstash commands", m.upstashCommands * perChange, PRICES.upstashCommand),
   ];
   const total = (lines: CostLine[]) => money(lines.reduce((sum, l) => sum + l.usd, 0));
   const tidy = (lines: CostLine[]) =>
@@ -203,31 +194,11 @@ export function modeIdleCosts(run: IdleRun): ModeCosts {
   const upstash = runs * run.upstashCommandsPerRun + d.monitorInvocationsPerMonth * MONITOR_UPSTASH_COMMANDS;
   const sqs = d.idleSqsReceivesPerMonth + runs * run.sqsRequestsPerRun;
   const lines: CostLine[] = [
-    {
-      item: "poller Lambda compute (GB-s)",
-      quantity: pollerGbs,
-      usd: pollerGbs * PRICES.lambdaArmGbSecond.usd,
-    },
-    {
-      item: "monitor Lambda compute (GB-s, 1 s a run)",
-      quantity: monitorGbs,
-      usd: monitorGbs * PRICES.lambdaArmGbSecond.usd,
-    },
-    {
-      item: "poller + monitor Lambda requests",
-      quantity: requests,
-      usd: requests * PRICES.lambdaRequest.usd,
-    },
-    {
-      item: "SQS requests (the event source's empty receives, the poller's own)",
-      quantity: sqs,
-      usd: sqs * PRICES.sqsRequest.usd,
-    },
-    {
-      item: "Upstash commands (poller + monitor)",
-      quantity: upstash,
-      usd: upstash * PRICES.upstashCommand.usd,
-    },
+    priced("poller Lambda compute (GB-s)", pollerGbs, PRICES.lambdaArmGbSecond),
+    priced("monitor Lambda compute (GB-s, 1 s a run)", monitorGbs, PRICES.lambdaArmGbSecond),
+    priced("poller + monitor Lambda requests", requests, PRICES.lambdaRequest),
+    priced("SQS requests (the event source's empty receives, the poller's own)", sqs, PRICES.sqsRequest),
+    priced("Upstash commands (poller + monitor)", upstash, PRICES.upstashCommand),
   ];
   const totalUsd = +lines.reduce((sum, l) => sum + l.usd, 0).toFixed(4);
   return {
@@ -257,19 +228,9 @@ export function fixedCosts(o: FixedCostOptions): { lines: CostLine[]; totalUsd: 
     { item: "Secrets Manager secret", quantity: 1, usd: PRICES.secret.usd },
     { item: "CloudWatch alarms", quantity: o.alarms, usd: o.alarms * PRICES.cloudWatchAlarm.usd },
     { item: "CloudWatch dashboard", quantity: 1, usd: PRICES.cloudWatchDashboard.usd },
-    {
-      item: "CloudWatch custom metrics",
-      quantity: o.customMetrics,
-      usd: o.customMetrics * PRICES.cloudWatchMetric.usd,
-    },
+    priced("CloudWatch custom metrics", o.customMetrics, PRICES.cloudWatchMetric),
     ...(o.nat
-      ? [
-          {
-            item: "NAT gateway hours (data processed extra)",
-            quantity: MONTH_HOURS,
-            usd: MONTH_HOURS * PRICES.natGatewayHour.usd,
-          },
-        ]
+      ? [priced("NAT gateway hours (data processed extra)", MONTH_HOURS, PRICES.natGatewayHour)]
       : []),
   ];
   return {
