@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONSUMER_OPTIONS } from "../../lib/consumer";
 import {
   expectIndexEqualsDatabase,
   openSyncSuite,
@@ -20,8 +21,9 @@ describe("TRUNCATE of a root of 100,000 documents", () => {
     await suite.sink.refresh(index);
     expect(await suite.sink.count(index)).toBe(100_000);
     // Each consumer batch gets 2 s, as a Lambda's remaining time would bound it, and a repair does
-    // at most 10 pages of 1,000 ids per batch: the 100,000 deletes take at least 10 batches, each
-    // ending with a follow-up message, on any machine (the deadline may end a slice sooner).
+    // at most 10 pages of `rangePageSize` ids per batch: the 100,000 deletes take at least
+    // 100,000 / (10 pages × page size) batches, each ending with a follow-up message, on any
+    // machine (the deadline may end a slice sooner).
     suite.pipeline.batchBudgetMs = 2000;
     suite.pipeline.repairPagesPerSlice = 10;
     const before = { ...suite.pipeline.totals };
@@ -31,7 +33,9 @@ describe("TRUNCATE of a root of 100,000 documents", () => {
     );
     await suite.pipeline.drain();
     const continuations = suite.pipeline.totals.continuations - before.continuations;
-    expect(continuations).toBeGreaterThanOrEqual(100_000 / 1000 / 10);
+    expect(continuations).toBeGreaterThanOrEqual(
+      Math.floor(100_000 / DEFAULT_CONSUMER_OPTIONS.rangePageSize / 10),
+    );
     await expectIndexEqualsDatabase(suite, "items", "item");
     expect((await suite.pipeline.compare("items")).stored).toBe(25);
   }, 600_000);
