@@ -2,6 +2,7 @@ import type { DocumentResult } from "../document";
 import type { SlotsyncError } from "../errors";
 import type { QueueMessage, RangeMessage, SqsRecord } from "../queue";
 import { bisect, inSavepoint, isPoisonError, reasonOf } from "./isolate";
+import { RangePageSizer } from "./range-page";
 import type { ConsumerDeps, ConsumerOptions, IndexWork } from "./types";
 
 /** A built document with the version to write it at and the records it answers. */
@@ -112,6 +113,8 @@ export async function buildDocuments(
     for (const [index, w] of work) {
       const builder = deps.builders.get(index);
       if (!builder) continue;
+      // Per index: its rows' width decides its pages' size.
+      const pages = new RangePageSizer(options.rangePageSize, options.rangePageText);
       const entries = [...w.keys.values()];
       for (let i = 0; i < entries.length; i += options.keysPerQuery) {
         const chunk = entries.slice(i, i + options.keysPerQuery);
@@ -157,7 +160,7 @@ export async function buildDocuments(
       for (const { record, message } of w.ranges) {
         let after = message.range.from === null ? undefined : message.range.from.map(String);
         const upTo = message.range.to === null ? undefined : message.range.to.map(String);
-        let pages = 0;
+        let read = 0;
         let count = 0;
         for (;;) {
           let page: Awaited<ReturnType<typeof builder.buildRange>>;
@@ -166,7 +169,7 @@ export async function buildDocuments(
               builder.buildRange(client, {
                 ...(after ? { after } : {}),
                 ...(upTo ? { upTo } : {}),
-                limit: options.rangePageSize,
+                limit: pages.next(),
               }),
             );
           } catch (error) {
@@ -189,14 +192,15 @@ export async function buildDocuments(
               bootstrapId: message.bootstrapId,
             })),
           );
+          pages.observe(page.documents.length, page.textLength);
           count += page.documents.length;
           after = page.lastKey;
-          pages++;
+          read++;
           if (!page.more || !after) {
             outcome.completedRanges.push({ record, message, documents: count });
             break;
           }
-          if (pages >= MAX_PAGES_PER_RANGE) {
+          if (read >= MAX_PAGES_PER_RANGE) {
             outcome.continuations.push({
               record,
               message: {

@@ -98,6 +98,12 @@ export interface ConsumerOptions {
    */
   rangePageSize: number;
   /**
+   * Characters of document text a range page may hold, about: pages of wide rows get fewer rows
+   * than `rangePageSize`, fitted to the widest rows seen in the batch, so memory stays bounded by
+   * bytes as well as rows. Default {@link DEFAULT_RANGE_PAGE_TEXT}.
+   */
+  rangePageText?: number;
+  /**
    * Chunks of documents (a query's keys, a range's page) built ahead of the one being written:
    * the next chunk's query runs while the previous chunk's bulk request is in flight. 0 builds
    * and writes in turn. Memory holds at most this many chunks plus the one being written.
@@ -126,6 +132,13 @@ export const DEFAULT_LOOK_AHEAD = 1;
  * and measured 0.55 of the bulk ceiling at 1,000,000 books; pages of 2,500, 0.77 (bench/bootstrap.ts).
  */
 export const DEFAULT_RANGE_PAGE_SIZE = 2500;
+
+/**
+ * Document text per range page by default: 16 Mi characters, so a page's documents, the one built
+ * ahead and the one being written stay well inside a 1,024 MB consumer whatever the row width
+ * (2,500 documents of 1 KB are 2.5 Mi characters: the row count rules for common rows).
+ */
+export const DEFAULT_RANGE_PAGE_TEXT = 16 * 1024 * 1024;
 
 export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = {
   keysPerQuery: 1000,

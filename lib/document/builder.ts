@@ -37,6 +37,8 @@ export interface RangeResult {
   lastKey: string[] | undefined;
   /** True when the range may hold more rows (a full page came back). */
   more: boolean;
+  /** Characters of document text the page's rows came in: what the next page's size is fitted to. */
+  textLength: number;
 }
 
 export interface DocumentBuilderOptions {
@@ -104,8 +106,12 @@ export class DocumentBuilder {
     const query = buildRangeQuery(this.index, range);
     const rows = await this.run<RangeRow>(client, query.text, query.values);
     const documents: DocumentResult[] = [];
-    for (const row of rows) documents.push(await this.document(row.key, row.doc));
-    return { documents, lastKey: rows.at(-1)?.key, more: rows.length === range.limit };
+    let textLength = 0;
+    for (const row of rows) {
+      textLength += row.doc.length;
+      documents.push(await this.document(row.key, row.doc));
+    }
+    return { documents, lastKey: rows.at(-1)?.key, more: rows.length === range.limit, textLength };
   }
 
   /**

@@ -200,8 +200,15 @@ describe("bookstore (port of PGSync's book example)", () => {
     const first = await builder.buildRange(db.client, { limit: 3 });
     expect(first.documents).toEqual([indexed("1", charlie), indexed("2", kafka), indexed("3", orwell)]);
     expect(first).toMatchObject({ lastKey: ["3"], more: true });
+    // The page's document text as PostgreSQL sent it (" : " separators): at least the JSON's length.
+    const json = first.documents.reduce(
+      (n, d) => n + (d.action === "index" ? JSON.stringify(d._source).length : 0),
+      0,
+    );
+    expect(first.textLength).toBeGreaterThanOrEqual(json);
     const second = await builder.buildRange(db.client, { after: first.lastKey, limit: 3 });
-    expect(second).toEqual({ documents: [indexed("4", draft)], lastKey: ["4"], more: false });
+    expect(second).toMatchObject({ documents: [indexed("4", draft)], lastKey: ["4"], more: false });
+    expect(second.textLength).toBeGreaterThan(0);
     const bounded = await builder.buildRange(db.client, { after: ["1"], upTo: ["2"], limit: 10 });
     expect(bounded.documents).toEqual([indexed("2", kafka)]);
   });

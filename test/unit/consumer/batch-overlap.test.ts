@@ -36,6 +36,8 @@ interface Harness {
   rangeDone: string[];
   enqueued: QueueMessage[];
   queries: string[];
+  /** The rows each page asked for. */
+  limits: number[];
   released: boolean;
 }
 
@@ -43,7 +45,12 @@ interface Harness {
  * A builder whose range has `pages` pages of two documents each (the last one short, so the range
  * ends), and a sink whose writes wait until the test releases them.
  */
-function harness(pages: number, buildError?: { page: number; error: Error }): Harness {
+function harness(
+  pages: number,
+  buildError?: { page: number; error: Error },
+  /** Characters of document text per row the fake database sends. */
+  textPerRow = 10,
+): Harness {
   const steps: Step[] = [];
   const waiters: { step: Step; resolve: () => void }[] = [];
   const note = (step: Step) => {
@@ -62,6 +69,7 @@ function harness(pages: number, buildError?: { page: number; error: Error }): Ha
     rangeDone: [],
     enqueued: [],
     queries,
+    limits: [],
     released: false,
     release(n, status = "ok") {
       const settle = (w: (typeof writes)[number]) =>
@@ -101,6 +109,7 @@ function harness(pages: number, buildError?: { page: number; error: Error }): Ha
     buildRange: async (_client: unknown, range: KeyRange) => {
       const n = page++;
       note(`build ${n}`);
+      h.limits.push(range.limit);
       if (buildError?.page === n) throw buildError.error;
       const last = n === pages - 1;
       const first = n * range.limit + 1;
@@ -112,7 +121,7 @@ function harness(pages: number, buildError?: { page: number; error: Error }): Ha
         key: [String(first + i)],
         _source: { n: first + i },
       }));
-      return { documents, lastKey: [String(first + count - 1)], more: !last };
+      return { documents, lastKey: [String(first + count - 1)], more: !last, textLength: count * textPerRow };
     },
   } as unknown as DocumentBuilder;
   const sink = {
@@ -260,5 +269,29 @@ describe("processBatch overlaps building and writing", () => {
     expect(h.steps.filter((s) => s.startsWith("write "))).toEqual(["write 0", "write 1"]);
     expect(h.rangeDone).toEqual([]);
     expect(h.enqueued).toEqual([]);
+  });
+
+  it("fits the pages of wide rows to the page's text bound, starting small before the width is known", async () => {
+    const h = harness(4, undefined, 1000);
+    const wide = { ...options, rangePageSize: 2500, rangePageText: 100_000 };
+    const result = processBatch({ Records: [rangeRecord("a")] }, h.deps, wide);
+    for (const n of [0, 1, 2, 3]) {
+      await h.reached(`write ${n}`);
+      h.release(n);
+    }
+    expect(failures(await result)).toEqual([]);
+    // 250 rows before any width is known, then 100,000 characters / 1,000 per row.
+    expect(h.limits).toEqual([250, 100, 100, 100]);
+  });
+
+  it("lets narrow rows fill whole pages of rangePageSize rows", async () => {
+    const h = harness(3, undefined, 10);
+    const result = processBatch({ Records: [rangeRecord("a")] }, h.deps, { ...options, rangePageSize: 2500 });
+    for (const n of [0, 1, 2]) {
+      await h.reached(`write ${n}`);
+      h.release(n);
+    }
+    expect(failures(await result)).toEqual([]);
+    expect(h.limits).toEqual([250, 2500, 2500]);
   });
 });
