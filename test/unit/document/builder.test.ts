@@ -150,10 +150,12 @@ describe("DocumentBuilder.buildRange", () => {
     expect(full.lastKey).toEqual(["2"]);
     expect(full.more).toBe(true);
     expect(full.documents.map((d) => d._id)).toEqual(["1", "2"]);
+    // The rows' document text, as sent: what a consumer fits its next page to.
+    expect(full.textLength).toBe((rows[0]?.doc.length ?? 0) + (rows[1]?.doc.length ?? 0));
     const last = await builder.buildRange(fakeClient(rows), { after: ["0"], limit: 5 });
     expect(last.more).toBe(false);
     const empty = await builder.buildRange(fakeClient([]), { after: ["9"], limit: 5 });
-    expect(empty).toEqual({ documents: [], lastKey: undefined, more: false });
+    expect(empty).toEqual({ documents: [], lastKey: undefined, more: false, textLength: 0 });
   });
 });
 
