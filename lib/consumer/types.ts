@@ -128,8 +128,9 @@ export const DEFAULT_LOOK_AHEAD = 1;
 /**
  * Root rows per range page by default: the bootstrap's default range (`BOOTSTRAP_RANGE_ROWS`,
  * 2,500 rows), so a range is one query and one write call, and the sink's adaptive requests may
- * grow past what a smaller page would allow. Pages of 1,000 rows held requests to 1,000 documents
- * and measured 0.55 of the bulk ceiling at 1,000,000 books; pages of 2,500, 0.77 (bench/bootstrap.ts).
+ * grow past what a smaller page would allow. Run alone at 1,000,000 books (bench/bootstrap.ts), pages
+ * of 1,000 rows, which held requests to 1,000 documents, reached 0.55 of the bulk ceiling; pages of
+ * 2,500, 0.76-0.78 (docs/project/benchmarks.md, "Range pages").
  */
 export const DEFAULT_RANGE_PAGE_SIZE = 2500;
 
