@@ -31,10 +31,10 @@
  * the fault proxy, adaptive bulk sizing against fixed sizing (bench/slow-sink.ts), and writes
  * bench/results/slow-sink.json.
  *
- * `--only bootstrap` seeds the bookstore and measures slotsync's bootstrap and the raw bulk
- * ceiling back to back, as the full run does, and writes bench/results/bootstrap.json. `--repeat N`
- * measures the pair N times on the same seed (each bootstrap into a new slot and index), the
- * ceiling first every other time, so a machine whose load changes shows in the spread;
+ * `--only bootstrap` seeds the bookstore and measures slotsync's bootstrap between two runs of the
+ * raw bulk ceiling, as the full run does, and writes bench/results/bootstrap.json. `--repeat N`
+ * measures it N times on the same seed (each bootstrap into a new slot and index), so a machine
+ * whose load changes shows in the spread;
  * `--look-ahead 0,1` measures each pair once per consumer look-ahead (0: no overlap).
  *
  * `--only pgsync` measures PGSync's steady state alone (bench/pgsync-steady.ts): a completely
@@ -494,10 +494,8 @@ async function bootstrapOnly(): Promise<void> {
     for (let i = 0; i < pairs; i++) {
       const name = `bench_${suffix}_${i}`;
       const lookAhead = lookAheads[i % lookAheads.length];
-      const ceilingFirst = Math.floor(i / lookAheads.length) % 2 === 1;
       const run = await benchBootstrap({
         ...(lookAhead === undefined ? {} : { lookAhead }),
-        ceilingFirst,
         url,
         database,
         index: name,
@@ -515,7 +513,7 @@ async function bootstrapOnly(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(" ");
       log(
-        `run ${i + 1} (look-ahead ${run.lookAhead}, ${run.order}): slotsync ${run.bootstrap.documentsPerSecond}/s, ceiling ${run.ceiling.documentsPerSecond}/s, ratio ${run.ratio} (load ${load})`,
+        `run ${i + 1} (look-ahead ${run.lookAhead}): slotsync ${run.bootstrap.documentsPerSecond}/s, ceiling ${run.ceiling.documentsPerSecond}/s (${run.ceiling.before} before, ${run.ceiling.after} after), ratio ${run.ratio} (load ${load})`,
       );
       await elastic.indices.delete({ index: `${name}*`, allow_no_indices: true }).catch(() => undefined);
       await dropSlot(url, name);
@@ -693,7 +691,7 @@ async function main(): Promise<void> {
       }),
     );
     log(
-      `slotsync ${bootstrap.bootstrap.documentsPerSecond}/s, ceiling ${bootstrap.ceiling.documentsPerSecond}/s`,
+      `slotsync ${bootstrap.bootstrap.documentsPerSecond}/s, ceiling ${bootstrap.ceiling.documentsPerSecond}/s (${bootstrap.ceiling.before} before, ${bootstrap.ceiling.after} after)`,
     );
 
     const pgsync: PgSyncSetup = {

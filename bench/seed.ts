@@ -87,12 +87,22 @@ export function databaseUrl(superUrl: string, database: string): string {
 /**
  * Creates `database`, as a copy of `template` when given (a file copy: much faster than seeding
  * again; the template must have no other connections).
+ *
+ * From PostgreSQL 15 a copy is written through the WAL and shared buffers by default
+ * (`STRATEGY WAL_LOG`): for a 1,000,000-book template that leaves about a gigabyte of dirty pages
+ * for the checkpointer to write while the next stage is measured. `FILE_COPY` copies the files
+ * between two checkpoints instead.
  */
 export async function createDatabase(superUrl: string, database: string, template?: string): Promise<void> {
   const admin = new pg.Client({ connectionString: superUrl });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE "${database}"${template ? ` TEMPLATE "${template}"` : ""}`);
+    let copy = "";
+    if (template) {
+      const { rows } = await admin.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      copy = ` TEMPLATE "${template}"${Number(rows[0]?.v) >= 150000 ? " STRATEGY FILE_COPY" : ""}`;
+    }
+    await admin.query(`CREATE DATABASE "${database}"${copy}`);
   } finally {
     await admin.end();
   }
