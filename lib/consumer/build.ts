@@ -1,8 +1,8 @@
 import type { DocumentResult } from "../document";
 import type { SlotsyncError } from "../errors";
 import type { QueueMessage, RangeMessage, SqsRecord } from "../queue";
+import { ChunkSizer } from "./chunk-size";
 import { bisect, inSavepoint, isPoisonError, reasonOf } from "./isolate";
-import { RangePageSizer } from "./range-page";
 import type { ConsumerDeps, ConsumerOptions, IndexWork } from "./types";
 
 /** A built document with the version to write it at and the records it answers. */
@@ -113,22 +113,27 @@ export async function buildDocuments(
     for (const [index, w] of work) {
       const builder = deps.builders.get(index);
       if (!builder) continue;
-      // Per index: its rows' width decides its pages' size.
-      const pages = new RangePageSizer(options.rangePageSize, options.rangePageText);
+      // Per index: its rows' width decides the size of its queries and pages.
+      const queries = new ChunkSizer(options.keysPerQuery, options.chunkText, "keysPerQuery");
+      const pages = new ChunkSizer(options.rangePageSize, options.chunkText);
       const entries = [...w.keys.values()];
-      for (let i = 0; i < entries.length; i += options.keysPerQuery) {
-        const chunk = entries.slice(i, i + options.keysPerQuery);
+      for (let i = 0; i < entries.length; ) {
+        const chunk = entries.slice(i, i + queries.next());
+        i += chunk.length;
+        const text = { length: 0, rows: 0 };
         const { results, poisoned, unsettled } = await bisect(
           chunk,
           (part) =>
             inSavepoint(client, async () => {
               const byKey = new Map(part.map((e) => [JSON.stringify(e.key), e]));
-              const built = await builder.build(
+              const built = await builder.buildKeys(
                 client,
                 part.map((e) => e.key),
               );
+              text.length += built.textLength;
+              text.rows += built.textRows;
               // PostgreSQL returns the canonical text of each key; a key sent as "02" comes back as "2".
-              return built.map((result) => ({
+              return built.documents.map((result) => ({
                 result,
                 entry: byKey.get(JSON.stringify(result.key)) ?? newestOf(part),
               }));
@@ -138,6 +143,7 @@ export async function buildDocuments(
             ? undefined
             : { deadline: options.deadline, ...(deps.now ? { now: deps.now } : {}) },
         );
+        queries.observe(text.rows, text.length);
         for (const entry of unsettled) for (const id of entry.records) outcome.unsettledRecords.add(id);
         await hand(
           results.map(({ result, entry }) => ({

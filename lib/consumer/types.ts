@@ -88,7 +88,7 @@ export interface ConsumerDriftPort {
 }
 
 export interface ConsumerOptions {
-  /** Root keys per document query. */
+  /** Root keys per document query, at most (see `chunkText`). */
   keysPerQuery: number;
   /**
    * Root rows per page when copying a range, and ids per page of a repair's index scan. A page is
@@ -98,11 +98,12 @@ export interface ConsumerOptions {
    */
   rangePageSize: number;
   /**
-   * Characters of document text a range page may hold, about: pages of wide rows get fewer rows
-   * than `rangePageSize`, fitted to the widest rows seen in the batch, so memory stays bounded by
-   * bytes as well as rows. Default {@link DEFAULT_RANGE_PAGE_TEXT}.
+   * Characters of document text one chunk (a document query's keys, a range's page) may hold,
+   * about: chunks of wide documents get fewer rows than `keysPerQuery` or `rangePageSize`, fitted
+   * to the widest rows seen in the batch (the first chunk asks for 250 rows at most), so memory
+   * stays bounded by bytes as well as rows. Default {@link DEFAULT_CHUNK_TEXT}.
    */
-  rangePageText?: number;
+  chunkText?: number;
   /**
    * Chunks of documents (a query's keys, a range's page) built ahead of the one being written:
    * the next chunk's query runs while the previous chunk's bulk request is in flight. 0 builds
@@ -135,11 +136,11 @@ export const DEFAULT_LOOK_AHEAD = 1;
 export const DEFAULT_RANGE_PAGE_SIZE = 2500;
 
 /**
- * Document text per range page by default: 16 Mi characters, so a page's documents, the one built
+ * Document text per chunk by default: 16 Mi characters, so a chunk's documents, the one built
  * ahead and the one being written stay well inside a 1,024 MB consumer whatever the row width
  * (2,500 documents of 1 KB are 2.5 Mi characters: the row count rules for common rows).
  */
-export const DEFAULT_RANGE_PAGE_TEXT = 16 * 1024 * 1024;
+export const DEFAULT_CHUNK_TEXT = 16 * 1024 * 1024;
 
 export const DEFAULT_CONSUMER_OPTIONS: ConsumerOptions = {
   keysPerQuery: 1000,

@@ -41,6 +41,15 @@ export interface RangeResult {
   textLength: number;
 }
 
+/** The documents of a set of root keys, with the text they were built from. */
+export interface KeysResult {
+  documents: DocumentResult[];
+  /** Characters of document text the root rows came in. */
+  textLength: number;
+  /** Root rows found, which the text came in (a key without a row is a deletion, with no text). */
+  textRows: number;
+}
+
 export interface DocumentBuilderOptions {
   /** The plugins the schema names, already loaded (see {@link loadPlugins}); others are ignored. */
   plugins?: readonly DocumentPlugin[];
@@ -79,26 +88,39 @@ export class DocumentBuilder {
    * @throws DocumentError when a key does not fit the primary key or the query fails.
    */
   async build(client: Queryable, keys: readonly RootKey[]): Promise<DocumentResult[]> {
+    return (await this.buildKeys(client, keys)).documents;
+  }
+
+  /**
+   * {@link build}, also telling how much document text the rows came in: what a caller that
+   * sizes its queries by text (the consumer) fits the next one to.
+   * @throws DocumentError when a key does not fit the primary key or the query fails.
+   */
+  async buildKeys(client: Queryable, keys: readonly RootKey[]): Promise<KeysResult> {
     const texts = new Map<string, string[]>();
     for (const key of keys) {
       const text = keyText(this.index.root.table, key);
       texts.set(JSON.stringify(text), text);
     }
-    if (texts.size === 0) return [];
+    const result: KeysResult = { documents: [], textLength: 0, textRows: 0 };
+    if (texts.size === 0) return result;
     const query = buildKeysQuery(this.index, [...texts.values()]);
     const rows = await this.run<KeysRow>(client, query.text, query.values);
-    const results: DocumentResult[] = [];
     // "02" and "2" are different texts but one key: PostgreSQL's canonical key decides.
     const seen = new Set<string>();
     for (const row of rows) {
       const canonical = JSON.stringify(row.key);
       if (seen.has(canonical)) continue;
       seen.add(canonical);
-      results.push(
-        row.doc === null ? this.deletion(row.key, "missing") : await this.document(row.key, row.doc),
-      );
+      if (row.doc === null) {
+        result.documents.push(this.deletion(row.key, "missing"));
+        continue;
+      }
+      result.textLength += row.doc.length;
+      result.textRows++;
+      result.documents.push(await this.document(row.key, row.doc));
     }
-    return results;
+    return result;
   }
 
   /** Builds the next page of documents of a key range, in key order (for bootstrap). */

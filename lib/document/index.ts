@@ -1,7 +1,7 @@
 /**
  * Builds the nested documents of a resolved schema from PostgreSQL, PGSync-compatible.
  */
-export { createDocumentBuilder, DocumentBuilder, type DocumentResult } from "./builder";
+export { createDocumentBuilder, DocumentBuilder, type DocumentResult, type KeysResult } from "./builder";
 export { DocumentError, PluginError } from "./errors";
 export { buildIndexBody } from "./index-body";
 export { type JsonObject, parseJson, stringifyJson } from "./json";

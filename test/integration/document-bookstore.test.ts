@@ -195,6 +195,22 @@ describe("bookstore (port of PGSync's book example)", () => {
     ]);
   });
 
+  it("tells how much document text the rows of a key query came in, missing keys without any", async () => {
+    const builder = new DocumentBuilder(index);
+    const built = await builder.buildKeys(db.client, [1, 404, 2]);
+    expect(built.documents.map((d) => d.action)).toEqual(["index", "delete", "index"]);
+    expect(built.textRows).toBe(2);
+    const json = built.documents.reduce(
+      (n, d) => n + (d.action === "index" ? JSON.stringify(d._source).length : 0),
+      0,
+    );
+    expect(built.textLength).toBeGreaterThanOrEqual(json);
+    // The range query builds the same rows from the same text.
+    const range = await builder.buildRange(db.client, { limit: 2 });
+    expect(built.textLength).toBe(range.textLength);
+    expect((await builder.buildKeys(db.client, [404])).textLength).toBe(0);
+  });
+
   it("builds the same documents by key range, page by page", async () => {
     const builder = new DocumentBuilder(index);
     const first = await builder.buildRange(db.client, { limit: 3 });

@@ -26,7 +26,7 @@ describe("processBatch when building documents fails", () => {
         [
           "book",
           {
-            build: async () => {
+            buildKeys: async () => {
               throw new Error("connection reset");
             },
           } as unknown as DocumentBuilder,

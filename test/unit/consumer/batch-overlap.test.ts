@@ -273,7 +273,7 @@ describe("processBatch overlaps building and writing", () => {
 
   it("fits the pages of wide rows to the page's text bound, starting small before the width is known", async () => {
     const h = harness(4, undefined, 1000);
-    const wide = { ...options, rangePageSize: 2500, rangePageText: 100_000 };
+    const wide = { ...options, rangePageSize: 2500, chunkText: 100_000 };
     const result = processBatch({ Records: [rangeRecord("a")] }, h.deps, wide);
     for (const n of [0, 1, 2, 3]) {
       await h.reached(`write ${n}`);

@@ -102,7 +102,7 @@ describe("back-off of records blocked by drift", () => {
 describe("processBatch with a drift port", () => {
   function deps(port: ConsumerDriftPort | undefined, letters: DeadLetter[]): ConsumerDeps {
     const builder = {
-      build: async () => {
+      buildKeys: async () => {
         throw Object.assign(new Error("column n0.title does not exist"), { code: "42703" });
       },
     } as unknown as DocumentBuilder;
