@@ -11,7 +11,7 @@ import {
   SqsDeadLetterPublisher,
   type SqsEvent,
 } from "../../lib/queue";
-import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
+import type { ResolvedSchema } from "../../lib/schema";
 import {
   createSink,
   type SearchSink,
@@ -21,7 +21,12 @@ import {
 } from "../../lib/sink";
 import { ENGINES } from "../support/engines";
 import { startFaultProxy } from "../support/fault-proxy";
-import { applySchemaFixture, createTestDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
+import {
+  applySchemaFixture,
+  createTestDatabase,
+  resolveSchemaFixture,
+  type TestDatabase,
+} from "../support/pg";
 import { createTestQueues, type TestQueues } from "../support/sqs";
 
 const SUFFIX = randomBytes(4).toString("hex");
@@ -59,13 +64,7 @@ const keys = (index: string, lsn: bigint, ...ids: number[]): QueueMessage => ({
 beforeAll(async () => {
   db = await createTestDatabase("consumer");
   await applySchemaFixture(db.client, "bookstore");
-  schema = await resolveSchema(
-    parseSchema(await readSchemaFixture("bookstore"), { env: { DATABASE: "x" } }),
-    db.client,
-    {
-      checkDatabaseName: false,
-    },
-  );
+  schema = await resolveSchemaFixture(db, "bookstore");
   const index = schema.indices[0];
   if (!index) throw new Error("no index");
   builder = await createDocumentBuilder(index);

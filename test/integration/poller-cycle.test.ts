@@ -3,10 +3,15 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_CYCLE_OPTIONS, runCycle } from "../../lib/poller";
 import { ChangeResolver } from "../../lib/resolve";
-import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
+import type { ResolvedSchema } from "../../lib/schema";
 import { PgSlotReader } from "../../lib/slot";
 import { CollectingPublisher } from "../support/collecting-publisher";
-import { applySchemaFixture, createTestDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
+import {
+  applySchemaFixture,
+  createTestDatabase,
+  resolveSchemaFixture,
+  type TestDatabase,
+} from "../support/pg";
 
 const slot = `slotsync_cycle_${randomBytes(4).toString("hex")}`;
 let db: TestDatabase;
@@ -33,10 +38,7 @@ async function books(where: string): Promise<string[]> {
 beforeAll(async () => {
   db = await createTestDatabase("cycle");
   await applySchemaFixture(db.client, "bookstore");
-  const json = await readSchemaFixture("bookstore");
-  schema = await resolveSchema(parseSchema(json, { env: { DATABASE: "x" } }), db.client, {
-    checkDatabaseName: false,
-  });
+  schema = await resolveSchemaFixture(db, "bookstore");
   // What validate and bootstrap offer to run: the old row of moved or deleted children.
   for (const need of schema.replicaIdentityNeeds) await db.client.query(need.sql);
   await db.client.query("ALTER TABLE book REPLICA IDENTITY FULL");

@@ -13,9 +13,14 @@ import {
 import { SqsKeyPublisher } from "../../lib/queue";
 import { ChangeResolver } from "../../lib/resolve";
 import { CheckpointPollerState, QueueHandoffPublisher } from "../../lib/runtime";
-import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
+import type { ResolvedSchema } from "../../lib/schema";
 import { PgSlotReader } from "../../lib/slot";
-import { applySchemaFixture, createTestDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
+import {
+  applySchemaFixture,
+  createTestDatabase,
+  resolveSchemaFixture,
+  type TestDatabase,
+} from "../support/pg";
 import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
 
@@ -78,11 +83,7 @@ async function until(check: () => boolean): Promise<void> {
 beforeAll(async () => {
   db = await createTestDatabase("handover");
   await applySchemaFixture(db.client, "bookstore");
-  schema = await resolveSchema(
-    parseSchema(await readSchemaFixture("bookstore"), { env: { DATABASE: "x" } }),
-    db.client,
-    { checkDatabaseName: false },
-  );
+  schema = await resolveSchemaFixture(db, "bookstore");
   for (const need of schema.replicaIdentityNeeds) await db.client.query(need.sql);
   await db.client.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
   queues = await createTestQueues("handover");

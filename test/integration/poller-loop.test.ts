@@ -6,9 +6,13 @@ import { DEFAULT_LOOP_OPTIONS, type PollerLoopDeps, runPollerLoop } from "../../
 import { decodeMessage, type KeysMessage, SqsKeyPublisher } from "../../lib/queue";
 import { ChangeResolver } from "../../lib/resolve";
 import { CheckpointPollerState, QueueHandoffPublisher } from "../../lib/runtime";
-import { parseSchema, resolveSchema } from "../../lib/schema";
 import { PgSlotReader } from "../../lib/slot";
-import { applySchemaFixture, createTestDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
+import {
+  applySchemaFixture,
+  createTestDatabase,
+  resolveSchemaFixture,
+  type TestDatabase,
+} from "../support/pg";
 import { getServices } from "../support/services";
 import { createTestQueues, type TestQueues } from "../support/sqs";
 
@@ -47,13 +51,7 @@ async function receivedKeys(count: number): Promise<string[]> {
 beforeAll(async () => {
   db = await createTestDatabase("loop");
   await applySchemaFixture(db.client, "bookstore");
-  const schema = await resolveSchema(
-    parseSchema(await readSchemaFixture("bookstore"), { env: { DATABASE: "x" } }),
-    db.client,
-    {
-      checkDatabaseName: false,
-    },
-  );
+  const schema = await resolveSchemaFixture(db, "bookstore");
   for (const need of schema.replicaIdentityNeeds) await db.client.query(need.sql);
   await db.client.query("SELECT pg_create_logical_replication_slot($1, 'wal2json')", [slot]);
   conn = new pg.Client({ connectionString: db.url });

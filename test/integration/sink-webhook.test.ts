@@ -7,11 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../../lib/consumer";
 import { createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { type DeadLetter, encodeMessage, type QueueMessage, type SqsEvent } from "../../lib/queue";
-import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createWebhookSink, verifyWebhookSignature } from "../../lib/sink";
 import { lines, runCli, scratchDir, writeSchemaCopy } from "../support/cli";
 import { type HttpListener, type RecordedRequest, startHttpListener } from "../support/http-listener";
-import { createFixtureDatabase, readSchemaFixture, type TestDatabase } from "../support/pg";
+import { createFixtureDatabase, resolveSchemaFixture, type TestDatabase } from "../support/pg";
 
 /**
  * The webhook sink against real HTTP receivers: bootstrap and live sync through the CLI (every
@@ -229,10 +228,7 @@ describe("webhook sink in the consumer (processBatch)", () => {
   }
 
   beforeAll(async () => {
-    const schema = await resolveSchema(
-      parseSchema(await readSchemaFixture("bookstore"), { env: { DATABASE: db.name } }),
-      db.client,
-    );
+    const schema = await resolveSchemaFixture(db, "bookstore");
     builder = await createDocumentBuilder(schema.indices[0] as (typeof schema.indices)[number]);
     pool = new pg.Pool({ connectionString: db.url, max: 2, options: "-c TimeZone=UTC -c jit=off" });
   });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
+import { parseSchema, type ResolvedSchema, resolveSchema } from "../../lib/schema";
 import { getServices } from "./services";
 
 export interface TestDatabase {
@@ -76,6 +77,16 @@ export async function applySchemaFixture(client: pg.Client, name: string): Promi
 /** Reads a fixture's schema file (`schema.json` unless named) as parsed JSON. */
 export async function readSchemaFixture(name: string, file = "schema.json"): Promise<unknown> {
   return JSON.parse(await readFile(join(schemaFixtureDir(name), file), "utf8"));
+}
+
+/**
+ * A schema fixture (`schema.json`) parsed and resolved against `db`, with `${DATABASE}` set to its
+ * name, so the schema's database is the one the client is connected to: what a test wires its
+ * consumer, poller or sink with.
+ */
+export async function resolveSchemaFixture(db: TestDatabase, name: string): Promise<ResolvedSchema> {
+  const json = await readSchemaFixture(name);
+  return resolveSchema(parseSchema(json, { env: { DATABASE: db.name } }), db.client);
 }
 
 /**
