@@ -21,6 +21,7 @@ import pg from "pg";
 import { copyIndexBody, onRangeDone, runBootstrap, WriteTargetResolver } from "../lib/bootstrap";
 import { FileCheckpointStore } from "../lib/checkpoint";
 import { batchHandler, DEFAULT_CONSUMER_OPTIONS, DEFAULT_LOOK_AHEAD, runConsumerLoop } from "../lib/consumer";
+import { lender } from "../lib/database";
 import { createDocumentBuilder, type DocumentBuilder } from "../lib/document";
 import { MemoryQueue } from "../lib/queue";
 import { parseSchema, resolveSchema } from "../lib/schema";
@@ -100,10 +101,7 @@ export async function benchBootstrap(o: BootstrapBenchOptions): Promise<Bootstra
     const queue = new MemoryQueue({ maxReceiveCount: Number.POSITIVE_INFINITY });
     const completion = { slot, sink, store };
     const consumer = {
-      connect: async () => {
-        const c = await pool.connect();
-        return { client: c, release: (e?: Error) => c.release(e) };
-      },
+      connect: lender(pool),
       builders: new Map([[index, builder]]),
       sink,
       deadLetter: queue.deadLetterPublisher().send,

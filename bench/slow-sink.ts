@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch, runConsumerLoop } from "../lib/consumer";
+import { lender } from "../lib/database";
 import { encodeMessage, type KeysMessage, MemoryQueue } from "../lib/queue";
 import { createBuilders } from "../lib/runtime";
 import { parseSchema, resolveSchema } from "../lib/schema";
@@ -163,10 +164,7 @@ async function runArm(
   // One loop of one worker per consumer, each with its own sink as a Lambda container has.
   const consumer = (sink: SearchSink) => {
     const deps: ConsumerDeps = {
-      connect: async () => {
-        const client = await pool.connect();
-        return { client, release: (e?: Error) => client.release(e) };
-      },
+      connect: lender(pool),
       builders,
       sink,
       deadLetter: async () => undefined,

@@ -136,3 +136,20 @@ export function createPool(
   pool.on("error", onIdleError);
   return pool;
 }
+
+/** A connection lent from a pool; `release` gives it back (with an error, the pool drops it). */
+export interface LentClient {
+  client: pg.ClientBase;
+  release(error?: Error): void;
+}
+
+/**
+ * Lends `pool`'s connections one at a time: the `connect` that the consumer, reconcile and verify
+ * take, so each holds a connection only for the snapshot it works in.
+ */
+export function lender(pool: Pick<pg.Pool, "connect">): () => Promise<LentClient> {
+  return async () => {
+    const client = await pool.connect();
+    return { client, release: (error?: Error) => client.release(error) };
+  };
+}

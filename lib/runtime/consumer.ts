@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type CompletionDeps, type CompletionOptions, consumerBootstrapHooks } from "../bootstrap";
-import type { ConsumerDeps, LeasedClient } from "../consumer";
+import type { ConsumerDeps } from "../consumer";
+import { lender } from "../database";
 import type { DocumentBuilder } from "../document";
 import { consumerDriftPort, type DriftGuard, type RecordDelayer } from "../drift";
 import type { DeadLetter, QueueMessage } from "../queue";
@@ -52,10 +53,7 @@ export interface ConsumerWiring {
  * completion, resumable repairs in the checkpoint store, drift), and a new dependency is added once.
  */
 export function createConsumerDeps(wiring: ConsumerWiring): ConsumerDeps {
-  const connect = async (): Promise<LeasedClient> => {
-    const client = await wiring.pool.connect();
-    return { client, release: (error?: Error) => client.release(error) };
-  };
+  const connect = lender(wiring.pool);
   const { completion } = wiring;
   const builders = new Map(wiring.builders);
   const refresh = wiring.schema

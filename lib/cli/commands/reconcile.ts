@@ -1,9 +1,9 @@
 import { slotName } from "../../config";
-import { createPool } from "../../database";
+import { createPool, lender } from "../../database";
 import { SlotsyncError } from "../../errors";
 import { DEFAULT_RECONCILE_OPTIONS, type ReconcileProgress, reconcileSlice } from "../../reconcile";
 import { defineCommand, EXIT } from "../command";
-import { openRepairSession, pooled, SCHEMA_INDEX_FLAGS } from "./repair-shared";
+import { openRepairSession, SCHEMA_INDEX_FLAGS } from "./repair-shared";
 
 export const reconcile = defineCommand({
   name: "reconcile",
@@ -60,7 +60,7 @@ Environment: PG_URL, SCHEMA or SCHEMA_URL (unless --schema), ELASTICSEARCH_URL o
             mode: ctx.flags.rebuild ? "rebuild" : "missing-extra",
             version,
           },
-          { connect: pooled(pool), builder, sink: session.sink },
+          { connect: lender(pool), builder, sink: session.sink },
           { ...DEFAULT_RECONCILE_OPTIONS, dryRun },
         );
         ctx.stdout.write(describe(index, result.progress, dryRun));

@@ -73,11 +73,3 @@ export async function openRepairSession(
     throw error;
   }
 }
-
-/** Lends connections of a small pool, for the snapshots of one page each. */
-export function pooled(pool: pg.Pool): () => Promise<{ client: pg.ClientBase; release(e?: Error): void }> {
-  return async () => {
-    const c = await pool.connect();
-    return { client: c, release: (e?: Error) => c.release(e) };
-  };
-}

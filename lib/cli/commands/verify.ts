@@ -1,8 +1,8 @@
-import { createPool } from "../../database";
+import { createPool, lender } from "../../database";
 import { type VerifyReport, verifyIndex } from "../../reconcile";
 import { defineCommand, EXIT } from "../command";
 import { UsageError } from "../flags";
-import { openRepairSession, pooled, SCHEMA_INDEX_FLAGS } from "./repair-shared";
+import { openRepairSession, SCHEMA_INDEX_FLAGS } from "./repair-shared";
 
 /** Exit code of `verify` when the index and the database differ. */
 export const EXIT_DIVERGED = 3;
@@ -60,7 +60,7 @@ Environment: PG_URL, SCHEMA or SCHEMA_URL (unless --schema), ELASTICSEARCH_URL o
         ctx.signal.throwIfAborted();
         reports.push(
           await verifyIndex(
-            { connect: pooled(pool), builder, sink: session.sink },
+            { connect: lender(pool), builder, sink: session.sink },
             {
               scope: ctx.flags.all ? "all" : (ctx.flags.sample ?? 100),
               target: builder.index.spec.index,
