@@ -11,8 +11,8 @@
  * with the faster of the two: a machine that drifts while the three run (an engine still warming
  * up, a checkpoint, a neighbour) can then only make the ratio worse, never better. All of it runs
  * after a checkpoint, on a warmed engine: 100,000 of the documents are indexed into a scratch index
- * first. Leaves the slot and the
- * served index in place for the steady-state runs; removes the ceiling's and the scratch index.
+ * first. Leaves the slot and the served index in place for the steady-state runs; removes the
+ * ceiling's and the scratch index.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
