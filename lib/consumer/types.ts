@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { LentClient } from "../database";
 import type { DocumentBuilder } from "../document";
 import type { SlotsyncError } from "../errors";
 import type {
@@ -12,11 +12,8 @@ import type {
 import type { ReconcileProgressStore } from "../reconcile";
 import type { DocumentWriter, WriteStats } from "../sink";
 
-/** A database connection lent for one batch. */
-export interface LeasedClient {
-  client: pg.ClientBase;
-  release(error?: Error): void;
-}
+/** A database connection lent for one batch (what `lender` in lib/database hands out). */
+export type LeasedClient = LentClient;
 
 export interface ConsumerDeps {
   /** Lends a connection (a pool in Lambda, so warm invocations reuse it). */
