@@ -40,31 +40,49 @@ export class BulkAcks implements ExchangeObserver {
 
   seen(exchange: { request: Buffer; response: Buffer; status: number; at: number }): void {
     if (exchange.status !== 200) return;
-    let items: Record<string, BulkItem>[];
-    try {
-      items =
-        (JSON.parse(exchange.response.toString("utf8")) as { items?: Record<string, BulkItem>[] }).items ??
-        [];
-    } catch {
-      return;
-    }
-    const lines = exchange.request.toString("utf8").split("\n");
-    let item = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i];
-      if (!line) continue;
-      const action = Object.keys(JSON.parse(line) as Record<string, unknown>)[0];
-      const result = Object.values(items[item++] ?? {})[0];
-      if (action === "delete") continue;
-      const source = lines[++i] ?? "";
-      // 409: a newer version of the document was written already, which holds the value too.
-      const ok = result?.status !== undefined && (result.status < 300 || result.status === 409);
-      if (!ok) continue;
-      for (const pattern of this.tags.values()) {
-        for (const match of source.matchAll(pattern)) {
-          if (!this.acked.has(match[0])) this.acked.set(match[0], exchange.at);
-        }
+    // This runs beside the pipeline it measures, on the same cores: it reads only the lines that
+    // hold a marker not yet acknowledged, and the answer's items only when some item failed.
+    const request = exchange.request.toString("utf8");
+    const wanted: { value: string; at: number }[] = [];
+    for (const pattern of this.tags.values()) {
+      for (const match of request.matchAll(pattern)) {
+        if (!this.acked.has(match[0])) wanted.push({ value: match[0], at: match.index ?? 0 });
       }
+    }
+    if (wanted.length === 0) return;
+    const response = exchange.response.toString("utf8");
+    let items: Record<string, BulkItem>[] | undefined;
+    if (!/^\{"errors":false[,}]/.test(response)) {
+      try {
+        items = (JSON.parse(response) as { items?: Record<string, BulkItem>[] }).items ?? [];
+      } catch {
+        return;
+      }
+    }
+    wanted.sort((a, b) => a.at - b.at);
+    // Walk the lines up to each match, counting items: a delete is one line, any other action two.
+    let item = 0;
+    let lineStart = 0;
+    let next = 0;
+    while (next < wanted.length && lineStart < request.length) {
+      const actionEnd = request.indexOf("\n", lineStart);
+      if (actionEnd === -1) break;
+      if (request.startsWith('{"delete"', lineStart)) {
+        lineStart = actionEnd + 1;
+        item++;
+        continue;
+      }
+      const sourceEnd = request.indexOf("\n", actionEnd + 1);
+      const end = sourceEnd === -1 ? request.length : sourceEnd;
+      const status = items ? Object.values(items[item] ?? {})[0]?.status : 200;
+      // 409: a newer version of the document was written already, which holds the value too.
+      const ok = status !== undefined && (status < 300 || status === 409);
+      for (; next < wanted.length && (wanted[next]?.at ?? 0) < end; next++) {
+        const w = wanted[next];
+        if (ok && w && w.at > actionEnd && !this.acked.has(w.value)) this.acked.set(w.value, exchange.at);
+      }
+      lineStart = end + 1;
+      item++;
     }
   }
 }

@@ -130,8 +130,7 @@ export class PgSlotReader implements SlotReader {
         `DECLARE ${cursor} NO SCROLL CURSOR FOR
            SELECT data FROM pg_logical_slot_peek_changes($1, NULL, $2,
              'format-version', '2', 'include-lsn', '1', 'include-xids', '1', 'include-timestamp', '1',
-             'include-pk', '1', 'include-type-oids', '0',
-             'include-typmod', '0'${extra})${where}`,
+             'include-types', '0'${extra})${where}`,
         params,
       );
       for (;;) {

@@ -99,7 +99,7 @@ describe("PgSlotReader", () => {
     expect(begin.endLsn).toBe(commit.endLsn);
     expect(commit.endLsn > commit.commitLsn).toBe(true);
     expect(weird.table).toBe("we ird.na,me");
-    expect(del.identity).toEqual([{ name: "id", type: "bigint", value: "2" }]);
+    expect(del.identity).toEqual([{ name: "id", value: "2" }]);
     await reader.advance(commit.endLsn);
   });
 

@@ -34,7 +34,6 @@ export function scriptedSlot(changesAt: (peek: number) => number, leaseFreeAt = 
             table: "other",
             columns: [],
             identity: [],
-            pk: [],
             lsn,
           };
         }
