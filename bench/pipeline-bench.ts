@@ -12,6 +12,7 @@ import type { CountingProxy } from "../test/support/http-proxy";
 import { createTestQueues } from "../test/support/sqs";
 import type { ServiceEndpoints } from "../tools/services";
 import type { BulkAcks } from "./acks";
+import { budgetLine, CpuSampler } from "./cpu";
 import type { Marker } from "./load";
 import {
   batchProfile,
@@ -203,25 +204,50 @@ export async function benchSteady(
   search: { start: number; maxSteps: number; minRate: number; budgetSeconds: number; rates?: number[] },
   log: (line: string) => void,
 ): Promise<SearchResult> {
-  // Each step's consumer profile goes to the log after the step's own line.
-  const profiled = (step: StepResult) => {
+  // Each step's consumer profile and CPU budget go to the log after the step's own line.
+  const sampler = CpuSampler.available() ? new CpuSampler(base.url, () => pipeline.pids()) : undefined;
+  sampler?.start();
+  const profiled = async (step: StepResult) => {
     log(`    ${batchProfile(pipeline.counters.batches, consumers, step.seconds + step.drainSeconds)}`);
     pipeline.reset();
+    const budget = await sampler?.budget(step.window).catch(() => undefined);
+    if (budget) {
+      step.cpu = budget;
+      log(`    ${budgetLine(budget)}`);
+    }
   };
+  try {
+    return await runSteps(pipeline, base, search, log, profiled);
+  } finally {
+    sampler?.stop();
+  }
+}
+
+async function runSteps(
+  pipeline: Pipeline,
+  base: Omit<StepOptions, "rate">,
+  search: { start: number; maxSteps: number; minRate: number; budgetSeconds: number; rates?: number[] },
+  log: (line: string) => void,
+  profiled: (step: StepResult) => Promise<void>,
+): Promise<SearchResult> {
   pipeline.reset();
   if (!search.rates) {
-    return searchRate(base, search, log, async (step) => {
-      profiled(step);
+    const result = await searchRate(base, search, log, async (step) => {
+      await profiled(step);
       await settle(base, step);
       pipeline.reset();
     });
+    // The search ends without running `between` after its last step.
+    const last = result.steps.at(-1);
+    if (last) await profiled(last);
+    return result;
   }
   const steps: StepResult[] = [];
   for (const rate of search.rates) {
     const { markers: _m, ...step } = await runStep({ ...base, rate, tag: `${base.tag}-${rate}` });
     steps.push(step);
     log(`  ${rate}/s: ${stepLine(step)}`);
-    profiled(step);
+    await profiled(step);
     await settle(base, step);
     pipeline.reset();
   }

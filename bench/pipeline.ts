@@ -76,6 +76,8 @@ export interface Pipeline {
   reset(): void;
   /** Switches the poller between EventBridge-like scheduled invocations and back-to-back ones. */
   setMode(mode: "scheduled" | "continuous"): void;
+  /** The live worker processes, for the CPU budget (bench/cpu.ts). */
+  pids(): { pid: number; role: "poller" | "consumer" }[];
   stop(): Promise<void>;
 }
 
@@ -99,7 +101,7 @@ export function startPipeline(
   options: { consumers: number; mode: "scheduled" | "continuous" },
 ): Pipeline {
   let counters = empty();
-  const children: ChildProcess[] = [];
+  const children: { child: ChildProcess; role: "poller" | "consumer" }[] = [];
   const start = (role: "poller" | "consumer") => {
     const child = fork(join(root, "bench", "pipeline-worker.ts"), [], {
       cwd: root,
@@ -168,7 +170,7 @@ export function startPipeline(
       if (code !== 0 && signal !== "SIGTERM" && code !== null)
         counters.errors.push(`${role} exited ${code}: ${stderr.slice(-500)}`);
     });
-    children.push(child);
+    children.push({ child, role });
     return child;
   };
   const poller = start("poller");
@@ -183,10 +185,15 @@ export function startPipeline(
     setMode(mode) {
       poller.send({ mode });
     },
+    pids() {
+      return children.flatMap(({ child, role }) =>
+        child.pid !== undefined && child.exitCode === null ? [{ pid: child.pid, role }] : [],
+      );
+    },
     async stop() {
       await Promise.all(
         children.map(
-          (c) =>
+          ({ child: c }) =>
             new Promise<void>((resolve) => {
               if (c.exitCode !== null || c.signalCode !== null) return resolve();
               const timer = setTimeout(() => c.kill("SIGKILL"), 10_000);

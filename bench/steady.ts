@@ -10,6 +10,7 @@
  */
 import type { Client as Elastic } from "@elastic/elasticsearch";
 import type { BulkAcks } from "./acks";
+import type { CpuBudget } from "./cpu";
 import { type LoadResult, type Marker, MarkerTracker, percentile, runLoad } from "./load";
 import { AUTHORS } from "./seed";
 
@@ -54,6 +55,8 @@ export interface StepResult {
   keptUp: boolean;
   /** When the load began and ended (ms since epoch). */
   window: { from: number; to: number };
+  /** Cores each process group used while the load ran (bench/cpu.ts; Linux only). */
+  cpu?: CpuBudget;
 }
 
 /** One line on a step, for the log. */
