@@ -116,12 +116,7 @@ export class CpuSampler {
 
   private sample(): void {
     const ticks = new Map<number, number>();
-    for (const entry of readdirSync("/proc")) {
-      const pid = Number(entry);
-      if (!Number.isInteger(pid)) continue;
-      const stat = procStat(pid);
-      if (stat) ticks.set(pid, stat.ticks);
-    }
+    for (const [pid, stat] of processes()) ticks.set(pid, stat.ticks);
     this.samples.push({ at: Date.now(), ticks, busy: machineBusy() });
     if (this.count++ % 5 === 0) void this.refresh();
   }
@@ -129,12 +124,7 @@ export class CpuSampler {
   /** Each live process's group, from the service manager's pids and the database's sessions. */
   private async groups(): Promise<Map<number, string>> {
     const parents = new Map<number, number>();
-    for (const entry of readdirSync("/proc")) {
-      const pid = Number(entry);
-      if (!Number.isInteger(pid)) continue;
-      const stat = procStat(pid);
-      if (stat) parents.set(pid, stat.ppid);
-    }
+    for (const [pid, stat] of processes()) parents.set(pid, stat.ppid);
     const under = (root: number, pid: number) => {
       for (let p: number | undefined = pid; p !== undefined && p > 1; p = parents.get(p)) {
         if (p === root) return true;
@@ -195,6 +185,16 @@ export function budgetLine(budget: CpuBudget): string {
     .filter(([, cores]) => cores >= 0.01)
     .map(([group, cores]) => `${group} ${cores.toFixed(2)}`);
   return `CPU (cores): ${parts.join(", ")}; machine ${budget.machine.toFixed(2)} of ${budget.cores}`;
+}
+
+/** Every live process's CPU ticks (utime + stime) and parent. */
+function* processes(): Generator<[number, { ticks: number; ppid: number }]> {
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const stat = procStat(pid);
+    if (stat) yield [pid, stat];
+  }
 }
 
 function procStat(pid: number): { ticks: number; ppid: number } | undefined {
