@@ -8,6 +8,7 @@ import { handler } from "../../lambdas/bootstrap";
 import { onRangeDone, WriteTargetResolver } from "../../lib/bootstrap";
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { processBatch } from "../../lib/consumer";
+import { lender } from "../../lib/database";
 import { createDocumentBuilder } from "../../lib/document";
 import { parseSchema, resolveSchema } from "../../lib/schema";
 import { createSink, type SearchSink } from "../../lib/sink";
@@ -118,10 +119,7 @@ describe("bootstrap Lambda", () => {
       const result = await processBatch(
         { Records: bodies.map((body, i) => ({ messageId: `m${i}`, body })) },
         {
-          connect: async () => {
-            const c = await pool.connect();
-            return { client: c, release: (e?: Error) => c.release(e) };
-          },
+          connect: lender(pool),
           builders: new Map([[index, builder]]),
           sink,
           deadLetter: async () => undefined,

@@ -19,6 +19,7 @@ import {
 } from "../../lib/bootstrap";
 import { UpstashCheckpointStore } from "../../lib/checkpoint";
 import { batchHandler, type ConsumerDeps, runConsumerLoop } from "../../lib/consumer";
+import { lender } from "../../lib/database";
 import { createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { runCycle } from "../../lib/poller";
 import { type KeyPublisher, MemoryQueue, type QueueMessage } from "../../lib/queue";
@@ -209,10 +210,7 @@ async function createStack(
   };
   const builders = new Map([[index, builder]]);
   const consumer: ConsumerDeps = {
-    connect: async () => {
-      const c = await pool.connect();
-      return { client: c, release: (e?: Error) => c.release(e) };
-    },
+    connect: lender(pool),
     builders,
     sink,
     deadLetter: queue.deadLetterPublisher().send,

@@ -12,6 +12,7 @@ import {
   processBatch,
   routeOperations,
 } from "../../lib/consumer";
+import { lender } from "../../lib/database";
 import { buildIndexBody, createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { encodeMessage, type SqsEvent } from "../../lib/queue";
 import { parseSchema, resolveSchema } from "../../lib/schema";
@@ -99,10 +100,7 @@ describe.each(ENGINES)("custom routing on $name (4 shards)", ({ name, config }) 
   let sink: SearchSink;
 
   const deps = (): ConsumerDeps => ({
-    connect: async () => {
-      const c = await pool.connect();
-      return { client: c, release: (e?: Error) => c.release(e) };
-    },
+    connect: lender(pool),
     builders: new Map([["orders", builder]]),
     sink,
     deadLetter: async (letters) => {

@@ -3,6 +3,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../../lib/consumer";
+import { lender } from "../../lib/database";
 import { createDocumentBuilder, type DocumentBuilder, stringifyJson } from "../../lib/document";
 import {
   encodeMessage,
@@ -85,10 +86,7 @@ describe.each(ENGINES)("consumer on $name", ({ name, config, url }) => {
   /** Deps writing the schema's "bookstore" index to this engine's test index. */
   function deps(overrides: Partial<ConsumerDeps> = {}): ConsumerDeps {
     return {
-      connect: async () => {
-        const c = await pool.connect();
-        return { client: c, release: (e?: Error) => c.release(e) };
-      },
+      connect: lender(pool),
       builders: new Map([["bookstore", builder]]),
       sink,
       deadLetter: (letters) =>

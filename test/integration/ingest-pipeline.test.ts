@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsumerDeps, processBatch } from "../../lib/consumer";
+import { lender } from "../../lib/database";
 import type { DocumentBuilder } from "../../lib/document";
 import { type DeadLetter, encodeMessage, type QueueMessage } from "../../lib/queue";
 import { createBuilders } from "../../lib/runtime";
@@ -73,10 +74,7 @@ describe.each(ENGINES)("ingest pipeline from the schema on $name", ({ name, conf
   const run = async (messages: QueueMessage[]) => {
     const letters: DeadLetter[] = [];
     const deps: ConsumerDeps = {
-      connect: async () => {
-        const client = await pool.connect();
-        return { client, release: (e?: Error) => client.release(e) };
-      },
+      connect: lender(pool),
       builders,
       sink,
       deadLetter: async (l) => void letters.push(...l),

@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { lender } from "../../lib/database";
 import { type ReconcileProgress, reconcileSlice } from "../../lib/reconcile";
 import { CheckpointReconcileStore } from "../../lib/runtime";
 import { type SearchSink, SinkError } from "../../lib/sink";
@@ -79,10 +80,7 @@ describe("a reconcile slice whose page did not get written", () => {
     return reconcileSlice(
       { id, index: "items", target: index, mode: "missing-extra", version },
       {
-        connect: async () => {
-          const client = await pool.connect();
-          return { client, release: (error?: Error) => client.release(error) };
-        },
+        connect: lender(pool),
         builder: suite.builders.get("items") as NonNullable<ReturnType<typeof suite.builders.get>>,
         sink,
         store: new CheckpointReconcileStore(suite.store, suite.slot),
@@ -133,10 +131,7 @@ describe("a reconcile slice whose page did not get written", () => {
     const id = `paged-${++jobs}-${version}`;
     const store = new CheckpointReconcileStore(suite.store, suite.slot);
     const deps = {
-      connect: async () => {
-        const client = await pool.connect();
-        return { client, release: (error?: Error) => client.release(error) };
-      },
+      connect: lender(pool),
       builder: suite.builders.get("items") as NonNullable<ReturnType<typeof suite.builders.get>>,
       sink: suite.sink,
       store,

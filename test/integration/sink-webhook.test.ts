@@ -5,6 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConsumerDeps, DEFAULT_CONSUMER_OPTIONS, processBatch } from "../../lib/consumer";
+import { lender } from "../../lib/database";
 import { createDocumentBuilder, type DocumentBuilder } from "../../lib/document";
 import { type DeadLetter, encodeMessage, type QueueMessage, type SqsEvent } from "../../lib/queue";
 import { createWebhookSink, verifyWebhookSignature } from "../../lib/sink";
@@ -215,10 +216,7 @@ describe("webhook sink in the consumer (processBatch)", () => {
   }
   function deps(url: string, letters: DeadLetter[]): ConsumerDeps {
     return {
-      connect: async () => {
-        const c = await pool.connect();
-        return { client: c, release: (e?: Error) => c.release(e) };
-      },
+      connect: lender(pool),
       builders: new Map([["bookstore", builder]]),
       sink: createWebhookSink({ engine: "webhook", url, secret: SECRET, baseDelayMs: 10, maxDelayMs: 50 }),
       deadLetter: async (l) => {
