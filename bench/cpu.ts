@@ -26,6 +26,8 @@ interface Sample {
 export type PipelinePids = () => { pid: number; role: "poller" | "consumer" }[];
 
 const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
+/** `application_name` of the sampler's own database session. */
+const SESSION_NAME = "slotsync-bench-cpu";
 
 /**
  * Samples every second while started. `budget(window)` gives the cores each group used between the
@@ -38,6 +40,7 @@ export class CpuSampler {
   private timer: NodeJS.Timeout | undefined;
   private readonly known = new Map<number, string>();
   private reading: Promise<void> | undefined;
+  private session: Promise<pg.Client> | undefined;
   private count = 0;
 
   /** `databaseUrl`: any database of the server (its sessions are read from `pg_stat_activity`). */
@@ -75,9 +78,13 @@ export class CpuSampler {
     return this.reading;
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.reading;
+    const session = this.session;
+    this.session = undefined;
+    await session?.then((c) => c.end()).catch(() => undefined);
   }
 
   /** The budget of `window` (ms since epoch); forgets the samples before its end. */
@@ -149,14 +156,25 @@ export class CpuSampler {
       const service = services.find((s) => under(s.pid, pid));
       if (service) groups.set(pid, names[service.name] ?? "other services");
     }
-    const client = new pg.Client({ connectionString: this.databaseUrl });
-    await client.connect();
+    // One session for the whole run, named so that its own backend counts as the benchmark's.
+    this.session ??= (async () => {
+      const client = new pg.Client({ connectionString: this.databaseUrl, application_name: SESSION_NAME });
+      // A dropped connection fails the next query (handled below), not the process.
+      client.on("error", () => undefined);
+      await client.connect();
+      return client;
+    })();
     let sessions: { pid: number; application_name: string; backend_type: string }[];
     try {
+      const client = await this.session;
       sessions = (await client.query("SELECT pid, application_name, backend_type FROM pg_stat_activity"))
         .rows;
-    } finally {
-      await client.end();
+    } catch (error) {
+      // A session that failed to open or broke is opened again at the next read.
+      const broken = this.session;
+      this.session = undefined;
+      await broken?.then((c) => c.end()).catch(() => undefined);
+      throw error;
     }
     for (const s of sessions) {
       if (s.backend_type !== "client backend") continue;
@@ -166,7 +184,9 @@ export class CpuSampler {
           ? "PostgreSQL: poller"
           : s.application_name === "slotsync-consumer"
             ? "PostgreSQL: consumers"
-            : "PostgreSQL: load",
+            : s.application_name === SESSION_NAME
+              ? "benchmark"
+              : "PostgreSQL: load",
       );
     }
     for (const { pid, role } of this.pipeline()) {

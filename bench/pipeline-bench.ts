@@ -219,7 +219,7 @@ export async function benchSteady(
   try {
     return await runSteps(pipeline, base, search, log, profiled);
   } finally {
-    sampler?.stop();
+    await sampler?.stop();
   }
 }
 
