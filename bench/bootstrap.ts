@@ -24,6 +24,7 @@ import { batchHandler, DEFAULT_CONSUMER_OPTIONS, DEFAULT_LOOK_AHEAD, runConsumer
 import { lender } from "../lib/database";
 import { createDocumentBuilder, type DocumentBuilder } from "../lib/document";
 import { MemoryQueue } from "../lib/queue";
+import { documentOperation } from "../lib/reconcile";
 import { parseSchema, resolveSchema } from "../lib/schema";
 import { createSink, type SearchSink, SINK_DEFAULTS, type SinkConfig, type SinkOperation } from "../lib/sink";
 import { bookstoreSchema } from "./seed";
@@ -233,10 +234,9 @@ async function buildAll(
     const rows = Math.min(5000, limit - ops.length);
     if (rows <= 0) return ops;
     const page = await builder.buildRange(client, { ...(after ? { after } : {}), limit: rows });
-    for (const doc of page.documents) {
-      if (doc.action === "index")
-        ops.push({ kind: "index", index, id: doc._id, version: 1n, source: doc._source });
-    }
+    // As the consumer sends them: PostgreSQL's text, so the ceiling pays no serialising either.
+    for (const doc of page.documents)
+      if (doc.action === "index") ops.push(documentOperation(doc, 1n, index, []));
     after = page.lastKey;
     if (!page.more || !after) return ops;
   }

@@ -5,13 +5,17 @@
  *
  *   npx tsx bench/documents.ts [--roots 100000] [--page 1000] [--keys 500]
  *
- * Prints one JSON object with the measurements.
+ * Prints one JSON object with the measurements, among them the consumer's in-process cost per
+ * document from query rows to `_bulk` lines: PostgreSQL's text sent as is, against parsing it and
+ * serialising it again (what a transform, plugin or routing needs).
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { buildRangeQuery, DocumentBuilder } from "../lib/document";
+import { buildRangeQuery, DocumentBuilder, type DocumentResult } from "../lib/document";
+import { documentOperation } from "../lib/reconcile";
 import { parseSchema, resolveSchema } from "../lib/schema";
+import { encodeOperation } from "../lib/sink/search/bulk-encoding";
 import { getServices } from "../tools/services";
 
 const { values: args } = parseArgs({
@@ -111,6 +115,7 @@ async function main(): Promise<void> {
     await client.query("SET jit = off");
     const jitOff = await measure(client, builder);
     const strategies = await compareStrategies(client, builder);
+    const encoding = await compareEncoding(client, builder);
     console.log(
       JSON.stringify(
         {
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
           jitDefault,
           jitOff,
           strategies,
+          encoding,
         },
         null,
         2,
@@ -212,6 +218,52 @@ async function compareStrategies(client: pg.Client, builder: DocumentBuilder) {
     pageSize: page,
     correlatedSubqueriesMsPerPage: +median(generated).toFixed(1),
     preAggregatedJoinsMsPerPage: +median(handWritten).toFixed(1),
+  };
+}
+
+/**
+ * Microseconds of one core per document from built document to `_bulk` lines, both ways, on the
+ * same pages (each built twice, since reading `_source` parses it for good). Alternating rounds,
+ * median of each, so a drift of the machine hits both alike.
+ */
+async function compareEncoding(client: pg.Client, builder: DocumentBuilder) {
+  const encode = (documents: DocumentResult[], parse: boolean) => {
+    const started = process.cpuUsage();
+    let bytes = 0;
+    for (const doc of documents) {
+      if (parse && doc.action === "index") void doc._source;
+      const encoded = encodeOperation(documentOperation(doc, 1n, "bench", []));
+      if ("invalid" in encoded) throw new Error(encoded.invalid);
+      bytes += encoded.bytes;
+    }
+    const used = process.cpuUsage(started);
+    return { micros: used.user + used.system, bytes };
+  };
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  const asText: number[] = [];
+  const parsed: number[] = [];
+  let textBytes = 0;
+  let parsedBytes = 0;
+  for (let i = 0; i < 20; i++) {
+    const after = String(Math.floor((i / 20) * (roots - page)));
+    const pageOf = async () => (await builder.buildRange(client, { after: [after], limit: page })).documents;
+    const [first, second] = [await pageOf(), await pageOf()];
+    const text = encode(first, false);
+    const again = encode(second, true);
+    asText.push(text.micros / first.length);
+    parsed.push(again.micros / second.length);
+    textBytes += text.bytes;
+    parsedBytes += again.bytes;
+  }
+  const textMicros = median(asText);
+  const parsedMicros = median(parsed);
+  return {
+    documents: 20 * page,
+    textMicrosPerDocument: +textMicros.toFixed(2),
+    parsedMicrosPerDocument: +parsedMicros.toFixed(2),
+    parsedToTextRatio: +(parsedMicros / textMicros).toFixed(2),
+    // PostgreSQL's text keeps its spaces ("a" : 1): the bulk body is this much larger.
+    textToParsedBytes: +(textBytes / parsedBytes).toFixed(3),
   };
 }
 

@@ -3,6 +3,7 @@ import { DocumentError, PluginError } from "./errors";
 import { isJsonObject, type JsonObject, type JsonValue, parseJson } from "./json";
 import { documentId, keyText, type RootKey } from "./keys";
 import { type DocumentPlugin, isDropped, type LoadPluginsOptions, loadPlugins } from "./plugins";
+import { documentFromText, textIsSendable } from "./source-text";
 import { buildKeysQuery, buildRangeQuery, type KeyRange, type KeysRow, type RangeRow } from "./sql-query";
 import { createTransformer, type Transformer } from "./transform";
 
@@ -62,6 +63,8 @@ export interface DocumentBuilderOptions {
 export class DocumentBuilder {
   private readonly transformer: Transformer | undefined;
   private readonly plugins: readonly DocumentPlugin[];
+  /** True when documents can keep PostgreSQL's text as their source (see `sourceText`). */
+  private readonly keepsText: boolean;
 
   constructor(
     readonly index: ResolvedIndex,
@@ -80,6 +83,12 @@ export class DocumentBuilder {
       );
     }
     this.plugins = index.spec.plugins.map((name) => supplied.find((p) => p.name === name) as DocumentPlugin);
+    // Routing reads a field of the document, so it needs the parsed object anyway.
+    this.keepsText =
+      this.transformer === undefined &&
+      this.plugins.length === 0 &&
+      index.spec.routing === undefined &&
+      textIsSendable(index.root);
   }
 
   /**
@@ -174,6 +183,10 @@ export class DocumentBuilder {
   private async document(key: string[], text: string): Promise<DocumentResult> {
     const _index = this.index.spec.index;
     const _id = documentId(this.index.root.table, key);
+    if (this.keepsText) {
+      const pipeline = this.index.spec.pipeline;
+      return documentFromText({ action: "index", _index, _id, key, ...(pipeline ? { pipeline } : {}) }, text);
+    }
     const parsed = parseJson(text);
     if (!isJsonObject(parsed)) throw new DocumentError(`document ${_id} of ${_index} is not a JSON object`);
     let source = this.transformer ? this.transformer(parsed) : parsed;

@@ -13,6 +13,7 @@ export {
   type PluginContext,
   pluginModuleNames,
 } from "./plugins";
+export { sourceText } from "./source-text";
 export { nodeObjectSql } from "./sql-node";
 export { buildKeysQuery, buildRangeQuery, type KeyRange } from "./sql-query";
 export { createTransformer } from "./transform";

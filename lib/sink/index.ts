@@ -49,4 +49,5 @@ export type {
   WriteResult,
   WriteStats,
 } from "./types";
+export { SourceText } from "./types";
 export { DEADLINE_ERROR } from "./write-core";

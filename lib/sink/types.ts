@@ -30,10 +30,18 @@ interface OperationBase {
   ref?: unknown;
 }
 
+/**
+ * A document source that is already JSON text: one object, on one line. Writers send it as is,
+ * which spares parsing the text and serialising it again.
+ */
+export class SourceText {
+  constructor(readonly json: string) {}
+}
+
 /** Create or replace a whole document, unless the index already holds a newer version. */
 export interface IndexOperation extends OperationBase {
   kind: "index";
-  source: Readonly<Record<string, unknown>>;
+  source: Readonly<Record<string, unknown>> | SourceText;
   /** Ingest pipeline to run the document through. */
   pipeline?: string;
   /**

@@ -1,5 +1,5 @@
 /** The `_bulk` request body encoder: NDJSON action and source lines, one operation at a time. */
-import { stringifyExact } from "../exact-json";
+import { encodeSource } from "../source-encoding";
 import { MAX_VERSION, type SinkOperation } from "../types";
 
 /** Longest `_id` the engines accept, in UTF-8 bytes; longer fails the whole bulk request. */
@@ -45,16 +45,8 @@ export function encodeOperation(op: SinkOperation): EncodedOperation | InvalidOp
   }
   if (op.pipeline !== undefined) meta += `,"pipeline":${JSON.stringify(op.pipeline)}`;
   if (op.requireAlias) meta += `,"require_alias":true`;
-  const source = op.source as unknown;
-  if (source === null || typeof source !== "object" || Array.isArray(source)) {
-    return { invalid: "document source must be a JSON object" };
-  }
-  let body: string;
-  try {
-    body = stringifyExact(source);
-  } catch (err) {
-    return { invalid: `document source cannot be serialized: ${(err as Error).message}` };
-  }
+  const body = encodeSource(op.source);
+  if (typeof body !== "string") return body;
   const text = `{"index":${meta}}}\n${body}\n`;
   return { text, bytes: Buffer.byteLength(text) };
 }

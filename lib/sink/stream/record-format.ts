@@ -1,4 +1,4 @@
-import { stringifyExact } from "../exact-json";
+import { encodeSource } from "../source-encoding";
 import type { StreamOperation } from "../types";
 import { MAX_VERSION } from "../types";
 
@@ -40,15 +40,9 @@ export function encodeStreamRecord(op: StreamOperation): EncodedRecord | { inval
   let head = `{"op":"${op.kind}","index":${JSON.stringify(op.index)},"id":${JSON.stringify(op.id)},"version":${version}`;
   if (op.routing !== undefined) head += `,"routing":${JSON.stringify(op.routing)}`;
   if (op.kind === "delete") return measured(`${head}}`);
-  const source = op.source as unknown;
-  if (source === null || typeof source !== "object" || Array.isArray(source)) {
-    return { invalid: "document source must be a JSON object" };
-  }
-  try {
-    return measured(`${head},"source":${stringifyExact(source)}}`);
-  } catch (err) {
-    return { invalid: `document source cannot be serialized: ${(err as Error).message}` };
-  }
+  const source = encodeSource(op.source);
+  if (typeof source !== "string") return source;
+  return measured(`${head},"source":${source}}`);
 }
 
 function measured(json: string): EncodedRecord {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodeOperation } from "../../../../lib/sink/search/bulk-encoding";
 import type { SinkOperation } from "../../../../lib/sink/types";
-import { MAX_VERSION } from "../../../../lib/sink/types";
+import { MAX_VERSION, SourceText } from "../../../../lib/sink/types";
 
 function lines(op: SinkOperation): string[] {
   const encoded = encodeOperation(op);
@@ -66,5 +66,22 @@ describe("encodeOperation", () => {
       '{"index":{"_index":"i","_id":"say \\"hi\\"","version":7,"version_type":"external_gte","routing":"r","pipeline":"p","require_alias":true}}',
       '{"title":"x\\ny"}',
     ]);
+  });
+
+  it("sends a source given as text as it is, and refuses text that is not one object on one line", () => {
+    const text = '{"id" : 9007199254740993, "price" : 10.50, "tags" : ["a", "b"]}';
+    expect(lines({ kind: "index", index: "i", id: "a", version: 1n, source: new SourceText(text) })[1]).toBe(
+      text,
+    );
+    for (const bad of ['{"a" : 1,\n "b" : 2}', '["a"]', "", '{"a" : "x"}\r']) {
+      const encoded = encodeOperation({
+        kind: "index",
+        index: "i",
+        id: "a",
+        version: 1n,
+        source: new SourceText(bad),
+      });
+      expect("invalid" in encoded ? encoded.invalid : undefined).toMatch(/one JSON object on one line/);
+    }
   });
 });

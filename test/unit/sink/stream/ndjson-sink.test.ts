@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../../../lib/errors";
-import { createNdjsonSink, documentSinkConfigFromEnv, type SinkOperation } from "../../../../lib/sink";
+import {
+  createNdjsonSink,
+  documentSinkConfigFromEnv,
+  type SinkOperation,
+  SourceText,
+} from "../../../../lib/sink";
 
 let dir: string;
 beforeAll(async () => {
@@ -41,6 +46,23 @@ describe("NDJSON sink", () => {
       '{"op":"index","index":"books","id":"1","version":"9223372036854775807","source":{"title":"Matilda","tags":["a"]}}\n' +
         '{"op":"delete","index":"books","id":"2","version":"5","routing":"r"}\n' +
         '{"op":"truncate","index":"books","version":"6"}\n',
+    );
+  });
+
+  it("embeds a source given as text as it is", async () => {
+    let text = "";
+    const stdout = {
+      write(t: string) {
+        text += t;
+        return true;
+      },
+    };
+    const sink = createNdjsonSink({ engine: "ndjson" }, { stdout });
+    const source = new SourceText('{"title" : "Matilda", "id" : 9007199254740993}');
+    const result = await sink.write([{ kind: "index", index: "books", id: "1", version: 2n, source }]);
+    expect(result.stats).toMatchObject({ indexed: 1, rejected: 0 });
+    expect(text).toBe(
+      '{"op":"index","index":"books","id":"1","version":"2","source":{"title" : "Matilda", "id" : 9007199254740993}}\n',
     );
   });
 
