@@ -12,7 +12,7 @@ export function documentOperation(
   // PostgreSQL's own text, when nothing changed the document: sent without parsing it. A line
   // break (a json value inside a composite column) would split the NDJSON line: parse those.
   const raw = sourceText(result);
-  const text = raw === undefined || /[\r\n]/.test(raw) ? undefined : raw;
+  const text = raw === undefined || raw.includes("\n") || raw.includes("\r") ? undefined : raw;
   return {
     kind: "index",
     index,

@@ -8,10 +8,12 @@ import { SourceText } from "./types";
 export function encodeSource(source: unknown): string | { invalid: string } {
   if (source instanceof SourceText) {
     // One NDJSON line: a line break inside would split the document in two.
-    if (!/^\s*\{/.test(source.json) || /[\r\n]/.test(source.json)) {
+    const json = source.json;
+    const object = json.charCodeAt(0) === 0x7b || /^\s*\{/.test(json);
+    if (!object || json.includes("\n") || json.includes("\r")) {
       return { invalid: "document source text must be one JSON object on one line" };
     }
-    return source.json;
+    return json;
   }
   if (source === null || typeof source !== "object" || Array.isArray(source)) {
     return { invalid: "document source must be a JSON object" };

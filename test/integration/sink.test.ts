@@ -8,6 +8,7 @@ import {
   type SinkOperation,
   TOMBSTONE_INDEX_SETTINGS,
 } from "../../lib/sink";
+import { startProxy } from "../support/http-proxy";
 import { getServices } from "../support/services";
 
 // The sink against the real engines: versioning semantics, mapping errors, routing, reads, aliases.
@@ -131,6 +132,41 @@ describe.each(ENGINES)("$name sink", ({ name, config }) => {
       ["rejected", "invalid_operation"],
       ["ok", undefined],
     ]);
+  });
+
+  it("asks for bulk answers cut to status, result and error, and still reads every outcome", async () => {
+    const answers: string[] = [];
+    const base = config();
+    if (typeof base.node !== "string") throw new Error("one node expected");
+    const proxy = await startProxy(base.node, {
+      observe: {
+        wants: (method, path) => method === "POST" && path.startsWith("/_bulk"),
+        seen: ({ response }) => answers.push(response.toString("utf8")),
+      },
+    });
+    const through = createSink({ ...base, node: proxy.url });
+    try {
+      await through.write([put("cut-stale", 10n, { n: 1 })]);
+      const { outcomes } = await through.write([
+        put("cut-ok", 1n, { n: 1 }),
+        put("cut-stale", 9n, { n: 1 }),
+        put("cut-bad", 1n, { n: "abc" }),
+        del("cut-never", 1n),
+      ]);
+      expect(outcomes.map((o) => [o.status, o.httpStatus])).toEqual([
+        ["ok", 201],
+        ["stale", 409],
+        ["rejected", 400],
+        ["ok", 404],
+      ]);
+      expect(outcomes[2]?.reason).toMatch(/failed to parse field \[n\]/);
+      const last = answers.at(-1) ?? "";
+      expect(last).toMatch(/^\{"errors":true,"items":\[\{"index":\{"result":"created","status":201\}\}/);
+      expect(last).not.toMatch(/"_seq_no"|"_shards"|"_version"/);
+    } finally {
+      await through.close();
+      await proxy.close();
+    }
   });
 
   it("rejects only the document that breaks the mapping, with the engine's reason", async () => {
