@@ -41,18 +41,19 @@ export class Deferral {
   private readonly deferred = new Map<string, { throttled: boolean }>();
   /** Records with a retryable outcome that is not deferrable: they come again the usual way. */
   private readonly hard = new Set<string>();
-  /** Per record, the keys whose writes all ended written (ok or stale), and keys with any other end. */
-  private readonly done = new Map<string, Set<string>>();
-  private readonly open = new Map<string, Set<string>>();
+  /**
+   * Every outcome with a key, kept as it came: which keys of a record ended written is worked
+   * out in `plan`, and only when some record was deferred (a batch seldom has any).
+   */
+  private readonly outcomes: { key: readonly string[]; written: boolean; records: readonly string[] }[] = [];
 
-  constructor(private readonly opKeys: ReadonlyMap<SinkOperation, string>) {}
+  constructor(private readonly opKeys: ReadonlyMap<SinkOperation, readonly string[]>) {}
 
   /** Takes one write outcome into account, for the records that asked for it. */
   record(outcome: SinkOutcome<StreamOperation>, records: readonly string[]): void {
     const key = outcome.op.kind === "truncate" ? undefined : this.opKeys.get(outcome.op);
-    const written = outcome.status === "ok" || outcome.status === "stale";
-    for (const id of records) {
-      if (outcome.status === "retryable") {
+    if (outcome.status === "retryable") {
+      for (const id of records) {
         // A write the routing step added has no key of its own: its record is not requeued.
         if (isDeferrable(outcome) && key !== undefined) {
           const entry = this.deferred.get(id) ?? { throttled: false };
@@ -60,12 +61,9 @@ export class Deferral {
           this.deferred.set(id, entry);
         } else this.hard.add(id);
       }
-      if (key === undefined) continue;
-      const into = written ? this.done : this.open;
-      const keys = into.get(id) ?? new Set<string>();
-      keys.add(key);
-      into.set(id, keys);
     }
+    if (key === undefined) return;
+    this.outcomes.push({ key, written: outcome.status === "ok" || outcome.status === "stale", records });
   }
 
   /**
@@ -78,11 +76,13 @@ export class Deferral {
     options: Pick<ConsumerOptions, "throttleDelaySeconds">,
   ): Map<number, DeferredRecord[]> {
     const plan = new Map<number, DeferredRecord[]>();
+    if (this.deferred.size === 0) return plan;
+    const keys = this.writtenKeys();
     for (const { record, message } of parsed) {
       const id = record.messageId;
       const entry = this.deferred.get(id);
       if (!entry || this.hard.has(id) || !failed.has(id)) continue;
-      const next = this.rest(id, message);
+      const next = this.rest(message, keys.done.get(id), keys.open.get(id));
       if (!next) continue;
       const delay = entry.throttled ? (options.throttleDelaySeconds ?? DEFAULT_THROTTLE_DELAY_SECONDS) : 0;
       const list = plan.get(delay) ?? [];
@@ -92,12 +92,30 @@ export class Deferral {
     return plan;
   }
 
+  /** Per deferred record, the keys whose writes all ended written, and keys with any other end. */
+  private writtenKeys(): { done: Map<string, Set<string>>; open: Map<string, Set<string>> } {
+    const done = new Map<string, Set<string>>();
+    const open = new Map<string, Set<string>>();
+    for (const { key, written, records } of this.outcomes) {
+      const into = written ? done : open;
+      for (const id of records) {
+        if (!this.deferred.has(id)) continue;
+        const set = into.get(id) ?? new Set<string>();
+        set.add(keyId(key));
+        into.set(id, set);
+      }
+    }
+    return { done, open };
+  }
+
   /** What is left of a record's message: for keys, the keys not written (a written one twice is harmless). */
-  private rest(id: string, message: QueueMessage): QueueMessage | undefined {
+  private rest(
+    message: QueueMessage,
+    done: ReadonlySet<string> = new Set(),
+    open: ReadonlySet<string> = new Set(),
+  ): QueueMessage | undefined {
     if (message.kind === "range") return message;
     if (message.kind !== "keys") return undefined;
-    const done = this.done.get(id) ?? new Set<string>();
-    const open = this.open.get(id) ?? new Set<string>();
     // A key is left out only when every write for it ended written; keys this record's writes do
     // not name (a key the database spells differently) stay in.
     const keys = message.keys.filter((key) => {

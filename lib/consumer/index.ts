@@ -1,5 +1,5 @@
 export { type BatchResult, processBatch } from "./batch";
-export { Deferral, isDeferrable, keyId } from "./defer";
+export { Deferral, isDeferrable } from "./defer";
 export { isFatal } from "./fatal";
 export { bisect, isPoisonError, retryTransient } from "./isolate";
 export {

@@ -11,7 +11,7 @@ import {
   type WriteResult,
 } from "../sink";
 import type { BuiltDocument } from "./build";
-import { Deferral, keyId } from "./defer";
+import { Deferral } from "./defer";
 import { retryTransient } from "./isolate";
 import { routeOperations } from "./routing";
 import type { BatchStats, ConsumerDeps, ConsumerOptions } from "./types";
@@ -38,7 +38,7 @@ export class BatchWriter {
   readonly deferral: Deferral;
   /** The first error that failed some records without failing the batch (a target lookup). */
   error: unknown;
-  private readonly opKeys = new Map<SinkOperation, string>();
+  private readonly opKeys = new Map<SinkOperation, readonly string[]>();
   private readonly targetCache = new Map<string, Promise<readonly string[]>>();
   /** A search engine, for the custom-routing lookups; undefined for a stream sink. */
   private readonly admin: SearchSink | undefined;
@@ -91,19 +91,31 @@ export class BatchWriter {
 
   /** Writes a chunk of built documents to each of their targets. */
   async writeDocuments(docs: readonly BuiltDocument[]): Promise<void> {
+    // Targets and routing per index (and bootstrap) of the chunk, looked up once, not per document.
+    const groups = new Map<string, { targets: readonly string[]; customRouting: boolean }>();
+    for (const doc of docs) {
+      const group = groupOf(doc);
+      if (groups.has(group)) continue;
+      const records = docs.filter((d) => groupOf(d) === group).flatMap((d) => d.records);
+      groups.set(group, {
+        targets: await this.targetsOr(records, doc.index, doc.bootstrapId),
+        customRouting:
+          this.admin !== undefined && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined,
+      });
+    }
     const ops: SinkOperation[] = [];
     // Documents of indices with custom routing: the sink cannot find their shard from the id.
     const routed = new Set<SinkOperation>();
     for (const doc of docs) {
       this.batch.stats.documents++;
-      const customRouting =
-        this.admin !== undefined && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined;
-      for (const target of await this.targetsOr(doc.records, doc.index, doc.bootstrapId)) {
+      const group = groups.get(groupOf(doc));
+      if (!group) continue;
+      for (const target of group.targets) {
         const op = documentOperation(doc.result, doc.version, target, doc.records);
         ops.push(op);
         // The root key behind each write, to requeue only the keys a deferred record still needs.
-        this.opKeys.set(op, keyId(doc.result.key));
-        if (customRouting) routed.add(op);
+        this.opKeys.set(op, doc.result.key);
+        if (group.customRouting) routed.add(op);
       }
     }
     await this.write(ops, routed);
@@ -152,4 +164,9 @@ export class BatchWriter {
       }
     }
   }
+}
+
+/** Documents of one index (and one bootstrap copy) go to the same targets. */
+function groupOf(doc: BuiltDocument): string {
+  return doc.bootstrapId === undefined ? doc.index : `${doc.index}\u0000${doc.bootstrapId}`;
 }

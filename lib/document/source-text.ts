@@ -32,9 +32,13 @@ export function documentFromText(base: Omit<IndexDocument, "_source">, text: str
     throw new DocumentError(`document ${base._id} of ${base._index} is not a JSON object`);
   }
   let parsed: JsonObject | undefined;
-  // Accessors in the literal, not defineProperty: V8 keeps such objects fast, one shape for all.
+  // Accessors written in the literal (no spread, no defineProperty): V8 then builds every such
+  // document from one boilerplate, where a spread or defineProperty takes its slow path each time.
   const doc: IndexDocument = {
-    ...base,
+    action: "index",
+    _index: base._index,
+    _id: base._id,
+    key: base.key,
     get _source(): JsonObject {
       texts.delete(doc);
       if (parsed === undefined) {
@@ -51,6 +55,8 @@ export function documentFromText(base: Omit<IndexDocument, "_source">, text: str
       parsed = value;
     },
   };
+  if (base.routing !== undefined) doc.routing = base.routing;
+  if (base.pipeline !== undefined) doc.pipeline = base.pipeline;
   texts.set(doc, text);
   return doc;
 }

@@ -9,18 +9,12 @@ export function documentOperation(
   records: string[],
 ): SinkOperation {
   if (result.action === "delete") return { kind: "delete", index, id: result._id, version, ref: records };
-  // PostgreSQL's own text, when nothing changed the document: sent without parsing it. A line
-  // break (a json value inside a composite column) would split the NDJSON line: parse those.
-  const raw = sourceText(result);
-  const text = raw === undefined || raw.includes("\n") || raw.includes("\r") ? undefined : raw;
-  return {
-    kind: "index",
-    index,
-    id: result._id,
-    version,
-    source: text === undefined ? result._source : new SourceText(text),
-    ...(result.routing === undefined ? {} : { routing: result.routing }),
-    ...(result.pipeline === undefined ? {} : { pipeline: result.pipeline }),
-    ref: records,
-  };
+  // PostgreSQL's own text, when nothing changed the document: sent without parsing it. Text with
+  // a line break (a json value inside a composite column) is parsed instead (SourceText.of).
+  const text = sourceText(result);
+  const source = (text === undefined ? undefined : SourceText.of(text)) ?? result._source;
+  const op: SinkOperation = { kind: "index", index, id: result._id, version, source, ref: records };
+  if (result.routing !== undefined) op.routing = result.routing;
+  if (result.pipeline !== undefined) op.pipeline = result.pipeline;
+  return op;
 }

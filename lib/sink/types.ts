@@ -32,10 +32,17 @@ interface OperationBase {
 
 /**
  * A document source that is already JSON text: one object, on one line. Writers send it as is,
- * which spares parsing the text and serialising it again.
+ * which spares parsing the text and serialising it again. Made with {@link SourceText.of}, which
+ * checks the line: a line break would split a `_bulk` or NDJSON line in two.
  */
 export class SourceText {
-  constructor(readonly json: string) {}
+  private constructor(readonly json: string) {}
+
+  /** The text as a source, or undefined when it is not one JSON object on one line. */
+  static of(json: string): SourceText | undefined {
+    const object = json.charCodeAt(0) === 0x7b || /^\s*\{/.test(json);
+    return object && json.indexOf("\n") === -1 ? new SourceText(json) : undefined;
+  }
 }
 
 /** Create or replace a whole document, unless the index already holds a newer version. */

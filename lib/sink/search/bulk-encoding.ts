@@ -47,6 +47,7 @@ export function encodeOperation(op: SinkOperation): EncodedOperation | InvalidOp
   if (op.requireAlias) meta += `,"require_alias":true`;
   const body = encodeSource(op.source);
   if (typeof body !== "string") return body;
-  const text = `{"index":${meta}}}\n${body}\n`;
-  return { text, bytes: Buffer.byteLength(text) };
+  const head = `{"index":${meta}}}\n`;
+  // Counted in parts: the joined text is a rope, and measuring it would copy it into one string.
+  return { text: `${head}${body}\n`, bytes: Buffer.byteLength(head) + Buffer.byteLength(body) + 1 };
 }

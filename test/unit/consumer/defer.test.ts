@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Deferral, isDeferrable, keyId } from "../../../lib/consumer";
+import { Deferral, isDeferrable } from "../../../lib/consumer";
 import type { KeysMessage, ParsedRecord, RangeMessage } from "../../../lib/queue";
 import type { SinkOperation, SinkOutcome } from "../../../lib/sink";
 
@@ -47,9 +47,9 @@ describe("Deferral", () => {
     const [a, b, c] = [op("1"), op("2"), op("3")];
     const deferral = new Deferral(
       new Map([
-        [a, keyId(["1"])],
-        [b, keyId(["2"])],
-        [c, keyId(["3"])],
+        [a, ["1"]],
+        [b, ["2"]],
+        [c, ["3"]],
       ]),
     );
     deferral.record(outcome(a, "ok"), ["r1"]);
@@ -67,7 +67,7 @@ describe("Deferral", () => {
 
   it("waits the throttle delay after pushback, and keeps a whole range message", () => {
     const a = op("1");
-    const deferral = new Deferral(new Map([[a, keyId(["1"])]]));
+    const deferral = new Deferral(new Map([[a, ["1"]]]));
     deferral.record(
       outcome(a, "retryable", { httpStatus: 429, errorType: "es_rejected_execution_exception" }),
       ["range"],
@@ -89,8 +89,8 @@ describe("Deferral", () => {
     const [a, b, c] = [op("1"), op("2"), op("3")];
     const deferral = new Deferral(
       new Map([
-        [a, keyId(["1"])],
-        [b, keyId(["2"])],
+        [a, ["1"]],
+        [b, ["2"]],
       ]),
     );
     deferral.record(outcome(a, "retryable", { errorType: "deadline" }), ["mixed", "fine"]);

@@ -21,7 +21,7 @@ describe("documentOperation", () => {
   it("hands PostgreSQL's text on untouched while nobody read the document", async () => {
     const op = documentOperation(await built('{"id" : 1, "name" : "Ann"}'), 7n, "books", ["m1"]);
     expect(op).toMatchObject({ kind: "index", index: "books", id: "1", version: 7n, ref: ["m1"] });
-    expect(op.kind === "index" && op.source).toEqual(new SourceText('{"id" : 1, "name" : "Ann"}'));
+    expect(op.kind === "index" && op.source).toEqual(SourceText.of('{"id" : 1, "name" : "Ann"}'));
   });
 
   it("hands on the parsed source once it was read, or when the text holds a line break", async () => {

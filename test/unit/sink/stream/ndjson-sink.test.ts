@@ -58,7 +58,8 @@ describe("NDJSON sink", () => {
       },
     };
     const sink = createNdjsonSink({ engine: "ndjson" }, { stdout });
-    const source = new SourceText('{"title" : "Matilda", "id" : 9007199254740993}');
+    const source = SourceText.of('{"title" : "Matilda", "id" : 9007199254740993}');
+    if (!source) throw new Error("refused a valid source");
     const result = await sink.write([{ kind: "index", index: "books", id: "1", version: 2n, source }]);
     expect(result.stats).toMatchObject({ indexed: 1, rejected: 0 });
     expect(text).toBe(
