@@ -26,15 +26,23 @@ const put = (id: string, version: bigint, source: Record<string, unknown>): Sink
   source,
 });
 
-describe("NDJSON sink", () => {
-  it("writes one record per operation and line to the given stdout", async () => {
-    let text = "";
-    const stdout = {
+/** A stdout that keeps what is written to it. */
+function captured(): { stdout: { write(t: string): boolean }; text: () => string } {
+  let written = "";
+  return {
+    stdout: {
       write(t: string) {
-        text += t;
+        written += t;
         return true;
       },
-    };
+    },
+    text: () => written,
+  };
+}
+
+describe("NDJSON sink", () => {
+  it("writes one record per operation and line to the given stdout", async () => {
+    const { stdout, text } = captured();
     const sink = createNdjsonSink({ engine: "ndjson" }, { stdout });
     const result = await sink.write([
       put("1", 2n ** 63n - 1n, { title: "Matilda", tags: ["a"] }),
@@ -42,7 +50,7 @@ describe("NDJSON sink", () => {
       { kind: "truncate", index: "books", version: 6n },
     ]);
     expect(result.stats).toMatchObject({ operations: 3, indexed: 1, deleted: 2, rejected: 0 });
-    expect(text).toBe(
+    expect(text()).toBe(
       '{"op":"index","index":"books","id":"1","version":"9223372036854775807","source":{"title":"Matilda","tags":["a"]}}\n' +
         '{"op":"delete","index":"books","id":"2","version":"5","routing":"r"}\n' +
         '{"op":"truncate","index":"books","version":"6"}\n',
@@ -50,19 +58,13 @@ describe("NDJSON sink", () => {
   });
 
   it("embeds a source given as text as it is", async () => {
-    let text = "";
-    const stdout = {
-      write(t: string) {
-        text += t;
-        return true;
-      },
-    };
+    const { stdout, text } = captured();
     const sink = createNdjsonSink({ engine: "ndjson" }, { stdout });
     const source = SourceText.of('{"title" : "Matilda", "id" : 9007199254740993}');
     if (!source) throw new Error("refused a valid source");
     const result = await sink.write([{ kind: "index", index: "books", id: "1", version: 2n, source }]);
     expect(result.stats).toMatchObject({ indexed: 1, rejected: 0 });
-    expect(text).toBe(
+    expect(text()).toBe(
       '{"op":"index","index":"books","id":"1","version":"2","source":{"title" : "Matilda", "id" : 9007199254740993}}\n',
     );
   });
