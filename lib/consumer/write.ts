@@ -96,9 +96,8 @@ export class BatchWriter {
     for (const doc of docs) {
       const group = groupOf(doc);
       if (groups.has(group)) continue;
-      const records = docs.filter((d) => groupOf(d) === group).flatMap((d) => d.records);
       groups.set(group, {
-        targets: await this.targetsOr(records, doc.index, doc.bootstrapId),
+        targets: await this.targetsOr(recordsOf(docs, group), doc.index, doc.bootstrapId),
         customRouting:
           this.admin !== undefined && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined,
       });
@@ -169,4 +168,9 @@ export class BatchWriter {
 /** Documents of one index (and one bootstrap copy) go to the same targets. */
 function groupOf(doc: BuiltDocument): string {
   return doc.bootstrapId === undefined ? doc.index : `${doc.index}\u0000${doc.bootstrapId}`;
+}
+
+/** The records behind a group's documents, walked only when its target lookup failed. */
+function* recordsOf(docs: readonly BuiltDocument[], group: string): Iterable<string> {
+  for (const doc of docs) if (groupOf(doc) === group) yield* doc.records;
 }

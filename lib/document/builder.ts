@@ -183,10 +183,8 @@ export class DocumentBuilder {
   private async document(key: string[], text: string): Promise<DocumentResult> {
     const _index = this.index.spec.index;
     const _id = documentId(this.index.root.table, key);
-    if (this.keepsText) {
-      const pipeline = this.index.spec.pipeline;
-      return documentFromText({ action: "index", _index, _id, key, ...(pipeline ? { pipeline } : {}) }, text);
-    }
+    if (this.keepsText)
+      return documentFromText({ _index, _id, key, pipeline: this.index.spec.pipeline }, text);
     const parsed = parseJson(text);
     if (!isJsonObject(parsed)) throw new DocumentError(`document ${_id} of ${_index} is not a JSON object`);
     let source = this.transformer ? this.transformer(parsed) : parsed;

@@ -26,7 +26,10 @@ export function sourceText(doc: IndexDocument): string | undefined {
  * may change the object it got and the text would no longer speak for it.
  * @throws DocumentError when the text is not a JSON object.
  */
-export function documentFromText(base: Omit<IndexDocument, "_source">, text: string): IndexDocument {
+export function documentFromText(
+  base: { _index: string; _id: string; key: string[]; pipeline?: string | undefined },
+  text: string,
+): IndexDocument {
   // The statement builds the document with json_build_object, so anything else is a bug to report.
   if (text.charCodeAt(0) !== OPEN_BRACE && !/^\s*\{/.test(text)) {
     throw new DocumentError(`document ${base._id} of ${base._index} is not a JSON object`);
@@ -55,8 +58,8 @@ export function documentFromText(base: Omit<IndexDocument, "_source">, text: str
       parsed = value;
     },
   };
-  if (base.routing !== undefined) doc.routing = base.routing;
-  if (base.pipeline !== undefined) doc.pipeline = base.pipeline;
+  // Documents with routing are parsed (the value is read from the document), so only a pipeline.
+  if (base.pipeline) doc.pipeline = base.pipeline;
   texts.set(doc, text);
   return doc;
 }

@@ -22,6 +22,7 @@ import { type EngineResponse, type EngineTransport, TransportFailure } from "./t
  * three quarters of the answer, which the client would otherwise parse for every document.
  */
 const BULK_RESPONSE_FILTER = { filter_path: "errors,items.*.status,items.*.result,items.*.error" };
+
 /** What `writeBulk` needs: a transport, the tuning, the clock, and the adaptive sizes when on. */
 export interface BulkContext {
   transport: EngineTransport;
