@@ -1,5 +1,5 @@
 import type { ParsedRecord, QueueMessage, SqsRecord } from "../queue";
-import { DEADLINE_ERROR, type SinkOperation, type SinkOutcome, type StreamOperation } from "../sink";
+import { DEADLINE_ERROR, type SinkOutcome, type StreamOperation } from "../sink";
 import type { ConsumerOptions } from "./types";
 
 /** The identity of a root key across the consumer: its text values as JSON. */
@@ -47,11 +47,12 @@ export class Deferral {
    */
   private readonly outcomes: { key: readonly string[]; written: boolean; records: readonly string[] }[] = [];
 
-  constructor(private readonly opKeys: ReadonlyMap<SinkOperation, readonly string[]>) {}
-
-  /** Takes one write outcome into account, for the records that asked for it. */
-  record(outcome: SinkOutcome<StreamOperation>, records: readonly string[]): void {
-    const key = outcome.op.kind === "truncate" ? undefined : this.opKeys.get(outcome.op);
+  /**
+   * Takes one write outcome into account, for the records that asked for it. `key` is the root
+   * key the write was for; a write without one (a truncate, a delete the routing step added) never
+   * gets its record requeued.
+   */
+  record(outcome: SinkOutcome<StreamOperation>, records: readonly string[], key?: readonly string[]): void {
     if (outcome.status === "retryable") {
       for (const id of records) {
         // A write the routing step added has no key of its own: its record is not requeued.

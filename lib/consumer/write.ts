@@ -38,7 +38,6 @@ export class BatchWriter {
   readonly deferral: Deferral;
   /** The first error that failed some records without failing the batch (a target lookup). */
   error: unknown;
-  private readonly opKeys = new Map<SinkOperation, readonly string[]>();
   private readonly targetCache = new Map<string, Promise<readonly string[]>>();
   /** A search engine, for the custom-routing lookups; undefined for a stream sink. */
   private readonly admin: SearchSink | undefined;
@@ -53,7 +52,7 @@ export class BatchWriter {
       stats: BatchStats;
     },
   ) {
-    this.deferral = new Deferral(this.opKeys);
+    this.deferral = new Deferral();
     this.admin = indexAdminOf(deps.sink);
   }
 
@@ -103,6 +102,9 @@ export class BatchWriter {
       });
     }
     const ops: SinkOperation[] = [];
+    // The root key behind each write, to requeue only the keys a deferred record still needs.
+    // Local to the chunk, so nothing holds its operations (and their sources) once it is written.
+    const keys = new Map<SinkOperation, readonly string[]>();
     // Documents of indices with custom routing: the sink cannot find their shard from the id.
     const routed = new Set<SinkOperation>();
     for (const doc of docs) {
@@ -112,12 +114,11 @@ export class BatchWriter {
       for (const target of group.targets) {
         const op = documentOperation(doc.result, doc.version, target, doc.records);
         ops.push(op);
-        // The root key behind each write, to requeue only the keys a deferred record still needs.
-        this.opKeys.set(op, doc.result.key);
+        keys.set(op, doc.result.key);
         if (group.customRouting) routed.add(op);
       }
     }
-    await this.write(ops, routed);
+    await this.write(ops, routed, keys);
   }
 
   /**
@@ -125,9 +126,13 @@ export class BatchWriter {
    * its records, a rejected one sends them to the dead-letter path.
    * @throws what `DocumentWriter.write` throws when nothing can succeed (bad credentials...).
    */
-  async write(ops: readonly SinkOperation[], routed: ReadonlySet<SinkOperation> = new Set()): Promise<void> {
+  async write(
+    ops: readonly SinkOperation[],
+    routed: ReadonlySet<SinkOperation> = new Set(),
+    keys?: ReadonlyMap<SinkOperation, readonly string[]>,
+  ): Promise<void> {
     const writes = this.admin ? await routeOperations(this.admin, ops, routed) : ops;
-    if (writes.length > 0) this.take(await this.deps.sink.write(writes, this.writeOptions()));
+    if (writes.length > 0) this.take(await this.deps.sink.write(writes, this.writeOptions()), keys);
   }
 
   /** Writes a stream sink's truncates, one `truncate` record each, and takes in the outcomes. */
@@ -140,7 +145,11 @@ export class BatchWriter {
     return deadline === undefined ? {} : { deadline };
   }
 
-  private take({ outcomes, stats: write }: WriteResult<StreamOperation>): void {
+  /** Takes in a write's outcomes; `keys` names the root key behind each document write. */
+  private take(
+    { outcomes, stats: write }: WriteResult<StreamOperation>,
+    keys?: ReadonlyMap<SinkOperation, readonly string[]>,
+  ): void {
     const { stats } = this.batch;
     for (const key of SUMMED) stats[key] += write[key];
     stats.requestMs = (stats.requestMs ?? 0) + (write.requestMs ?? 0);
@@ -148,7 +157,8 @@ export class BatchWriter {
     if (write.chunkSize !== undefined) stats.chunkSize = write.chunkSize;
     for (const outcome of outcomes) {
       const refs = (outcome.op.ref as string[] | undefined) ?? [];
-      this.deferral.record(outcome, refs);
+      const key = outcome.op.kind === "truncate" ? undefined : keys?.get(outcome.op);
+      this.deferral.record(outcome, refs, key);
       if (outcome.status === "retryable") for (const id of refs) this.batch.failed.add(id);
       if (outcome.status === "rejected") {
         const what = outcome.op.kind === "truncate" ? "truncate" : `document ${outcome.op.id}`;

@@ -45,16 +45,10 @@ describe("isDeferrable", () => {
 describe("Deferral", () => {
   it("requeues a keys record with only the keys not yet written, right away after the deadline", () => {
     const [a, b, c] = [op("1"), op("2"), op("3")];
-    const deferral = new Deferral(
-      new Map([
-        [a, ["1"]],
-        [b, ["2"]],
-        [c, ["3"]],
-      ]),
-    );
-    deferral.record(outcome(a, "ok"), ["r1"]);
-    deferral.record(outcome(b, "stale"), ["r1"]);
-    deferral.record(outcome(c, "retryable", { errorType: "deadline" }), ["r1"]);
+    const deferral = new Deferral();
+    deferral.record(outcome(a, "ok"), ["r1"], ["1"]);
+    deferral.record(outcome(b, "stale"), ["r1"], ["2"]);
+    deferral.record(outcome(c, "retryable", { errorType: "deadline" }), ["r1"], ["3"]);
     const plan = deferral.plan(
       new Set(["r1"]),
       [parsed("r1", keysMessage([["1"], ["2"], ["3"], ["4"]]))],
@@ -67,10 +61,11 @@ describe("Deferral", () => {
 
   it("waits the throttle delay after pushback, and keeps a whole range message", () => {
     const a = op("1");
-    const deferral = new Deferral(new Map([[a, ["1"]]]));
+    const deferral = new Deferral();
     deferral.record(
       outcome(a, "retryable", { httpStatus: 429, errorType: "es_rejected_execution_exception" }),
       ["range"],
+      ["1"],
     );
     const range: RangeMessage = {
       kind: "range",
@@ -87,16 +82,13 @@ describe("Deferral", () => {
 
   it("leaves records with any other retryable failure, or not failed at all, to SQS", () => {
     const [a, b, c] = [op("1"), op("2"), op("3")];
-    const deferral = new Deferral(
-      new Map([
-        [a, ["1"]],
-        [b, ["2"]],
-      ]),
+    const deferral = new Deferral();
+    deferral.record(outcome(a, "retryable", { errorType: "deadline" }), ["mixed", "fine"], ["1"]);
+    deferral.record(
+      outcome(b, "retryable", { httpStatus: 503, errorType: "unavailable_shards_exception" }),
+      ["mixed"],
+      ["2"],
     );
-    deferral.record(outcome(a, "retryable", { errorType: "deadline" }), ["mixed", "fine"]);
-    deferral.record(outcome(b, "retryable", { httpStatus: 503, errorType: "unavailable_shards_exception" }), [
-      "mixed",
-    ]);
     // A delete the routing step added has no key: its record is not requeued either.
     deferral.record(outcome(c, "retryable", { errorType: "deadline" }), ["routed"]);
     const plan = deferral.plan(

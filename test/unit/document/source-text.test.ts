@@ -29,6 +29,23 @@ describe("documents built without transforms or plugins", () => {
     expect(doc._source.name).toBe("Bob");
   });
 
+  it("serialise as plain documents, their source included", async () => {
+    const doc = await build(
+      { nodes: { table: "customer", columns: ["id", "name"] }, pipeline: "enrich" },
+      '{"id" : 2, "name" : "Ann"}',
+    );
+    expect(JSON.parse(JSON.stringify(doc))).toEqual({
+      action: "index",
+      _index: "test",
+      _id: "2",
+      key: ["2"],
+      _source: { id: 2, name: "Ann" },
+      pipeline: "enrich",
+    });
+    // Serialising read the source: the text no longer speaks for it.
+    expect(sourceText(doc)).toBeUndefined();
+  });
+
   it("drop the text when their source is replaced, and keep the pipeline", async () => {
     const doc = await build({ nodes: { table: "customer", columns: ["id"] }, pipeline: "enrich" });
     expect(doc.pipeline).toBe("enrich");
