@@ -59,7 +59,9 @@ describe("processBatch memory", () => {
         // A later job than the one that made the references, so none is kept alive for its sake.
         await new Promise((r) => setImmediate(r));
         collect();
-        alive.push(sources.flatMap((refs, page) => (refs.some((r) => r.deref() !== undefined) ? [page] : [])));
+        alive.push(
+          sources.flatMap((refs, page) => (refs.some((r) => r.deref() !== undefined) ? [page] : [])),
+        );
         return {
           outcomes: ops.map((op) => ({ op, status: "ok", attempts: 1 }) as SinkOutcome),
           stats: {
