@@ -92,7 +92,10 @@ export class BatchWriter {
   async writeDocuments(docs: readonly BuiltDocument[]): Promise<void> {
     // Targets and routing per index (and bootstrap) of the chunk, looked up once, not per document.
     const groups = new Map<string, { targets: readonly string[]; customRouting: boolean }>();
+    let previous: BuiltDocument | undefined;
     for (const doc of docs) {
+      if (previous !== undefined && sameGroup(previous, doc)) continue;
+      previous = doc;
       const group = groupOf(doc);
       if (groups.has(group)) continue;
       groups.set(group, {
@@ -107,9 +110,15 @@ export class BatchWriter {
     const keys = new Map<SinkOperation, readonly string[]>();
     // Documents of indices with custom routing: the sink cannot find their shard from the id.
     const routed = new Set<SinkOperation>();
+    // Consecutive documents nearly always share their group: it is looked up again only on a change.
+    let last: BuiltDocument | undefined;
+    let group: { targets: readonly string[]; customRouting: boolean } | undefined;
     for (const doc of docs) {
       this.batch.stats.documents++;
-      const group = groups.get(groupOf(doc));
+      if (last === undefined || !sameGroup(last, doc)) {
+        group = groups.get(groupOf(doc));
+        last = doc;
+      }
       if (!group) continue;
       for (const target of group.targets) {
         const op = documentOperation(doc.result, doc.version, target, doc.records);
@@ -178,6 +187,11 @@ export class BatchWriter {
 /** Documents of one index (and one bootstrap copy) go to the same targets. */
 function groupOf(doc: BuiltDocument): string {
   return doc.bootstrapId === undefined ? doc.index : `${doc.index}\u0000${doc.bootstrapId}`;
+}
+
+/** True when `a` and `b` are of one group (see groupOf), without building its name. */
+function sameGroup(a: BuiltDocument, b: BuiltDocument): boolean {
+  return a.index === b.index && a.bootstrapId === b.bootstrapId;
 }
 
 /** The records behind a group's documents, walked only when its target lookup failed. */
