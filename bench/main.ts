@@ -50,6 +50,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Client as Elastic } from "@elastic/elasticsearch";
 import pg from "pg";
+import { DEFAULT_SPLIT_OPTIONS } from "../lib/bootstrap";
 import { type CountingProxy, startProxy } from "../test/support/http-proxy";
 import { ensureServices, type ServiceName, stopServices } from "../tools/services";
 import { BulkAcks } from "./acks";
@@ -138,8 +139,11 @@ settings.latencyScheduleSeconds = args["latency-schedule-seconds"]
   ? Number(args["latency-schedule-seconds"])
   : Math.max(5, Math.min(STACK_SCHEDULE_SECONDS, Math.floor(settings.latencySeconds / 3.5)));
 
-/** Root rows per range message, messages per consumer batch, and batches at once (two consumers). */
-const BOOTSTRAP_SHAPE = { rangeRows: 2500, batch: 10, concurrency: 2 };
+/**
+ * Root rows per range message (the stack's default), messages per consumer batch (the event
+ * source mapping's default), and batches at once (two consumers).
+ */
+const BOOTSTRAP_SHAPE = { rangeRows: DEFAULT_SPLIT_OPTIONS.rangeRows, batch: 10, concurrency: 2 };
 
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;

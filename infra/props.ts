@@ -91,7 +91,7 @@ export const DEFAULT_THRESHOLDS: Required<AlarmThresholds> = {
 export interface ConsumerSettings {
   /**
    * Messages per invocation (1-10000), default 10. One message carries many keys, or a bootstrap
-   * range of 2500 rows, so a few messages already make a large bulk write.
+   * range of 5000 rows, so a few messages already make a large bulk write.
    */
   readonly batchSize?: number;
   /** How long SQS gathers a batch (0-300 s); default 0, or 1 s above 10 messages (which need one). */

@@ -30,6 +30,7 @@ export { resetSlot } from "./reset";
 export { copiesOf, rangesToSend, runBootstrap } from "./run";
 export { EventBridgeSchedule, type PollerSchedule } from "./schedule";
 export { bootstrapSettingsFromEnv } from "./settings";
+export { DEFAULT_SPLIT_OPTIONS } from "./split";
 export { bootstrapStatus } from "./status";
 export { WriteTargetResolver } from "./targets";
 export type { BootstrapDeps, BootstrapEvent, BootstrapSummary, CompletionDeps } from "./types";

@@ -22,7 +22,7 @@ export interface BootstrapSettings {
  * |---|---|---|
  * | `POLLER_RULE_NAME` | unset | the poller's schedule rule, enabled when a copy is switched in |
  * | `REINDEX_GRACE_MINUTES` | 60 | how long an index the alias left is kept before deletion |
- * | `BOOTSTRAP_RANGE_ROWS` | 2500 | root rows per range message |
+ * | `BOOTSTRAP_RANGE_ROWS` | 5000 | root rows per range message |
  * | `BOOTSTRAP_RESEND_MINUTES` | 30 | a sent range not done after this long is re-sent on resume |
  * | `WRITE_TARGETS_CACHE_SECONDS` | 10 | how long consumers cache where to write |
  *

@@ -12,7 +12,7 @@ export interface SplitOptions {
   sampleAbove: number;
 }
 
-export const DEFAULT_SPLIT_OPTIONS: SplitOptions = { rangeRows: 2500, sampleAbove: 20_000_000 };
+export const DEFAULT_SPLIT_OPTIONS: SplitOptions = { rangeRows: 5000, sampleAbove: 20_000_000 };
 
 /** The ranges of one root table and how they were found. */
 export interface RangePlan {

@@ -63,7 +63,7 @@ export interface BootstrapOptions extends TimingOptions {
   resumeOnly?: boolean;
   /** Schema index names to work on (default: all of the schema). */
   indices?: readonly string[];
-  /** Root rows per range message (default 2500: about one consumer batch). */
+  /** Root rows per range message (default 5000: one page of a consumer, one write call). */
   rangeRows?: number;
   /** Row estimate above which split keys are sampled (default 20,000,000). */
   sampleAbove?: number;

@@ -304,7 +304,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   ),
   v("poller", "POLLER_RULE_NAME", "—", "the poller's EventBridge rule, enabled when a bootstrap completes"),
 
-  v("bootstrap", "BOOTSTRAP_RANGE_ROWS", "2500", "root rows per range message"),
+  v("bootstrap", "BOOTSTRAP_RANGE_ROWS", "5000", "root rows per range message"),
   v(
     "bootstrap",
     "BOOTSTRAP_RESEND_MINUTES",

@@ -125,17 +125,18 @@ export const DEFAULT_LOOK_AHEAD = 1;
 
 /**
  * Root rows per range page by default: the bootstrap's default range (`BOOTSTRAP_RANGE_ROWS`,
- * 2,500 rows), so a range is one query and one write call, and the sink's adaptive requests may
- * grow past what a smaller page would allow. Run alone at 1,000,000 books (bench/bootstrap.ts), pages
- * of 1,000 rows, which held requests to 1,000 documents, reached 0.55 of the bulk ceiling; pages of
- * 2,500, 0.76-0.78 (docs/project/benchmarks.md, "Range pages").
+ * 5,000 rows), so a range is one query and one write call, and the sink's adaptive requests may
+ * grow to its largest (`SINK_DEFAULTS.maxChunkSize`, 5,000 operations): a page caps the requests
+ * its documents go out in. Run alone at 1,000,000 books (bench/bootstrap.ts), pages of 1,000 rows
+ * reached 0.55 of the bulk ceiling, pages of 2,500 about 0.72, with their requests at half the
+ * ceiling's size, and pages of 5,000 about 0.76 (docs/project/benchmarks.md, "Range pages").
  */
-export const DEFAULT_RANGE_PAGE_SIZE = 2500;
+export const DEFAULT_RANGE_PAGE_SIZE = 5000;
 
 /**
  * Document text per chunk by default: 16 Mi characters, so a chunk's documents, the one built
  * ahead and the one being written stay well inside a 1,024 MB consumer whatever the row width
- * (2,500 documents of 1 KB are 2.5 Mi characters: the row count rules for common rows).
+ * (5,000 documents of 1 KB are 5 Mi characters: the row count rules for common rows).
  */
 export const DEFAULT_CHUNK_TEXT = 16 * 1024 * 1024;
 

@@ -79,7 +79,7 @@ BOOTSTRAP_RANGE_ROWS, REINDEX_GRACE_MINUTES, WRITE_TARGETS_CACHE_SECONDS, POLLER
       value: "<N>",
       min: 10,
       max: 1_000_000,
-      description: "root rows per range (default $BOOTSTRAP_RANGE_ROWS, else 2500)",
+      description: "root rows per range (default $BOOTSTRAP_RANGE_ROWS, else 5000)",
     },
     "delete-old-now": {
       type: "boolean",

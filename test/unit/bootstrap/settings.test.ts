@@ -7,7 +7,7 @@ describe("bootstrap settings", () => {
     expect(bootstrapSettingsFromEnv({})).toEqual({
       pollerRuleName: undefined,
       graceMs: 3_600_000,
-      rangeRows: 2500,
+      rangeRows: 5000,
       resendAfterMs: 1_800_000,
       targetsCacheMs: 10_000,
     });
