@@ -3,28 +3,12 @@ import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { type ConsumerDeps, processBatch } from "../../../lib/consumer";
 import type { DocumentBuilder, DocumentResult, KeyRange } from "../../../lib/document";
-import type { SqsRecord } from "../../../lib/queue";
 import type { DocumentWriter, SinkOperation, SinkOutcome, WriteResult } from "../../../lib/sink";
+import { rangeRecord } from "../../support/range-records";
 
 // A full, synchronous collection on demand: the only way to see what a batch still holds.
 setFlagsFromString("--expose-gc");
 const collect = runInNewContext("gc") as () => void;
-
-const rangeRecord = (id: string): SqsRecord => ({
-  messageId: id,
-  receiptHandle: `rh-${id}`,
-  body: JSON.stringify({
-    v: 1,
-    kind: "range",
-    index: "book",
-    range: { from: null, to: null },
-    lsn: "100",
-    bootstrap_id: "copy-1",
-    range_id: `r-${id}`,
-    sent_at: "2026-12-04T10:00:00.000Z",
-  }),
-  attributes: { ApproximateReceiveCount: "1" },
-});
 
 const PAGE_ROWS = 100;
 

@@ -1,25 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { type ConsumerDeps, processBatch } from "../../../lib/consumer";
 import type { DocumentBuilder, DocumentResult, KeyRange } from "../../../lib/document";
-import type { QueueMessage, SqsRecord } from "../../../lib/queue";
+import type { QueueMessage } from "../../../lib/queue";
 import type { DocumentWriter, SinkOperation, SinkOutcome, WriteResult } from "../../../lib/sink";
-
-/** One range message over keys 1..`rows`, copied in pages of `pageSize` rows. */
-const rangeRecord = (id: string): SqsRecord => ({
-  messageId: id,
-  receiptHandle: `rh-${id}`,
-  body: JSON.stringify({
-    v: 1,
-    kind: "range",
-    index: "book",
-    range: { from: null, to: null },
-    lsn: "100",
-    bootstrap_id: "copy-1",
-    range_id: `r-${id}`,
-    sent_at: "2026-12-04T10:00:00.000Z",
-  }),
-  attributes: { ApproximateReceiveCount: "1" },
-});
+import { rangeRecord } from "../../support/range-records";
 
 /** A step of the fake's timeline, to assert what ran while what was in flight. */
 type Step = string;
