@@ -29,21 +29,26 @@ describe("documents built without transforms or plugins", () => {
     expect(doc._source.name).toBe("Bob");
   });
 
-  it("serialise as plain documents, their source included", async () => {
-    const doc = await build(
-      { nodes: { table: "customer", columns: ["id", "name"] }, pipeline: "enrich" },
-      '{"id" : 2, "name" : "Ann"}',
-    );
-    expect(JSON.parse(JSON.stringify(doc))).toEqual({
+  it("copy, compare and serialise as plain documents, their source included", async () => {
+    const text = '{"id" : 2, "name" : "Ann"}';
+    const definition = { nodes: { table: "customer", columns: ["id", "name"] }, pipeline: "enrich" };
+    const plain = {
       action: "index",
       _index: "test",
       _id: "2",
       key: ["2"],
       _source: { id: 2, name: "Ann" },
       pipeline: "enrich",
-    });
-    // Serialising read the source: the text no longer speaks for it.
-    expect(sourceText(doc)).toBeUndefined();
+    };
+    const doc = await build(definition, text);
+    expect(doc).toStrictEqual(expect.objectContaining(plain));
+    expect(Object.keys(doc)).toEqual(["action", "_index", "_id", "key", "_source", "pipeline"]);
+    const again = await build(definition, text);
+    expect({ ...again }).toStrictEqual(plain);
+    // Copying read the source: the text no longer speaks for the original.
+    expect(sourceText(again)).toBeUndefined();
+    const third = await build(definition, text);
+    expect(JSON.parse(JSON.stringify(third))).toEqual(plain);
   });
 
   it("drop the text when their source is replaced, and keep the pipeline", async () => {
