@@ -14,8 +14,9 @@ const OPEN_BRACE = 0x7b;
  * own: a spread copy, `JSON.stringify` and equality checks see it. Its getter and setter are two
  * functions shared by every document, and the text and the parsed object are private fields: an
  * object literal with its own accessor made two new closures per document, and keeping the text
- * beside it took a weak map, whose entries the garbage collector treats specially; this form cut
- * the bootstrap's CPU time per document in the consumer by about a fifth (bench/bootstrap.ts).
+ * beside it took a weak map, whose entries the garbage collector treats specially. This form, and
+ * a batch that no longer holds its written documents, cut the consumer's CPU time per document in
+ * the bootstrap by about a fifth (docs/project/benchmarks.md, "CPU per document").
  */
 class TextDocument {
   readonly action = "index";
