@@ -10,7 +10,7 @@ export function documentOperation(
 ): SinkOperation {
   if (result.action === "delete") return { kind: "delete", index, id: result._id, version, ref: records };
   // PostgreSQL's own text, when nothing changed the document: sent without parsing it. Text with
-  // a line break (a json value inside a composite column) is parsed instead (SourceText.of).
+  // a line break, \n or \r (a json value inside a composite column), is parsed instead (SourceText.of).
   const text = sourceText(result);
   const source = (text === undefined ? undefined : SourceText.of(text)) ?? result._source;
   const op: SinkOperation = { kind: "index", index, id: result._id, version, source, ref: records };

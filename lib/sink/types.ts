@@ -38,10 +38,15 @@ interface OperationBase {
 export class SourceText {
   private constructor(readonly json: string) {}
 
-  /** The text as a source, or undefined when it is not one JSON object on one line. */
+  /**
+   * The text as a source, or undefined when it is not one JSON object on one line. `_bulk` splits
+   * on \n alone, but an NDJSON reader (Node's readline among them) also ends a line at a lone \r.
+   */
   static of(json: string): SourceText | undefined {
     const object = json.charCodeAt(0) === 0x7b || /^\s*\{/.test(json);
-    return object && json.indexOf("\n") === -1 ? new SourceText(json) : undefined;
+    return object && json.indexOf("\n") === -1 && json.indexOf("\r") === -1
+      ? new SourceText(json)
+      : undefined;
   }
 }
 

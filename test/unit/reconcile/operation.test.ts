@@ -31,5 +31,7 @@ describe("documentOperation", () => {
     expect(op.kind === "index" && op.source).toEqual({ id: 1, name: "Bob" });
     const broken = documentOperation(await built('{"id" : 1,\n "name" : "Ann"}'), 7n, "books", []);
     expect(broken.kind === "index" && broken.source).toEqual({ id: 1, name: "Ann" });
+    const carriage = documentOperation(await built('{"id" : 1,\r "name" : "Ann"}'), 7n, "books", []);
+    expect(carriage.kind === "index" && carriage.source).toEqual({ id: 1, name: "Ann" });
   });
 });
