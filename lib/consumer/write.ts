@@ -90,33 +90,21 @@ export class BatchWriter {
 
   /** Writes a chunk of built documents to each of their targets. */
   async writeDocuments(docs: readonly BuiltDocument[]): Promise<void> {
-    // Targets and routing per index (and bootstrap) of the chunk, looked up once, not per document.
-    const groups = new Map<string, { targets: readonly string[]; customRouting: boolean }>();
-    let previous: BuiltDocument | undefined;
-    for (const doc of docs) {
-      if (previous !== undefined && sameGroup(previous, doc)) continue;
-      previous = doc;
-      const group = groupOf(doc);
-      if (groups.has(group)) continue;
-      groups.set(group, {
-        targets: await this.targetsOr(recordsOf(docs, group), doc.index, doc.bootstrapId),
-        customRouting:
-          this.admin !== undefined && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined,
-      });
-    }
     const ops: SinkOperation[] = [];
     // The root key behind each write, to requeue only the keys a deferred record still needs.
     // Local to the chunk, so nothing holds its operations (and their sources) once it is written.
     const keys = new Map<SinkOperation, readonly string[]>();
     // Documents of indices with custom routing: the sink cannot find their shard from the id.
     const routed = new Set<SinkOperation>();
-    // Consecutive documents nearly always share their group: it is looked up again only on a change.
+    // Targets and routing per index (and bootstrap) of the chunk, looked up once, not per document;
+    // consecutive documents nearly always share their group, so it is found again only on a change.
+    const groups = new Map<string, ChunkGroup>();
     let last: BuiltDocument | undefined;
-    let group: { targets: readonly string[]; customRouting: boolean } | undefined;
+    let group: ChunkGroup | undefined;
     for (const doc of docs) {
       this.batch.stats.documents++;
       if (last === undefined || !sameGroup(last, doc)) {
-        group = groups.get(groupOf(doc));
+        group = await this.groupOf(groups, docs, doc);
         last = doc;
       }
       if (!group) continue;
@@ -128,6 +116,24 @@ export class BatchWriter {
       }
     }
     await this.write(ops, routed, keys);
+  }
+
+  /** The targets and routing of `doc`'s group in the chunk `docs`, looked up on its first document. */
+  private async groupOf(
+    groups: Map<string, ChunkGroup>,
+    docs: readonly BuiltDocument[],
+    doc: BuiltDocument,
+  ): Promise<ChunkGroup> {
+    const name = groupName(doc);
+    const known = groups.get(name);
+    if (known) return known;
+    const group = {
+      targets: await this.targetsOr(recordsOf(docs, name), doc.index, doc.bootstrapId),
+      customRouting:
+        this.admin !== undefined && this.deps.builders.get(doc.index)?.index.spec.routing !== undefined,
+    };
+    groups.set(name, group);
+    return group;
   }
 
   /**
@@ -184,17 +190,23 @@ export class BatchWriter {
   }
 }
 
+/** Where a chunk's documents of one group go: its targets, and whether its index routes by a field. */
+interface ChunkGroup {
+  targets: readonly string[];
+  customRouting: boolean;
+}
+
 /** Documents of one index (and one bootstrap copy) go to the same targets. */
-function groupOf(doc: BuiltDocument): string {
+function groupName(doc: BuiltDocument): string {
   return doc.bootstrapId === undefined ? doc.index : `${doc.index}\u0000${doc.bootstrapId}`;
 }
 
-/** True when `a` and `b` are of one group (see groupOf), without building its name. */
+/** True when `a` and `b` are of one group (see groupName), without building its name. */
 function sameGroup(a: BuiltDocument, b: BuiltDocument): boolean {
   return a.index === b.index && a.bootstrapId === b.bootstrapId;
 }
 
 /** The records behind a group's documents, walked only when its target lookup failed. */
 function* recordsOf(docs: readonly BuiltDocument[], group: string): Iterable<string> {
-  for (const doc of docs) if (groupOf(doc) === group) yield* doc.records;
+  for (const doc of docs) if (groupName(doc) === group) yield* doc.records;
 }
